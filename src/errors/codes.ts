@@ -1,0 +1,35 @@
+/**
+ * Stable error codes users and scripts may match on. A code is never reassigned or reused;
+ * retired codes stay listed with a comment.
+ */
+export const ErrorCode = {
+  InvalidName: "E_INVALID_NAME",
+  InvalidConfig: "E_INVALID_CONFIG",
+  InvalidArgument: "E_INVALID_ARGUMENT",
+  InstanceExists: "E_INSTANCE_EXISTS",
+  InstanceNotFound: "E_INSTANCE_NOT_FOUND",
+  InstanceRunning: "E_INSTANCE_RUNNING",
+  InstanceNotRunning: "E_INSTANCE_NOT_RUNNING",
+  InstanceLocked: "E_INSTANCE_LOCKED",
+  InvalidTransition: "E_INVALID_TRANSITION",
+  ImageMissing: "E_IMAGE_MISSING",
+  ImageBuildFailed: "E_IMAGE_BUILD_FAILED",
+  QemuMissing: "E_QEMU_MISSING",
+  QemuFailed: "E_QEMU_FAILED",
+  QmpError: "E_QMP",
+  QmpTimeout: "E_QMP_TIMEOUT",
+  QmpClosed: "E_QMP_CLOSED",
+  BootTimeout: "E_BOOT_TIMEOUT",
+  GuestChannel: "E_GUEST_CHANNEL",
+  GuestTimeout: "E_GUEST_TIMEOUT",
+  AgentUnreachable: "E_AGENT_UNREACHABLE",
+  AgentFailed: "E_AGENT_FAILED",
+  StateInvalid: "E_STATE_INVALID",
+  StateIncompatible: "E_STATE_INCOMPATIBLE",
+  SaveFailed: "E_SAVE_FAILED",
+  RestoreFailed: "E_RESTORE_FAILED",
+  NotSupported: "E_NOT_SUPPORTED",
+  ExternalTool: "E_EXTERNAL_TOOL",
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,66 @@
+import { join } from "node:path";
+import { instancesDir, snapvmHome } from "./home.ts";
+
+/**
+ * Every file in an instance directory, named once. docs/internals.md lists them with their writers;
+ * change both together.
+ */
+export interface InstancePaths {
+  dir: string;
+  config: string;
+  disk: string;
+  memory: string;
+  agentPid: string;
+  agentLock: string;
+  agentSocket: string;
+  agentLog: string;
+  qmpSocket: string;
+  guestSocket: string;
+  consoleSocket: string;
+  consoleLog: string;
+  events: string;
+  status: string;
+  /** Config, argv and cloud-init data the running VM booted with; a restore reuses them. */
+  bootDir: string;
+  bootConfig: string;
+  bootLaunch: string;
+  cidataIso: string;
+  sshKey: string;
+  /** The suspend state (a directory, complete only when renamed into place). */
+  suspendDir: string;
+  /** Where states that failed to restore are moved, one subdirectory each. */
+  failedStatesDir: string;
+  snapshotsDir: string;
+}
+
+export function instancePaths(name: string, home = snapvmHome()): InstancePaths {
+  const dir = join(instancesDir(home), name);
+  const bootDir = join(dir, "boot");
+  return {
+    dir,
+    config: join(dir, "snapvm.yaml"),
+    disk: join(dir, "disk.qcow2"),
+    memory: join(dir, "memory.ram"),
+    agentPid: join(dir, "agent.pid"),
+    agentLock: join(dir, "agent.lock"),
+    agentSocket: join(dir, "agent.sock"),
+    agentLog: join(dir, "agent.log"),
+    qmpSocket: join(dir, "qmp.sock"),
+    guestSocket: join(dir, "guest.sock"),
+    consoleSocket: join(dir, "console.sock"),
+    consoleLog: join(dir, "console.log"),
+    events: join(dir, "events.jsonl"),
+    status: join(dir, "status.json"),
+    bootDir,
+    bootConfig: join(bootDir, "config.json"),
+    bootLaunch: join(bootDir, "launch.json"),
+    cidataIso: join(bootDir, "cidata.iso"),
+    sshKey: join(dir, "ssh", "id_ed25519"),
+    suspendDir: join(dir, "suspend"),
+    failedStatesDir: join(dir, "failed-states"),
+    snapshotsDir: join(dir, "snapshots"),
+  };
+}
+
+/** Unix socket paths are limited to 107 bytes on Linux; QEMU fails obscurely past it. */
+export const UNIX_SOCKET_PATH_MAX = 107;
