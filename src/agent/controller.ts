@@ -1,0 +1,133 @@
+import type { ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, StopRequest, StopResponse } from "../api/schemas.ts";
+import type { AgentStatus } from "../api/client.ts";
+import type { InstanceConfig } from "../config/index.ts";
+import type { QemuVm } from "../driver/qemu/vm.ts";
+import { describeExit, type QemuExit } from "../driver/qemu/process.ts";
+import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import { assertTransition, type InstanceState } from "../instance/state.ts";
+import { saveSuspendState } from "../instance/save.ts";
+import type { InstancePaths } from "../paths/index.ts";
+import { writeStatus, type InstanceStatus } from "../store/status.ts";
+import type { EventLog } from "./events.ts";
+import type { AgentHandlers } from "./server.ts";
+
+export interface ControllerInit {
+  name: string;
+  paths: InstancePaths;
+  config: InstanceConfig;
+  vm: QemuVm;
+  status: Omit<InstanceStatus, "updatedAt" | "state">;
+  events: EventLog;
+}
+
+/**
+ * Owns one running VM for the agent: answers the API, performs stop/save, and notices when QEMU
+ * ends on its own. `finished` resolves once the instance has reached a resting state (stopped,
+ * suspended, broken) and the agent may exit.
+ */
+export class AgentController implements AgentHandlers {
+  private state: InstanceState = "running";
+  private saveOnStop: boolean;
+  private extra: Omit<InstanceStatus, "updatedAt" | "state">;
+  private stopping: Promise<StopResponse> | undefined;
+  private resolveFinished!: () => void;
+  readonly finished = new Promise<void>((resolve) => { this.resolveFinished = resolve; });
+
+  constructor(private readonly init: ControllerInit) {
+    this.saveOnStop = init.config.saveOnStop;
+    this.extra = init.status;
+    void init.vm.exited.then((exit) => this.onQemuExit(exit));
+  }
+
+  private get name(): string {
+    return this.init.name;
+  }
+
+  async setState(state: InstanceState, lastEvent?: string): Promise<void> {
+    assertTransition(this.name, this.state, state);
+    this.state = state;
+    if (lastEvent !== undefined) this.extra = { ...this.extra, lastEvent };
+    await writeStatus(this.init.paths.status, { state, ...this.extra });
+    this.init.events.write("state", { state, ...(lastEvent === undefined ? {} : { reason: lastEvent }) });
+  }
+
+  status(): AgentStatus {
+    return { state: this.state, updatedAt: new Date().toISOString(), ...this.extra, saveOnStop: this.saveOnStop };
+  }
+
+  private requireRunning(what: string): void {
+    if (this.state !== "running") {
+      throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${this.name}" is ${this.state}; cannot ${what}`, {
+        hint: `Start it with \`snapvm start ${this.name}\`.`,
+        details: { instance: this.name, state: this.state },
+      });
+    }
+  }
+
+  async exec(request: ExecRequest): Promise<ExecResponse> {
+    this.requireRunning("run a command");
+    const guest = await this.init.vm.guest();
+    const stdin = request.stdinBase64 === undefined ? Buffer.alloc(0) : Buffer.from(request.stdinBase64, "base64");
+    const result = await guest.exec(request.command, { stdin, ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }) });
+    return { exitCode: result.exitCode, stdoutBase64: result.stdout.toString("base64"), stderrBase64: result.stderr.toString("base64") };
+  }
+
+  patchConfig(patch: ConfigPatch): RuntimeConfig {
+    if (patch.saveOnStop !== undefined) {
+      this.saveOnStop = patch.saveOnStop;
+      this.init.events.write("config", { saveOnStop: patch.saveOnStop });
+    }
+    return { saveOnStop: this.saveOnStop };
+  }
+
+  async save(): Promise<SaveFigures> {
+    const response = await this.stop({ mode: "save" });
+    if (response.save === undefined) throw new Error("a save stop returned no save figures");
+    return response.save;
+  }
+
+  /** Idempotent: a second stop while one is under way gets the same result. */
+  stop(request: StopRequest): Promise<StopResponse> {
+    this.stopping ??= this.performStop(request).finally(() => {
+      if (this.state === "running") this.stopping = undefined; // a failed save resumed the guest
+    });
+    return this.stopping;
+  }
+
+  private async performStop(request: StopRequest): Promise<StopResponse> {
+    this.requireRunning("stop it");
+    const started = performance.now();
+    const mode = request.mode === "auto" ? (this.saveOnStop ? "save" : "shutdown") : request.mode;
+    const vm = this.init.vm;
+    if (mode === "save") {
+      await this.setState("saving");
+      try {
+        const save = await saveSuspendState(vm, this.init.paths, this.init.config);
+        await vm.quit();
+        await this.setState("suspended", `saved (${save.stateBytes} bytes, guest paused ${save.pauseMs.toFixed(1)} ms)`);
+        this.resolveFinished();
+        return { action: "saved", save, totalMs: performance.now() - started };
+      } catch (error) {
+        await this.setState("running", `save failed, guest resumed: ${error instanceof Error ? error.message : String(error)}`);
+        throw error;
+      }
+    }
+    await this.setState("stopping");
+    if (mode === "force") vm.kill();
+    const how = mode === "force" ? "killed" : await vm.powerdown(this.init.config.timeouts.shutdownMs);
+    await vm.exited;
+    await this.setState("stopped", mode === "force" ? "killed by snapvm stop --force" : how === "guest" ? "guest powered off" : "shutdown timed out; QEMU quit");
+    this.resolveFinished();
+    return { action: mode === "force" ? "killed" : "shutdown", totalMs: performance.now() - started };
+  }
+
+  /** QEMU ended without us asking: the guest powered off, or QEMU crashed or was killed. */
+  private async onQemuExit(exit: QemuExit): Promise<void> {
+    if (this.stopping !== undefined && this.state !== "running") return;
+    const clean = exit.code === 0 && exit.signal === null;
+    const reason = clean ? "the guest powered off" : describeExit(exit);
+    this.init.events.write("qemu-exit", { code: exit.code, signal: exit.signal, reason });
+    await this.setState(clean ? "stopped" : "broken", reason).catch(() => undefined);
+    this.resolveFinished();
+  }
+}

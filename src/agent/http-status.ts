@@ -1,0 +1,31 @@
+import { ErrorCode } from "../errors/index.ts";
+
+/** The one place an error code becomes an HTTP status. */
+export function httpStatusFor(code: ErrorCode): 400 | 404 | 409 | 422 | 500 | 502 | 504 {
+  switch (code) {
+    case ErrorCode.InvalidArgument:
+    case ErrorCode.InvalidConfig:
+    case ErrorCode.InvalidName:
+      return 400;
+    case ErrorCode.InstanceNotFound:
+      return 404;
+    case ErrorCode.InstanceRunning:
+    case ErrorCode.InstanceNotRunning:
+    case ErrorCode.InstanceLocked:
+    case ErrorCode.InvalidTransition:
+      return 409;
+    case ErrorCode.NotSupported:
+      return 422;
+    case ErrorCode.GuestTimeout:
+    case ErrorCode.QmpTimeout:
+    case ErrorCode.BootTimeout:
+      return 504;
+    case ErrorCode.GuestChannel:
+    case ErrorCode.QmpError:
+    case ErrorCode.QmpClosed:
+    case ErrorCode.QemuFailed:
+      return 502;
+    default:
+      return 500;
+  }
+}

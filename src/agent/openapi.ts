@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { ApiPaths } from "../api/paths.ts";
+import { ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, StopRequest, StopResponse } from "../api/schemas.ts";
+
+const json = (schema: z.ZodType): { content: { "application/json": { schema: unknown } } } => ({
+  content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } },
+});
+
+function operation(summary: string, response: z.ZodType, request?: z.ZodType): Record<string, unknown> {
+  return {
+    summary,
+    ...(request === undefined ? {} : { requestBody: { required: true, ...json(request) } }),
+    responses: { "200": { description: "OK", ...json(response) }, default: { description: "Error", ...json(ApiErrorBody) } },
+  };
+}
+
+/** OpenAPI 3.1 for /v1, generated from the same zod schemas the agent validates with. */
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: { title: "snapvm agent", version: "1" },
+    paths: {
+      [ApiPaths.status]: { get: operation("The instance's state, pids, accelerator and timings", z.object({ state: z.string() }).loose()) },
+      [ApiPaths.exec]: { post: operation("Run a command in the guest", ExecResponse, ExecRequest) },
+      [ApiPaths.stop]: { post: operation("Stop: save (suspend), shut down, or kill", StopResponse, StopRequest) },
+      [ApiPaths.save]: { post: operation("Save the VM state and exit", SaveFigures) },
+      [ApiPaths.config]: { patch: operation("Change runtime settings such as saveOnStop", RuntimeConfig, ConfigPatch) },
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { rm } from "node:fs/promises";
+import type { Server } from "node:http";
+import { isSnapvmError, ErrorCode, SnapvmError } from "../errors/index.ts";
+import { instancePaths, snapvmHome } from "../paths/index.ts";
+import { acquireLock, type InstanceLock } from "../store/lock.ts";
+import { writeStatus } from "../store/status.ts";
+import { bringUp } from "./bring-up.ts";
+import { AgentController } from "./controller.ts";
+import { EventLog } from "./events.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { detachFromParent, report } from "./report.ts";
+import { handleSignals } from "./signals.ts";
+
+function toUserError(error: unknown): SnapvmError {
+  return isSnapvmError(error) ? error : new SnapvmError(ErrorCode.AgentFailed, error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/**
+ * The per-instance agent (`snapvm agent NAME`): takes the instance's lock, restores or boots the VM,
+ * reports the outcome to the `snapvm start` that spawned it, then serves /v1 until the VM stops.
+ * Returns the process exit code.
+ */
+export async function runAgent(name: string): Promise<number> {
+  const home = snapvmHome();
+  const paths = instancePaths(name, home);
+  const log = createLogger(name);
+  let lock: InstanceLock;
+  try {
+    lock = await acquireLock(paths.agentLock, name);
+  } catch (error) {
+    report({ kind: "failed", error: toUserError(error).toJSON() });
+    return 1;
+  }
+  const events = new EventLog(paths.events);
+  let server: Server | undefined;
+  try {
+    await writeStatus(paths.status, { state: "starting", agentPid: process.pid });
+    const up = await bringUp(name, paths, events, {
+      home,
+      onProgress: (step) => { report({ kind: "progress", step }); log.info({ step }, "progress"); },
+      onNotice: (message) => { report({ kind: "notice", message }); log.warn(message); },
+      onQemuStderr: (line) => { log.warn({ qemu: line }, "qemu stderr"); },
+    });
+    const controller = new AgentController({
+      name,
+      paths,
+      config: up.config,
+      vm: up.vm,
+      events,
+      status: {
+        agentPid: process.pid,
+        qemuPid: up.vm.pid,
+        accel: up.vm.spec.accel,
+        accelReason: up.accelReason,
+        qemuVersion: up.vm.qemuVersion,
+        startedAt: new Date().toISOString(),
+        bootKind: up.kind,
+        readyMs: Math.round(up.readyMs),
+        ...(up.restoreFailure === undefined ? {} : { lastEvent: `restore failed: ${up.restoreFailure}` }),
+      },
+    });
+    await controller.setState("running");
+    server = await serveApi(controller, paths.agentSocket, log);
+    handleSignals(controller, log);
+    report({ kind: "ready", status: { ...controller.status(), ...(up.pendingChanges === undefined ? {} : { pendingChanges: up.pendingChanges }) } });
+    detachFromParent();
+    await controller.finished;
+    return 0;
+  } catch (error) {
+    const userError = toUserError(error);
+    log.error({ err: error }, "agent failed");
+    events.write("failed", { code: userError.code, message: userError.message });
+    await writeStatus(paths.status, { state: "broken", lastEvent: userError.message }).catch(() => undefined);
+    report({ kind: "failed", error: userError.toJSON() });
+    return 1;
+  } finally {
+    await closeServer(server);
+    await Promise.all([paths.agentSocket, paths.qmpSocket, paths.guestSocket, paths.consoleSocket].map((p) => rm(p, { force: true })));
+    await lock.release();
+    log.flush();
+  }
+}
+
+/** The API stack (hono, zod) loads only after the VM answers, keeping it off the start/resume path. */
+async function serveApi(controller: AgentController, socketPath: string, log: Logger): Promise<Server> {
+  const { buildApp, listenOnSocket } = await import("./server.ts");
+  return listenOnSocket(buildApp(controller, (error) => { log.error({ err: error }, "unexpected error in a request"); }), socketPath);
+}
+
+async function closeServer(server: Server | undefined): Promise<void> {
+  if (server === undefined) return;
+  await new Promise<void>((resolve) => {
+    server.close(() => { resolve(); });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,58 @@
+import { chmod, unlink } from "node:fs/promises";
+import type { Server } from "node:http";
+import { createAdaptorServer } from "@hono/node-server";
+import { Hono, type Context } from "hono";
+import type { z } from "zod";
+import { ApiPaths } from "../api/paths.ts";
+import { ConfigPatch, ExecRequest, StopRequest, type ExecResponse, type RuntimeConfig, type SaveFigures, type StopResponse } from "../api/schemas.ts";
+import type { AgentStatus } from "../api/client.ts";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
+import { httpStatusFor } from "./http-status.ts";
+import { openApiDocument } from "./openapi.ts";
+
+/** What the API serves; the agent's controller implements it. */
+export interface AgentHandlers {
+  status(): AgentStatus;
+  exec(request: ExecRequest): Promise<ExecResponse>;
+  stop(request: StopRequest): Promise<StopResponse>;
+  save(): Promise<SaveFigures>;
+  patchConfig(patch: ConfigPatch): RuntimeConfig;
+}
+
+async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const raw: unknown = await c.req.json().catch(() => undefined);
+  const result = schema.safeParse(raw ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
+    throw new SnapvmError(ErrorCode.InvalidArgument, `invalid request to ${c.req.path}: ${problems}`);
+  }
+  return result.data;
+}
+
+export function buildApp(handlers: AgentHandlers, onUnexpected: (error: unknown) => void): Hono {
+  const app = new Hono();
+  app.get(ApiPaths.status, (c) => c.json(handlers.status()));
+  app.get(ApiPaths.openapi, (c) => c.json(openApiDocument()));
+  app.post(ApiPaths.exec, async (c) => c.json(await handlers.exec(await parseBody(c, ExecRequest))));
+  app.post(ApiPaths.stop, async (c) => c.json(await handlers.stop(await parseBody(c, StopRequest))));
+  app.post(ApiPaths.save, async (c) => c.json(await handlers.save()));
+  app.patch(ApiPaths.config, async (c) => c.json(handlers.patchConfig(await parseBody(c, ConfigPatch))));
+  app.onError((error, c) => {
+    if (isSnapvmError(error)) return c.json({ error: error.toJSON() }, httpStatusFor(error.code));
+    onUnexpected(error);
+    return c.json({ error: { code: ErrorCode.AgentFailed, message: error.message } }, 500);
+  });
+  return app;
+}
+
+/** Serves the API on a unix socket only the owner may use. */
+export async function listenOnSocket(app: Hono, socketPath: string): Promise<Server> {
+  await unlink(socketPath).catch(() => undefined);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => { server.off("error", reject); resolve(); });
+  });
+  await chmod(socketPath, 0o600);
+  return server;
+}

@@ -1,0 +1,69 @@
+import { request } from "node:http";
+import { ErrorCode, SnapvmError, type ErrorCode as Code } from "../errors/index.ts";
+import type { InstanceStatus } from "../store/status.ts";
+import { ApiPaths } from "./paths.ts";
+import type { ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, StopRequest, StopResponse } from "./schemas.ts";
+
+export type AgentStatus = InstanceStatus & { saveOnStop: boolean };
+
+/** Typed client for one agent's /v1 API over its unix socket. */
+export class AgentClient {
+  constructor(private readonly socketPath: string, private readonly instance: string) {}
+
+  status(): Promise<AgentStatus> {
+    return this.call("GET", ApiPaths.status);
+  }
+  exec(body: ExecRequest): Promise<ExecResponse> {
+    return this.call("POST", ApiPaths.exec, body);
+  }
+  stop(body: StopRequest): Promise<StopResponse> {
+    return this.call("POST", ApiPaths.stop, body);
+  }
+  save(): Promise<SaveFigures> {
+    return this.call("POST", ApiPaths.save, {});
+  }
+  patchConfig(body: ConfigPatch): Promise<RuntimeConfig> {
+    return this.call("PATCH", ApiPaths.config, body);
+  }
+
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        { socketPath: this.socketPath, path, method, headers: payload === undefined ? {} : { "content-type": "application/json" } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch (cause) {
+              reject(new SnapvmError(ErrorCode.AgentFailed, `instance "${this.instance}": the agent sent a malformed reply to ${method} ${path}`, { cause }));
+              return;
+            }
+            if ((res.statusCode ?? 500) >= 400) reject(toError(parsed, this.instance));
+            else resolve(parsed as T);
+          });
+        },
+      );
+      req.on("error", (cause: NodeJS.ErrnoException) => {
+        reject(new SnapvmError(ErrorCode.AgentUnreachable, `instance "${this.instance}": cannot reach its agent (${cause.code ?? cause.message})`, {
+          hint: `Check \`snapvm info ${this.instance}\` and the agent log.`,
+          cause,
+        }));
+      });
+      req.end(payload);
+    });
+  }
+}
+
+function toError(body: unknown, instance: string): SnapvmError {
+  const error = (body as Partial<ApiErrorBody>).error;
+  if (error === undefined) return new SnapvmError(ErrorCode.AgentFailed, `instance "${instance}": the agent failed without saying why`);
+  return new SnapvmError(error.code as Code, error.message, {
+    ...(error.hint === undefined ? {} : { hint: error.hint }),
+    details: error.details ?? {},
+  });
+}

@@ -1,0 +1,9 @@
+/** The agent API's routes, versioned; the CLI and the agent both take them from here. */
+export const ApiPaths = {
+  status: "/v1/status",
+  exec: "/v1/exec",
+  stop: "/v1/stop",
+  save: "/v1/save",
+  config: "/v1/config",
+  openapi: "/v1/openapi.json",
+} as const;

@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+/**
+ * Wire types of the agent's /v1 API, shared by the agent (which validates requests) and the CLI
+ * (which imports only the inferred types, so a CLI call never pays for loading zod).
+ */
+export const ExecRequest = z.object({
+  /** Passed to `sh -c` in the guest. */
+  command: z.string().min(1),
+  stdinBase64: z.string().optional(),
+  timeoutMs: z.number().int().positive().max(86_400_000).optional(),
+});
+export type ExecRequest = z.infer<typeof ExecRequest>;
+
+export const ExecResponse = z.object({
+  exitCode: z.number().int(),
+  stdoutBase64: z.string(),
+  stderrBase64: z.string(),
+});
+export type ExecResponse = z.infer<typeof ExecResponse>;
+
+/** `auto` follows saveOnStop; `save` suspends; `shutdown` powers off; `force` kills QEMU. */
+export const StopMode = z.enum(["auto", "save", "shutdown", "force"]);
+export type StopMode = z.infer<typeof StopMode>;
+
+export const StopRequest = z.object({ mode: StopMode.default("auto") });
+export type StopRequest = z.infer<typeof StopRequest>;
+
+export const SaveFigures = z.object({
+  /** From pausing the guest to the state being durable (fsync included). */
+  pauseMs: z.number(),
+  totalMs: z.number(),
+  stateBytes: z.number().int(),
+});
+export type SaveFigures = z.infer<typeof SaveFigures>;
+
+export const StopResponse = z.object({
+  action: z.enum(["saved", "shutdown", "killed"]),
+  save: SaveFigures.optional(),
+  totalMs: z.number(),
+});
+export type StopResponse = z.infer<typeof StopResponse>;
+
+export const ConfigPatch = z.object({ saveOnStop: z.boolean().optional() }).strict();
+export type ConfigPatch = z.infer<typeof ConfigPatch>;
+
+export const RuntimeConfig = z.object({ saveOnStop: z.boolean() });
+export type RuntimeConfig = z.infer<typeof RuntimeConfig>;
+
+export const ApiErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    hint: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;

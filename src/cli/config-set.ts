@@ -1,0 +1,8 @@
+import { setConfigValue } from "../instance/config-set.ts";
+import { printResult } from "./output.ts";
+
+export async function configSetCommand(name: string, assignment: string, flags: { json?: true }): Promise<void> {
+  const result = await setConfigValue(name, assignment);
+  printResult(result, flags.json === true, (r) =>
+    `${r.name}: ${r.key} = ${JSON.stringify(r.value)}${r.appliedLive ? " (applied to the running VM)" : " (takes effect at the next cold boot: `snapvm restart`)"}`);
+}

@@ -1,0 +1,7 @@
+import { deleteInstance } from "../instance/delete.ts";
+import { printResult } from "./output.ts";
+
+export async function deleteCommand(name: string, flags: { force?: true; json?: true }): Promise<void> {
+  const result = await deleteInstance(name, { force: flags.force === true });
+  printResult(result, flags.json === true, (r) => `deleted ${r.name}`);
+}

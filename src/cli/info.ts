@@ -1,0 +1,21 @@
+import { instanceInfo, type InstanceInfo } from "../instance/info.ts";
+import { age, bytes } from "./format.ts";
+import { printResult } from "./output.ts";
+
+function describe(i: InstanceInfo): string {
+  const lines = [`name:     ${i.name}`, `state:    ${i.state}${i.note === undefined ? "" : ` (${i.note})`}`];
+  if (i.suspended !== undefined) lines.push(`saved:    ${bytes(i.suspended.allocatedBytes)} on disk, ${age(i.suspended.ageSeconds)} ago`);
+  if (i.agentPid !== undefined) lines.push(`agent:    pid ${i.agentPid}`, `qemu:     pid ${i.status?.qemuPid ?? "?"}, ${i.status?.qemuVersion ?? ""}`);
+  if (i.boot !== undefined) lines.push(`accel:    ${i.boot.spec.accel} (${i.boot.accelReason})`, `booted:   ${i.boot.bootedAt} with QEMU ${i.boot.qemuVersion}`);
+  if (i.status?.lastEvent !== undefined) lines.push(`last:     ${i.status.lastEvent}`);
+  if ("error" in i.config) lines.push(`config:   INVALID: ${i.config.error}`);
+  else lines.push(`config:   ${i.config.cpus} cpu, ${i.config.memory.size} RAM (${i.config.memory.backing}), ${i.config.disk.size} disk, image ${i.config.image}, saveOnStop ${String(i.config.saveOnStop)}`);
+  lines.push(`disk:     ${i.files.disk}${i.sizes.disk === undefined ? "" : ` (${bytes(i.sizes.disk.allocatedBytes)} used)`}`);
+  lines.push(`memory:   ${i.files.memory}${i.sizes.memory === undefined ? "" : ` (${bytes(i.sizes.memory.allocatedBytes)} of ${bytes(i.sizes.memory.apparentBytes)} allocated)`}`);
+  lines.push(`sockets:  agent ${i.files.sockets.agent}`, `          qmp ${i.files.sockets.qmp}`, `          console ${i.files.sockets.console}`);
+  return lines.join("\n");
+}
+
+export async function infoCommand(name: string, flags: { json?: true }): Promise<void> {
+  printResult(await instanceInfo(name), flags.json === true, describe);
+}

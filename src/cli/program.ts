@@ -1,0 +1,95 @@
+import { Command, Option } from "@commander-js/extra-typings";
+import { runAction } from "./run.ts";
+
+const json = new Option("--json", "print machine-readable JSON");
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`expected a whole number, got ${value}`);
+  return n;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("snapvm")
+    .description("QEMU/KVM virtual machines that stop and start in milliseconds with their memory intact")
+    .version("0.1.0")
+    .showHelpAfterError();
+
+  program.command("create").description("create an instance (config and disk)")
+    .argument("<name>")
+    .option("--cpus <n>", "virtual CPUs", int)
+    .option("--memory <size>", "guest RAM, e.g. 512M")
+    .option("--disk <size>", "disk size, e.g. 2G")
+    .option("--image <image>", "tiny (built-in guest) or a qcow2 cloud image path")
+    .option("--port <host:guest>", "forward a host port to the guest (repeatable)", collect, [] as string[])
+    .option("--from-file <config.yaml>", "take the whole config from a file")
+    .addOption(json)
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./create.ts")).createCommand(name, o); }); });
+
+  program.command("start").description("start an instance: restore its saved state, or cold boot")
+    .argument("<name>").addOption(json)
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./start.ts")).startCommand(name, o); }); });
+
+  program.command("stop").description("stop an instance: save its state when saveOnStop is set, else shut down")
+    .argument("<name>")
+    .option("--save", "save the state this time, whatever saveOnStop says")
+    .option("--no-save", "shut down this time, whatever saveOnStop says")
+    .option("--force", "kill QEMU (no save, no shutdown)")
+    .addOption(json)
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./stop.ts")).stopCommand(name, o); }); });
+
+  program.command("save").description("save the VM state to disk and stop (resume with start)")
+    .argument("<name>").addOption(json)
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./save.ts")).saveCommand(name, o); }); });
+
+  program.command("restart").description("cold boot with the current config, dropping any saved state")
+    .argument("<name>").addOption(json)
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./restart.ts")).restartCommand(name, o); }); });
+
+  program.command("exec").description("run a command in the guest; a single argument with spaces runs as a shell command")
+    .argument("<name>").argument("<command...>")
+    .option("-i, --stdin", "pass this command's standard input to the guest command")
+    .addOption(json)
+    .action(async (name, command, o) => { await runAction(o.json === true, async () => { await (await import("./exec.ts")).execCommand(name, command, o); }); });
+
+  program.command("shell").description("an interactive shell on the guest console (Ctrl-] detaches)")
+    .argument("<name>")
+    .action(async (name) => { await runAction(false, async () => { await (await import("./shell.ts")).shellCommand(name); }); });
+
+  program.command("list").alias("ls").description("list instances").addOption(json)
+    .action(async (o) => { await runAction(o.json === true, async () => { await (await import("./list.ts")).listCommand(o); }); });
+
+  program.command("info").description("everything about one instance").argument("<name>").addOption(json)
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./info.ts")).infoCommand(name, o); }); });
+
+  program.command("logs").description("show the guest console (or --agent, --events) log").argument("<name>")
+    .option("-f, --follow", "keep printing what is appended")
+    .option("--agent", "the agent's log").option("--events", "the event log (JSON lines)")
+    .action(async (name, o) => { await runAction(false, async () => { await (await import("./logs.ts")).logsCommand(name, o); }); });
+
+  program.command("delete").alias("rm").description("delete an instance and its files").argument("<name>")
+    .option("--force", "kill it first if it is running").addOption(json)
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./delete.ts")).deleteCommand(name, o); }); });
+
+  const config = program.command("config").description("read or change an instance's settings");
+  config.command("set").description("set a field in snapvm.yaml (saveOnStop applies at once to a running instance)")
+    .argument("<name>").argument("<key=value>").addOption(json)
+    .action(async (name, assignment, o) => { await runAction(o.json === true, async () => { await (await import("./config-set.ts")).configSetCommand(name, assignment, o); }); });
+
+  const image = program.command("image").description("the built-in guest image");
+  image.command("build").description("build the tiny guest from Debian packages into $SNAPVM_HOME/images")
+    .option("--force", "rebuild even if it exists").addOption(json)
+    .action(async (o) => { await runAction(o.json === true, async () => { await (await import("./image-build.ts")).imageBuildCommand(o); }); });
+
+  program.command("agent", { hidden: true }).argument("<name>")
+    .action(async (name) => {
+      const { runAgent } = await import("../agent/run.ts");
+      process.exitCode = await runAgent(name);
+    });
+
+  return program;
+}

@@ -1,0 +1,15 @@
+import { restartInstance } from "../instance/restart.ts";
+import { printResult } from "./output.ts";
+import { progressPrinter } from "./progress.ts";
+import { describeStart } from "./start.ts";
+
+export async function restartCommand(name: string, flags: { json?: true }): Promise<void> {
+  const progress = progressPrinter(name);
+  try {
+    const result = await restartInstance(name, { onProgress: progress.step, onNotice: progress.notice });
+    progress.done();
+    printResult(result, flags.json === true, (r) => `${r.droppedState ? "dropped the saved state; " : ""}${describeStart(r)}`);
+  } finally {
+    progress.done();
+  }
+}

@@ -1,0 +1,16 @@
+import { attachConsole } from "../instance/console.ts";
+import { notice } from "./output.ts";
+
+export async function shellCommand(name: string): Promise<void> {
+  const raw = process.stdin.isTTY;
+  notice(`attached to ${name}'s console; Ctrl-] detaches`);
+  if (raw) process.stdin.setRawMode(true);
+  process.stdin.resume();
+  try {
+    const how = await attachConsole(name, process.stdin, process.stdout);
+    notice(how === "detached" ? "\ndetached" : "\nthe console closed");
+  } finally {
+    if (raw) process.stdin.setRawMode(false);
+    process.stdin.pause();
+  }
+}

@@ -1,0 +1,24 @@
+import { startInstance, type StartResult } from "../instance/start.ts";
+import { ms } from "./format.ts";
+import { printResult } from "./output.ts";
+import { progressPrinter } from "./progress.ts";
+
+export function describeStart(r: StartResult): string {
+  const how = r.status.bootKind === "restore" ? "resumed" : "booted";
+  const lines = [`${r.name} ${how} in ${ms(r.totalMs)} (guest answering ${ms(r.status.readyMs ?? 0)} after QEMU started, ${r.status.accel ?? "?"})`];
+  if (r.status.pendingChanges !== undefined && r.status.pendingChanges.length > 0) {
+    lines.push(`note: snapvm.yaml changed since this VM booted (${r.status.pendingChanges.join(", ")}); it resumed with the old settings. \`snapvm restart ${r.name}\` applies them.`);
+  }
+  return lines.join("\n");
+}
+
+export async function startCommand(name: string, flags: { json?: true }): Promise<void> {
+  const progress = progressPrinter(name);
+  try {
+    const result = await startInstance(name, { onProgress: progress.step, onNotice: progress.notice });
+    progress.done();
+    printResult(result, flags.json === true, describeStart);
+  } finally {
+    progress.done();
+  }
+}

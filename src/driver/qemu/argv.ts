@@ -1,0 +1,69 @@
+import type { LaunchSpec, PortForward } from "../launch-spec.ts";
+
+export const QEMU_BINARY = "qemu-system-x86_64";
+/** The memory backend id is fixed so states saved from any instance load into any other (RAMBlock names must match). */
+export const MEMORY_BACKEND_ID = "mem";
+export const GUEST_PORT_NAME = "org.snapvm.agent";
+export const DISK_NODE = "disk0";
+
+export interface ArgvOptions {
+  /** Start with `-incoming defer` to load a saved state instead of booting. */
+  incoming?: boolean;
+  /** Override share=on for the RAM file (forks map the template's file share=off, i.e. copy-on-write). */
+  shareMemory?: boolean;
+}
+
+/** QEMU's option syntax escapes a comma in a value by doubling it. */
+export function escapeOptionValue(value: string): string {
+  return value.replaceAll(",", ",,");
+}
+
+function hostForward(port: PortForward): string {
+  return `hostfwd=${port.protocol}:${port.hostAddress}:${port.host}-:${port.guest}`;
+}
+
+/** Builds the full argv (without the binary). Pure: the same spec gives the same argv. */
+export function buildQemuArgv(spec: LaunchSpec, options: ArgvOptions = {}): string[] {
+  const e = escapeOptionValue;
+  const memMiB = Math.floor(spec.memoryBytes / (1024 * 1024));
+  const share = options.shareMemory ?? true;
+  const memoryBackend =
+    spec.memoryBacking === "file"
+      ? `memory-backend-file,id=${MEMORY_BACKEND_ID},size=${memMiB}M,mem-path=${e(spec.memoryPath)},share=${share ? "on" : "off"}`
+      : `memory-backend-ram,id=${MEMORY_BACKEND_ID},size=${memMiB}M`;
+  const argv = [
+    "-name", `snapvm-${spec.name}`,
+    "-nodefaults", "-no-user-config", "-display", "none",
+    "-machine", `q35,memory-backend=${MEMORY_BACKEND_ID}`,
+    "-accel", spec.accel,
+    "-cpu", spec.accel === "kvm" ? "host" : "max",
+    "-smp", String(spec.cpus),
+    "-m", `${memMiB}M`,
+    "-object", memoryBackend,
+    "-chardev", `socket,id=console,path=${e(spec.consoleSocket)},server=on,wait=off,logfile=${e(spec.consoleLog)},logappend=on`,
+    "-serial", "chardev:console",
+    "-device", "virtio-serial-pci,id=vser0",
+    "-chardev", `socket,id=guest,path=${e(spec.guestSocket)},server=on,wait=off`,
+    "-device", `virtserialport,bus=vser0.0,chardev=guest,name=${GUEST_PORT_NAME}`,
+    "-blockdev", `driver=file,filename=${e(spec.disk)},node-name=${DISK_NODE}-file`,
+    "-blockdev", `driver=qcow2,file=${DISK_NODE}-file,node-name=${DISK_NODE}`,
+    "-device", `virtio-blk-pci,drive=${DISK_NODE},id=vda`,
+    "-netdev", ["user", "id=net0", ...spec.ports.map(hostForward)].join(","),
+    "-device", `virtio-net-pci,netdev=net0,mac=${spec.mac}`,
+    "-device", `vmgenid,id=vmgenid0,guid=${spec.vmgenid}`,
+    "-qmp", `unix:${e(spec.qmpSocket)},server=on,wait=off`,
+  ];
+  if (spec.boot.kind === "kernel") {
+    argv.push("-kernel", spec.boot.kernel, "-initrd", spec.boot.initrd, "-append", spec.boot.cmdline);
+  }
+  if (spec.cidataIso !== undefined) {
+    argv.push(
+      "-drive", `if=none,id=cidata,file=${e(spec.cidataIso)},format=raw,readonly=on,media=cdrom`,
+      "-device", "ide-cd,drive=cidata,bus=ide.0",
+    );
+  }
+  // A guest that reboots or panics ends the QEMU process; the agent records why.
+  argv.push("-no-reboot");
+  if (options.incoming === true) argv.push("-incoming", "defer");
+  return argv;
+}

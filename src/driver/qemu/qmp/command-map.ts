@@ -1,0 +1,64 @@
+import type { BlockDeviceInfo, BlockInfo, BlockdevSnapshotSyncArgs } from "./qapi-block.ts";
+import type { CpuInfoFast, GuidInfo, KvmInfo, RxFilterInfo, StatusInfo, VersionInfo } from "./qapi-machine.ts";
+import type { MigrationCapabilityStatus, MigrationInfo, MigrationParameters } from "./qapi-migration.ts";
+
+/** Arguments of a command that takes none. */
+export type NoArgs = Record<string, never>;
+/** The `{}` most commands return. */
+export type EmptyReturn = Record<string, never>;
+
+/**
+ * The QMP commands snapvm sends, name → arguments and return value, as of QEMU 10.0
+ * (checked against `query-qmp-schema` of qemu-system-x86_64 10.0.2). Replies are trusted,
+ * not validated at runtime.
+ */
+export interface QmpCommandMap {
+  qmp_capabilities: { args: { enable?: "oob"[] }; returns: EmptyReturn };
+  "query-status": { args: NoArgs; returns: StatusInfo };
+  "query-version": { args: NoArgs; returns: VersionInfo };
+  "query-kvm": { args: NoArgs; returns: KvmInfo };
+  stop: { args: NoArgs; returns: EmptyReturn };
+  cont: { args: NoArgs; returns: EmptyReturn };
+  /** QEMU replies, emits SHUTDOWN, then closes the socket; the reply can be lost in that race. */
+  quit: { args: NoArgs; returns: EmptyReturn };
+  system_powerdown: { args: NoArgs; returns: EmptyReturn };
+  system_reset: { args: NoArgs; returns: EmptyReturn };
+  "migrate-set-capabilities": { args: { capabilities: MigrationCapabilityStatus[] }; returns: EmptyReturn };
+  "query-migrate-capabilities": { args: NoArgs; returns: { capability: string; state: boolean }[] };
+  "migrate-set-parameters": { args: MigrationParameters; returns: EmptyReturn };
+  /** Returns once the migration has started; follow it with MIGRATION events or query-migrate. */
+  migrate: { args: { uri: string }; returns: EmptyReturn };
+  /** Needs QEMU started with `-incoming defer`. */
+  "migrate-incoming": { args: { uri: string; "exit-on-error"?: boolean }; returns: EmptyReturn };
+  "query-migrate": { args: NoArgs; returns: MigrationInfo };
+  migrate_cancel: { args: NoArgs; returns: EmptyReturn };
+  "blockdev-snapshot-sync": { args: BlockdevSnapshotSyncArgs; returns: EmptyReturn };
+  "query-block": { args: NoArgs; returns: BlockInfo[] };
+  "query-named-block-nodes": { args: { flat?: boolean }; returns: BlockDeviceInfo[] };
+  /** HMP output as one string; HMP failures usually come back as text, not as a QMP error. */
+  "human-monitor-command": { args: { "command-line": string; "cpu-index"?: number }; returns: string };
+  /** Fails with GenericError "VM Generation ID device not found" without `-device vmgenid`. */
+  "query-vm-generation-id": { args: NoArgs; returns: GuidInfo };
+  "query-rx-filter": { args: { name?: string }; returns: RxFilterInfo[] };
+  "query-cpus-fast": { args: NoArgs; returns: CpuInfoFast[] };
+  /** The file descriptor must travel with SCM_RIGHTS, which this client does not send. */
+  getfd: { args: { fdname: string }; returns: EmptyReturn };
+}
+
+export type QmpCommandName = keyof QmpCommandMap;
+export type QmpArgs<C extends QmpCommandName> = QmpCommandMap[C]["args"];
+export type QmpReturns<C extends QmpCommandName> = QmpCommandMap[C]["returns"];
+
+export interface QmpExecuteOptions {
+  /** Default: the client's `commandTimeoutMs`. `Infinity` waits for ever. */
+  timeoutMs?: number;
+}
+
+/** True when a command can be sent without arguments: it takes none, or all of them are optional. */
+type ArgsOptional<A> = A extends NoArgs ? true : object extends A ? true : false;
+
+/** `execute`'s parameters after the command name: arguments may be left out when none is required. */
+export type QmpExecuteRest<C extends QmpCommandName> =
+  ArgsOptional<QmpArgs<C>> extends true
+    ? [args?: QmpArgs<C> | undefined, options?: QmpExecuteOptions]
+    : [args: QmpArgs<C>, options?: QmpExecuteOptions];

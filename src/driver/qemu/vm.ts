@@ -1,0 +1,89 @@
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { GuestChannel } from "../guest/channel.ts";
+import type { LaunchSpec } from "../launch-spec.ts";
+import { buildQemuArgv, type ArgvOptions } from "./argv.ts";
+import { describeExit, spawnQemu, type QemuExit, type QemuProcess } from "./process.ts";
+import { QmpClient } from "./qmp/index.ts";
+
+export interface StartOptions extends ArgvOptions {
+  onStderrLine?: (line: string) => void;
+  qmpTimeoutMs?: number;
+}
+
+/**
+ * A running QEMU: its process, its QMP connection and (once asked for) the guest channel.
+ * If QEMU dies while starting, the error carries QEMU's own last words.
+ */
+export class QemuVm {
+  private guestChannel: GuestChannel | undefined;
+
+  private constructor(
+    readonly spec: LaunchSpec,
+    readonly argv: readonly string[],
+    private readonly process: QemuProcess,
+    readonly qmp: QmpClient,
+  ) {}
+
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  get exited(): Promise<QemuExit> {
+    return this.process.exited;
+  }
+
+  get qemuVersion(): string {
+    const v = this.qmp.qemuVersion;
+    return `${v.major}.${v.minor}.${v.micro}`;
+  }
+
+  static async start(spec: LaunchSpec, options: StartOptions = {}): Promise<QemuVm> {
+    const argv = buildQemuArgv(spec, options);
+    const process = await spawnQemu(argv, options.onStderrLine);
+    const died = process.exited.then((exit) => {
+      throw new SnapvmError(ErrorCode.QemuFailed, `instance "${spec.name}": ${describeExit(exit)}`, { details: { instance: spec.name } });
+    });
+    try {
+      const qmp = await Promise.race([
+        QmpClient.connect(spec.qmpSocket, { timeoutMs: options.qmpTimeoutMs ?? 10_000, waitForSocket: true }),
+        died,
+      ]);
+      return new QemuVm(spec, argv, process, qmp);
+    } catch (error) {
+      process.kill();
+      throw error;
+    } finally {
+      died.catch(() => undefined);
+    }
+  }
+
+  /** The guest agent's channel; connected on first use and kept. */
+  async guest(): Promise<GuestChannel> {
+    this.guestChannel ??= await GuestChannel.connect(this.spec.guestSocket, `instance "${this.spec.name}"`);
+    return this.guestChannel;
+  }
+
+  /** Asks the guest to power off (ACPI); after `timeoutMs`, quits QEMU. Resolves when QEMU has exited. */
+  async powerdown(timeoutMs: number): Promise<"guest" | "quit"> {
+    await this.qmp.execute("system_powerdown").catch(() => undefined);
+    const timer = new Promise<"timeout">((resolve) => setTimeout(() => { resolve("timeout"); }, timeoutMs).unref());
+    if ((await Promise.race([this.exited.then(() => "exited" as const), timer])) === "exited") return "guest";
+    await this.quit();
+    return "quit";
+  }
+
+  /** Ends QEMU at once through QMP (no guest shutdown), killing it if QMP does not answer. */
+  async quit(): Promise<void> {
+    await this.qmp.execute("quit", undefined, { timeoutMs: 5000 }).catch(() => { this.process.kill(); });
+    await this.exited;
+  }
+
+  kill(): void {
+    this.process.kill();
+  }
+
+  closeChannels(): void {
+    this.guestChannel?.close();
+    void this.qmp.close();
+  }
+}

@@ -1,0 +1,97 @@
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import {
+  parsePortForward, parseSize, readConfigFile, resolveConfig, serializeConfig, validateInstanceName, formatSize,
+  type ConfigFile, type InstanceConfig,
+} from "../config/index.ts";
+import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import { requireTinyImage } from "../image/index.ts";
+import { instancePaths, instancesDir, UNIX_SOCKET_PATH_MAX } from "../paths/index.ts";
+import { CommandFailedError, runCommand } from "../util/run-command.ts";
+
+export interface CreateOptions {
+  /** A whole config to start from (`--from-file`); flags override its fields. */
+  fromFile?: string;
+  cpus?: number;
+  memory?: string;
+  disk?: string;
+  image?: string;
+  ports?: string[];
+  home?: string;
+}
+
+export interface CreateResult {
+  name: string;
+  dir: string;
+  config: InstanceConfig;
+}
+
+/** Applies command-line flags over a config file's fields; flags are validated like the file. */
+function applyFlags(base: ConfigFile, options: CreateOptions): ConfigFile {
+  const file: ConfigFile = { ...base };
+  if (options.cpus !== undefined) file.cpus = options.cpus;
+  if (options.memory !== undefined) file.memory = { ...file.memory, size: formatSize(parseSize(options.memory)) };
+  if (options.disk !== undefined) file.disk = { ...file.disk, size: formatSize(parseSize(options.disk)) };
+  if (options.image !== undefined) file.image = options.image;
+  if (options.ports !== undefined && options.ports.length > 0) file.ports = options.ports.map(parsePortForward);
+  return file;
+}
+
+/**
+ * Creates an instance: its directory, snapvm.yaml and qcow2 disk. Built in a hidden temp directory
+ * and renamed into place, so bad input or a failed step leaves nothing behind.
+ */
+export async function createInstance(name: string, options: CreateOptions): Promise<CreateResult> {
+  validateInstanceName(name);
+  const paths = instancePaths(name, options.home);
+  if (existsSync(paths.dir)) {
+    throw new SnapvmError(ErrorCode.InstanceExists, `instance "${name}" already exists in ${paths.dir}`, {
+      hint: `Pick another name, or delete it first with \`snapvm delete ${name}\`.`,
+      details: { instance: name },
+    });
+  }
+  if (paths.consoleSocket.length > UNIX_SOCKET_PATH_MAX) {
+    throw new SnapvmError(ErrorCode.InvalidArgument, `the instance directory ${paths.dir} is too long for unix sockets (${UNIX_SOCKET_PATH_MAX} bytes)`, {
+      hint: "Use a shorter name or a shorter SNAPVM_HOME.",
+    });
+  }
+  const base = options.fromFile === undefined ? {} : await readConfigFile(options.fromFile);
+  const file = applyFlags(base, options);
+  // A relative image path means relative to where it was written: the --from-file or the working directory.
+  if (file.image !== undefined && file.image !== "tiny" && !file.image.startsWith("/")) {
+    file.image = join(options.fromFile === undefined || options.image !== undefined ? process.cwd() : dirname(options.fromFile), file.image);
+  }
+  const config = resolveConfig(file, { sourceName: options.fromFile ?? "command line" });
+  if (config.image.kind === "tiny") requireTinyImage(options.home);
+  else if (!existsSync(config.image.path)) {
+    throw new SnapvmError(ErrorCode.InvalidArgument, `image ${config.image.path} does not exist`, { hint: "Give the path of a qcow2 cloud image." });
+  }
+
+  await mkdir(instancesDir(options.home), { recursive: true });
+  const temp = join(instancesDir(options.home), `.${name}.tmp-${process.pid}`);
+  await rm(temp, { recursive: true, force: true });
+  await mkdir(temp, { mode: 0o700 });
+  try {
+    await writeFile(join(temp, "snapvm.yaml"), serializeConfig(file));
+    await createDisk(join(temp, "disk.qcow2"), config);
+    await rename(temp, paths.dir);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+  return { name, dir: paths.dir, config };
+}
+
+async function createDisk(path: string, config: InstanceConfig): Promise<void> {
+  const backing = config.image.kind === "qcow2" ? ["-b", config.image.path, "-F", "qcow2"] : [];
+  try {
+    await runCommand("qemu-img", ["create", "-q", "-f", "qcow2", ...backing, path, String(config.disk.sizeBytes)]);
+  } catch (error) {
+    if (!(error instanceof CommandFailedError)) throw error;
+    throw new SnapvmError(ErrorCode.ExternalTool, `creating the disk failed: ${error.message}`, {
+      hint: "Check that qemu-img is installed (scripts/setup-host.sh) and the image is a valid qcow2 file.",
+      cause: error,
+    });
+  }
+}

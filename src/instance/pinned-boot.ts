@@ -1,0 +1,42 @@
+import { mkdir, readFile } from "node:fs/promises";
+import type { ConfigFile } from "../config/index.ts";
+import type { LaunchSpec } from "../driver/launch-spec.ts";
+import { ErrorCode, SnapvmError, isErrno } from "../errors/index.ts";
+import type { InstancePaths } from "../paths/index.ts";
+import { writeJsonAtomic } from "../util/atomic-write.ts";
+
+/**
+ * What a VM booted with, pinned in boot/ at cold boot: a restore must use exactly this (the same
+ * devices and memory layout), whatever snapvm.yaml says by then.
+ */
+export interface PinnedLaunch {
+  spec: LaunchSpec;
+  argv: string[];
+  qemuVersion: string;
+  accelReason: string;
+  bootedAt: string;
+}
+
+export async function pinBoot(paths: InstancePaths, config: ConfigFile, launch: PinnedLaunch): Promise<void> {
+  await mkdir(paths.bootDir, { recursive: true });
+  await writeJsonAtomic(paths.bootConfig, config);
+  await writeJsonAtomic(paths.bootLaunch, launch);
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    const reason = isErrno(error, "ENOENT") ? "is missing" : error instanceof SyntaxError ? "is not valid JSON" : undefined;
+    if (reason === undefined) throw error;
+    throw new SnapvmError(ErrorCode.StateInvalid, `${what} ${path} ${reason}`, { cause: error });
+  }
+}
+
+export async function readPinnedLaunch(paths: InstancePaths): Promise<PinnedLaunch> {
+  return (await readJson(paths.bootLaunch, "the pinned launch")) as PinnedLaunch;
+}
+
+export async function readPinnedConfig(paths: InstancePaths): Promise<ConfigFile> {
+  return (await readJson(paths.bootConfig, "the pinned config")) as ConfigFile;
+}

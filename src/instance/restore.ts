@@ -1,0 +1,92 @@
+import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { chooseAccel, probeHost } from "../driver/qemu/accel.ts";
+import { migrateIn } from "../driver/qemu/migrate.ts";
+import { QemuVm } from "../driver/qemu/vm.ts";
+import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import type { InstancePaths } from "../paths/index.ts";
+import type { StateManifest } from "../snapshot/manifest.ts";
+import { readManifest } from "../snapshot/read-manifest.ts";
+import { fileSizes, sha256File } from "../util/file-facts.ts";
+import { shellQuote } from "../util/shell-quote.ts";
+import type { BootHooks, BootedVm } from "./cold-boot.ts";
+import { waitGuestReady } from "./guest-ready.ts";
+import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save.ts";
+
+function incompatible(why: string): SnapvmError {
+  return new SnapvmError(ErrorCode.StateIncompatible, `the saved state cannot be loaded here: ${why}`);
+}
+
+/** Everything checked before QEMU is started, so a state that cannot load fails fast. */
+export async function checkRestorable(paths: InstancePaths): Promise<StateManifest> {
+  const manifest = await readManifest(paths.suspendDir);
+  // A state saved under KVM does not load under TCG and vice versa (DESIGN.md §2, gotcha 4).
+  const accel = chooseAccel("auto", await probeHost()).accel;
+  // A TCG state restores under TCG anywhere: the pinned argv names the accelerator.
+  if (manifest.accel === "kvm" && accel !== "kvm") {
+    throw incompatible(`it was saved under ${manifest.accel}, this host runs ${accel}`);
+  }
+  for (const file of manifest.files) {
+    const path = join(paths.suspendDir, file.name);
+    const sizes = await fileSizes(path).catch(() => undefined);
+    if (sizes === undefined) throw incompatible(`${file.name} is missing`);
+    if (sizes.apparentBytes !== file.sizeBytes) throw incompatible(`${file.name} is ${sizes.apparentBytes} bytes, the manifest says ${file.sizeBytes}`);
+    if (file.sha256 !== undefined && (await sha256File(path)) !== file.sha256) throw incompatible(`${file.name} does not match its digest`);
+  }
+  for (const path of [manifest.launch.spec.boot.kind === "kernel" ? manifest.launch.spec.boot.kernel : undefined, manifest.launch.spec.disk]) {
+    if (path !== undefined) await access(path).catch(() => { throw incompatible(`${path} is missing`); });
+  }
+  return manifest;
+}
+
+/**
+ * Restores a suspended VM: the pinned argv with `-incoming defer`, load the state, `cont` (a VM saved
+ * after `stop` comes back paused), wait for the guest, set its clock. The state is consumed as soon
+ * as the guest runs: from then on the RAM file moves on and the old device state no longer matches it.
+ */
+export async function restoreSuspended(manifest: StateManifest, paths: InstancePaths, timeoutMs: number, hooks: BootHooks): Promise<BootedVm> {
+  const spec = manifest.launch.spec;
+  const fileBacked = spec.memoryBacking === "file";
+  hooks.onProgress("restoring");
+  const started = performance.now();
+  const vm = await QemuVm.start(spec, { incoming: true, onStderrLine: hooks.onQemuStderr });
+  try {
+    // Checked against the running binary's greeting: free, and exact about what will load the state.
+    if (vm.qemuVersion !== manifest.qemuVersion) throw incompatible(`it was saved by QEMU ${manifest.qemuVersion}, this host runs ${vm.qemuVersion}`);
+    const stateFile = join(paths.suspendDir, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
+    await migrateIn(vm.qmp, `file:${stateFile}`, { capabilities: fileBacked ? ["x-ignore-shared"] : ["mapped-ram", "multifd"], timeoutMs });
+    await vm.qmp.execute("cont");
+    await consumeState(paths);
+    await waitGuestReady(vm, timeoutMs);
+    await syncGuestClock(vm);
+    return { vm, accelReason: manifest.launch.accelReason, readyMs: performance.now() - started };
+  } catch (error) {
+    vm.kill();
+    await vm.exited;
+    throw new SnapvmError(ErrorCode.RestoreFailed, `restoring instance "${spec.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** The guest's clock stood still while it was suspended; set it from the host's. */
+export async function syncGuestClock(vm: QemuVm): Promise<void> {
+  const guest = await vm.guest();
+  await guest.exec(shellQuote(["date", "-u", "-s", `@${Math.round(Date.now() / 1000)}`]), { timeoutMs: 5000 });
+}
+
+async function consumeState(paths: InstancePaths): Promise<void> {
+  await rm(paths.suspendDir, { recursive: true, force: true });
+}
+
+/** Keeps a state that failed to restore, with its RAM file, for a person to look at; never deletes it. */
+export async function moveStateAside(paths: InstancePaths, reason: string): Promise<string | undefined> {
+  const target = join(paths.failedStatesDir, new Date().toISOString().replaceAll(":", "-"));
+  await mkdir(paths.failedStatesDir, { recursive: true });
+  try {
+    await rename(paths.suspendDir, target);
+  } catch {
+    return undefined;
+  }
+  await rename(paths.memory, join(target, "memory.ram")).catch(() => undefined);
+  await writeFile(join(target, "REASON"), `${reason}\n`);
+  return target;
+}

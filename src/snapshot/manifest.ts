@@ -1,0 +1,43 @@
+import type { PinnedLaunch } from "../instance/pinned-boot.ts";
+import type { MemoryBacking } from "../driver/launch-spec.ts";
+
+/**
+ * The manifest of a saved VM state (suspend state or snapshot): versioned independently of snapvm
+ * (semver: same major loads, a newer minor or major is refused), readable by a person, and enough to
+ * check before restoring that this QEMU can load the state. docs/snapshot-format.md describes it.
+ */
+export const STATE_FORMAT = "snapvm-state";
+export const STATE_FORMAT_VERSION = "1.0.0";
+export const MANIFEST_NAME = "manifest.json";
+/** Manifests are small; anything larger is not ours and is refused before parsing. */
+export const MANIFEST_MAX_BYTES = 1024 * 1024;
+
+export interface StateFile {
+  /** Relative to the state directory, or "../memory.ram" for the instance's own RAM file. */
+  name: string;
+  role: "device-state" | "memory" | "memory-stream";
+  sizeBytes: number;
+  allocatedBytes: number;
+  /** SHA-256, hex. Absent for the instance's live RAM file, which is checked by size and mtime. */
+  sha256?: string;
+  mtimeMs?: number;
+}
+
+export interface StateManifest {
+  format: typeof STATE_FORMAT;
+  formatVersion: string;
+  kind: "suspend" | "snapshot";
+  createdAt: string;
+  snapvmVersion: string;
+  qemuVersion: string;
+  accel: string;
+  machine: string;
+  cpuModel: string;
+  memory: { backing: MemoryBacking; sizeBytes: number };
+  /** The exact launch spec and argv the VM ran with; a restore reuses them. */
+  launch: PinnedLaunch;
+  files: StateFile[];
+  /** How long the guest was paused while saving, in milliseconds. */
+  pauseMs: number;
+  parent: string | null;
+}

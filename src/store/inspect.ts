@@ -1,0 +1,75 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ErrorCode, SnapvmError, isErrno } from "../errors/index.ts";
+import { isActive, type InstanceState } from "../instance/state.ts";
+import { instancePaths, instancesDir, type InstancePaths } from "../paths/index.ts";
+import { MANIFEST_NAME } from "../snapshot/manifest.ts";
+import { fileSizes } from "../util/file-facts.ts";
+import { lockOwner } from "./lock.ts";
+import { readStatus, type InstanceStatus } from "./status.ts";
+
+export interface SuspendFacts {
+  createdAt: string;
+  ageSeconds: number;
+  /** Allocated on disk (holes cost nothing): the state files plus the RAM file they depend on. */
+  allocatedBytes: number;
+}
+
+export interface InstanceSummary {
+  name: string;
+  state: InstanceState;
+  dir: string;
+  agentPid?: number;
+  status?: InstanceStatus;
+  suspended?: SuspendFacts;
+  /** Why the shown state differs from the recorded one, e.g. an agent that died. */
+  note?: string;
+}
+
+async function suspendFacts(paths: InstancePaths): Promise<SuspendFacts | undefined> {
+  let manifestText: string;
+  try {
+    manifestText = await readFile(join(paths.suspendDir, MANIFEST_NAME), "utf8");
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return undefined;
+    throw error;
+  }
+  const createdAt = (JSON.parse(manifestText) as { createdAt?: unknown }).createdAt;
+  const created = typeof createdAt === "string" ? createdAt : (await stat(paths.suspendDir)).mtime.toISOString();
+  let allocatedBytes = 0;
+  for (const entry of await readdir(paths.suspendDir)) allocatedBytes += (await fileSizes(join(paths.suspendDir, entry))).allocatedBytes;
+  if (existsSync(paths.memory)) allocatedBytes += (await fileSizes(paths.memory)).allocatedBytes;
+  return { createdAt: created, ageSeconds: Math.max(0, Math.round((Date.now() - Date.parse(created)) / 1000)), allocatedBytes };
+}
+
+/**
+ * What an instance is now, from its files, tolerating any of them being missing or stale.
+ * The recorded state is trusted only while its agent lives.
+ */
+export async function inspectInstance(name: string, home?: string): Promise<InstanceSummary> {
+  const paths = instancePaths(name, home);
+  if (!existsSync(paths.config)) {
+    throw new SnapvmError(ErrorCode.InstanceNotFound, `instance "${name}" does not exist`, {
+      hint: "List instances with `snapvm list`, or create it with `snapvm create`.",
+      details: { instance: name },
+    });
+  }
+  const [status, agentPid, suspended] = await Promise.all([readStatus(paths.status), lockOwner(paths.agentLock), suspendFacts(paths).catch(() => undefined)]);
+  const base = { name, dir: paths.dir, ...(status === undefined ? {} : { status }), ...(suspended === undefined ? {} : { suspended }) };
+  if (agentPid !== undefined) return { ...base, state: status?.state ?? "starting", agentPid };
+  if (suspended !== undefined) return { ...base, state: "suspended" };
+  if (status === undefined) return { ...base, state: "created" };
+  if (isActive(status.state)) return { ...base, state: "broken", note: `its agent exited while ${status.state}` };
+  return { ...base, state: status.state === "suspended" ? "stopped" : status.state };
+}
+
+export async function listInstanceNames(home?: string): Promise<string[]> {
+  try {
+    const entries = await readdir(instancesDir(home), { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name).sort();
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return [];
+    throw error;
+  }
+}
