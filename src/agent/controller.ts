@@ -17,6 +17,8 @@ export interface ControllerInit {
   config: InstanceConfig;
   vm: QemuVm;
   status: Omit<InstanceStatus, "updatedAt" | "state">;
+  /** The state the VM is in when handed over: it comes up through a cold boot or a restore. */
+  initialState: "starting" | "restoring";
   events: EventLog;
 }
 
@@ -26,7 +28,7 @@ export interface ControllerInit {
  * suspended, broken) and the agent may exit.
  */
 export class AgentController implements AgentHandlers {
-  private state: InstanceState = "running";
+  private state: InstanceState;
   private saveOnStop: boolean;
   private extra: Omit<InstanceStatus, "updatedAt" | "state">;
   private stopping: Promise<StopResponse> | undefined;
@@ -34,6 +36,7 @@ export class AgentController implements AgentHandlers {
   readonly finished = new Promise<void>((resolve) => { this.resolveFinished = resolve; });
 
   constructor(private readonly init: ControllerInit) {
+    this.state = init.initialState;
     this.saveOnStop = init.config.saveOnStop;
     this.extra = init.status;
     void init.vm.exited.then((exit) => this.onQemuExit(exit));

@@ -3,13 +3,15 @@ import type { Server } from "node:http";
 import { isSnapvmError, ErrorCode, SnapvmError } from "../errors/index.ts";
 import { instancePaths, snapvmHome } from "../paths/index.ts";
 import { acquireLock, type InstanceLock } from "../store/lock.ts";
-import { writeStatus } from "../store/status.ts";
+import { readStatus, writeStatus } from "../store/status.ts";
+import type { QemuVm } from "../driver/qemu/vm.ts";
 import { bringUp } from "./bring-up.ts";
 import { AgentController } from "./controller.ts";
 import { EventLog } from "./events.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { detachFromParent, report } from "./report.ts";
 import { handleSignals } from "./signals.ts";
+import { reapOrphans } from "./reap-orphans.ts";
 
 function toUserError(error: unknown): SnapvmError {
   return isSnapvmError(error) ? error : new SnapvmError(ErrorCode.AgentFailed, error instanceof Error ? error.message : String(error), { cause: error });
@@ -33,7 +35,12 @@ export async function runAgent(name: string): Promise<number> {
   }
   const events = new EventLog(paths.events);
   let server: Server | undefined;
+  let vm: QemuVm | undefined;
   try {
+    for (const what of await reapOrphans(paths, await readStatus(paths.status))) {
+      events.write("reaped", { what });
+      log.warn(what);
+    }
     await writeStatus(paths.status, { state: "starting", agentPid: process.pid });
     const up = await bringUp(name, paths, events, {
       home,
@@ -41,12 +48,14 @@ export async function runAgent(name: string): Promise<number> {
       onNotice: (message) => { report({ kind: "notice", message }); log.warn(message); },
       onQemuStderr: (line) => { log.warn({ qemu: line }, "qemu stderr"); },
     });
+    vm = up.vm;
     const controller = new AgentController({
       name,
       paths,
       config: up.config,
       vm: up.vm,
       events,
+      initialState: up.kind === "restore" ? "restoring" : "starting",
       status: {
         agentPid: process.pid,
         qemuPid: up.vm.pid,
@@ -69,6 +78,10 @@ export async function runAgent(name: string): Promise<number> {
   } catch (error) {
     const userError = toUserError(error);
     log.error({ err: error }, "agent failed");
+    if (vm !== undefined) {
+      vm.kill(); // a VM nobody controls must not outlive its agent
+      await vm.exited;
+    }
     events.write("failed", { code: userError.code, message: userError.message });
     await writeStatus(paths.status, { state: "broken", lastEvent: userError.message }).catch(() => undefined);
     report({ kind: "failed", error: userError.toJSON() });
@@ -91,6 +104,7 @@ async function closeServer(server: Server | undefined): Promise<void> {
   if (server === undefined) return;
   await new Promise<void>((resolve) => {
     server.close(() => { resolve(); });
+    // Clients connect per call (agent: false), so nothing idle lingers; in-flight replies finish first.
     server.closeIdleConnections();
   });
 }

@@ -30,7 +30,8 @@ export class AgentClient {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const req = request(
-        { socketPath: this.socketPath, path, method, headers: payload === undefined ? {} : { "content-type": "application/json" } },
+        // agent: false: one connection per call, closed after it, so an exiting agent never waits on an idle keep-alive.
+        { socketPath: this.socketPath, path, method, agent: false, headers: payload === undefined ? {} : { "content-type": "application/json" } },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));

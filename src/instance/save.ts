@@ -11,6 +11,7 @@ import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
 import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
 import { snapvmVersion } from "../util/snapvm-version.ts";
+import { faultPoint } from "../util/fault-point.ts";
 import { readPinnedLaunch } from "./pinned-boot.ts";
 
 export const DEVICE_STATE_FILE = "devices.state";
@@ -38,6 +39,7 @@ export async function saveSuspendState(vm: QemuVm, paths: InstancePaths, config:
     if (fileBacked) await fsyncFile(paths.memory);
     pausedAt = performance.now();
     await vm.qmp.execute("stop");
+    faultPoint("save:after-stop");
     const stateFile = join(temp, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
     await migrateOut(vm.qmp, `file:${stateFile}`, {
       capabilities: fileBacked ? ["x-ignore-shared"] : ["mapped-ram", "multifd"],
@@ -66,9 +68,11 @@ export async function saveSuspendState(vm: QemuVm, paths: InstancePaths, config:
       parent: null,
     };
     await writeJsonAtomic(join(temp, MANIFEST_NAME), manifest);
+    faultPoint("save:before-rename");
     await rm(paths.suspendDir, { recursive: true, force: true });
     await rename(temp, paths.suspendDir);
     await fsyncDirectory(paths.dir);
+    faultPoint("save:after-rename");
     const stateBytes = files.reduce((sum, f) => sum + f.allocatedBytes, 0);
     return { pauseMs, totalMs: performance.now() - started, stateBytes };
   } catch (error) {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import type { QmpClient } from "./qmp/index.ts";
+import { faultPoint } from "../../util/fault-point.ts";
 
 /** Every migration capability snapvm uses. All are set explicitly before each migration because
  * QEMU keeps them for the life of the process (a leftover mapped-ram breaks exec:, DESIGN.md §2). */
@@ -26,6 +27,7 @@ export async function waitForMigration(qmp: QmpClient, what: string, timeoutMs: 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const info = await qmp.execute("query-migrate");
+    faultPoint("migrate:polling");
     if (info.status === "completed") return;
     if (info.status !== undefined && TERMINAL_FAILURES.has(info.status)) {
       throw new SnapvmError(ErrorCode.QemuFailed, `${what} failed: ${info["error-desc"] ?? info.status}`);

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command README.md gives and .ci/run calls: set-up, type check, lint, unit tests, VM tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+echo "== typecheck"; npx tsc --noEmit
+echo "== lint"; npx eslint .
+# Node 20's --test does not expand globs itself: list the files.
+echo "== unit tests"
+mapfile -t unit < <(find src -name '*.test.ts' | sort)
+node --import tsx --test --test-reporter=spec "${unit[@]}"
+echo "== VM tests (real QEMU, TCG here)"
+mapfile -t vm < <(find test/vm -name '*.test.ts' | sort)
+node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${vm[@]}"
