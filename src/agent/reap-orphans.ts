@@ -1,32 +1,38 @@
 import { readdir, readFile, rm } from "node:fs/promises";
-import { dirname, basename } from "node:path";
+import { dirname, basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { InstancePaths } from "../paths/index.ts";
-import type { InstanceStatus } from "../store/status.ts";
+import { escapeOptionValue } from "../driver/qemu/argv.ts";
 import { processAlive } from "../util/process-alive.ts";
 
-async function isOurQemu(pid: number, paths: InstancePaths): Promise<boolean> {
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  return cmdline.includes("qemu-system") && cmdline.includes(paths.qmpSocket);
+/** QEMU processes serving this instance: their argv names its QMP socket, which no other instance shares. */
+async function findInstanceQemus(paths: InstancePaths): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes("qemu-system") && cmdline.includes(`unix:${escapeOptionValue(paths.qmpSocket)},`) && processAlive(Number(entry))) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 /**
  * Cleans up after an agent that was killed: its QEMU may still run (nothing ties QEMU's life to
- * the agent's), and a save may have left a temp directory. A complete state (renamed into place)
- * is kept; a partial one never looks valid and is removed.
+ * the agent's) and would hold the disk lock and answer on the instance's sockets; a save may have
+ * left a temp directory. A complete state (renamed into place) is kept; a partial one never looks
+ * valid and is removed. Call only while holding the instance lock.
  */
-export async function reapOrphans(paths: InstancePaths, previous: InstanceStatus | undefined): Promise<string[]> {
+export async function reapOrphans(paths: InstancePaths): Promise<string[]> {
   const reaped: string[] = [];
-  const pid = previous?.qemuPid;
-  if (pid !== undefined && processAlive(pid) && (await isOurQemu(pid, paths))) {
+  for (const pid of await findInstanceQemus(paths)) {
     process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 500 && processAlive(pid); i++) await sleep(2);
+    for (let i = 0; i < 1000 && processAlive(pid); i++) await sleep(2);
     reaped.push(`killed QEMU pid ${pid} left by a dead agent`);
   }
   const prefix = `${basename(paths.suspendDir)}.tmp-`;
   for (const entry of await readdir(dirname(paths.suspendDir))) {
     if (entry.startsWith(prefix)) {
-      await rm(`${dirname(paths.suspendDir)}/${entry}`, { recursive: true, force: true });
+      await rm(join(dirname(paths.suspendDir), entry), { recursive: true, force: true });
       reaped.push(`removed the partial state ${entry}`);
     }
   }

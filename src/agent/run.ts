@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import { isSnapvmError, ErrorCode, SnapvmError } from "../errors/index.ts";
 import { instancePaths, snapvmHome } from "../paths/index.ts";
 import { acquireLock, type InstanceLock } from "../store/lock.ts";
-import { readStatus, writeStatus } from "../store/status.ts";
+import { writeStatus } from "../store/status.ts";
 import type { QemuVm } from "../driver/qemu/vm.ts";
 import { bringUp } from "./bring-up.ts";
 import { AgentController } from "./controller.ts";
@@ -37,7 +37,7 @@ export async function runAgent(name: string): Promise<number> {
   let server: Server | undefined;
   let vm: QemuVm | undefined;
   try {
-    for (const what of await reapOrphans(paths, await readStatus(paths.status))) {
+    for (const what of await reapOrphans(paths)) {
       events.write("reaped", { what });
       log.warn(what);
     }

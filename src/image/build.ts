@@ -10,7 +10,7 @@ import { extractDeb, fetchDeb } from "./deb-cache.ts";
 import { readGuestFiles } from "./guest-files.ts";
 import { buildInitrd, INITRD_COMPRESSION } from "./initrd.ts";
 import { installImage } from "./install.ts";
-import { BUSYBOX_PACKAGE, resolveCandidate, resolveKernelPackage, type DebCandidate } from "./kernel-package.ts";
+import { BUSYBOX_PACKAGE, resolveCandidates, resolveKernelPackageName, type DebCandidate } from "./kernel-package.ts";
 import { collectModules, extractVmlinux, kernelRelease } from "./kernel-files.ts";
 import { GUEST_PROTOCOL_VERSION, infoToManifest, type TinyImageInfo } from "./manifest.ts";
 import { TINY_MODULES } from "./modules.ts";
@@ -79,8 +79,8 @@ async function fetchAndExtract(candidate: DebCandidate, cacheDir: string, dir: s
 
 async function buildIn(work: string, paths: TinyImagePaths, progress: (step: string) => void, home: string | undefined): Promise<TinyImageInfo> {
   progress("resolve packages");
-  const kernelPackage = await resolveKernelPackage();
-  const busyboxPackage = await resolveCandidate(BUSYBOX_PACKAGE);
+  const [kernelPackage, busyboxPackage] = await resolveCandidates([await resolveKernelPackageName(), BUSYBOX_PACKAGE]);
+  if (kernelPackage === undefined || busyboxPackage === undefined) throw new Error("resolveCandidates returned too few records");
   const kernelRoot = join(work, "kernel");
   const busyboxRoot = join(work, "busybox");
   const scratch = join(work, "scratch");

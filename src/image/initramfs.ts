@@ -62,6 +62,7 @@ export function initramfsEntries(contents: InitramfsContents): CpioEntry[] {
     { type: "symlink", path: "sbin", target: "bin" },
     { type: "symlink", path: "usr/bin", target: "../bin" },
     { type: "symlink", path: "usr/sbin", target: "../bin" },
+    { type: "symlink", path: "etc/mtab", target: "/proc/mounts" },
     { type: "chardev", path: "dev/console", mode: 0o600, major: 5, minor: 1 },
     { type: "file", path: "bin/busybox", mode: 0o755, data: contents.busybox },
   );

@@ -8,8 +8,9 @@ import { initramfsEntries, type InitramfsContents } from "./initramfs.ts";
 export type InitrdCompression = "gzip" | "zstd";
 
 /**
- * zstd, because the guest kernel unpacks it faster than gzip under TCG (measured in the image
- * check: see README in guest/). Debian's generic kernel has CONFIG_RD_ZSTD and CONFIG_RD_GZIP.
+ * Debian's generic kernel has CONFIG_RD_ZSTD and CONFIG_RD_GZIP. The kernel unpacks the initramfs
+ * while its own init runs, so under TCG gzip, zstd -9 and zstd -19 measured the same boot time;
+ * zstd -9 is smaller than gzip -9 (1.68 vs 1.80 MB) and takes 0.2 s here against 4.4 s for -19.
  */
 export const INITRD_COMPRESSION: InitrdCompression = "zstd";
 
@@ -22,6 +23,6 @@ export async function buildInitrd(contents: InitramfsContents, workDir: string, 
   if (compression === "gzip") return gzipSync(cpio, { level: 9 });
   const input = join(workDir, "initrd.cpio");
   await writeFile(input, cpio);
-  await runCommand("zstd", ["--quiet", "--force", "-19", input, "-o", `${input}.zst`]);
+  await runCommand("zstd", ["--quiet", "--force", "-9", input, "-o", `${input}.zst`]);
   return readFile(`${input}.zst`);
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ErrorCode, SnapvmError, isErrno } from "../errors/index.ts";
 import { parseBzImage, verifyVmlinux } from "./bzimage.ts";
 import { COMPRESSION_SUFFIX, decompressFile } from "./decompress.ts";
-import { resolveModules, type ModuleResolution } from "./modules.ts";
+import { checkLoadOrder, resolveModules, type ModuleResolution } from "./modules.ts";
 
 /** The one entry of `dir` matching `test`; anything else means the package is not what we expect. */
 async function single(dir: string, test: (name: string) => boolean, what: string): Promise<string> {
@@ -45,7 +45,7 @@ export interface LoadedModules extends ModuleResolution {
   data: { name: string; data: Buffer }[];
 }
 
-/** Finds `wanted` under lib/modules/<release> and returns each as an uncompressed .ko, in order. */
+/** Finds `wanted` under lib/modules/<release> and returns each as an uncompressed .ko, in order, dependencies first. */
 export async function collectModules(kernelRoot: string, release: string, wanted: readonly string[], workDir: string): Promise<LoadedModules> {
   const moduleDir = join(kernelRoot, "lib/modules", release);
   const files = await readdir(moduleDir, { recursive: true });
@@ -61,5 +61,6 @@ export async function collectModules(kernelRoot: string, release: string, wanted
     await writeFile(copy, await readFile(source));
     data.push({ name: module.name, data: await readFile(await decompressFile(copy, module.compression)) });
   }
+  checkLoadOrder(data);
   return { ...resolution, data };
 }

@@ -30,36 +30,55 @@ export function parseKernelDependency(dependsOutput: string, metapackage = KERNE
   });
 }
 
-/** The first record of `apt-cache show --no-all-versions` output (RFC 822 style fields). */
-export function parseAptRecord(showOutput: string): DebCandidate {
-  const fields = new Map<string, string>();
-  for (const line of showOutput.split("\n")) {
-    if (line.trim() === "") {
-      if (fields.size > 0) break;
-      continue;
-    }
-    const match = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
-    if (match?.[1] !== undefined && match[2] !== undefined) fields.set(match[1], match[2].trim());
-  }
+function toCandidate(fields: ReadonlyMap<string, string>, output: string): DebCandidate {
   const name = fields.get("Package");
   const version = fields.get("Version");
   const architecture = fields.get("Architecture");
   const sha256 = fields.get("SHA256");
   if (name === undefined || version === undefined || architecture === undefined || sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256)) {
-    throw new SnapvmError(ErrorCode.ImageBuildFailed, "apt-cache show printed no Package/Version/Architecture/SHA256 record", {
-      details: { output: showOutput.slice(0, 2000) },
+    throw new SnapvmError(ErrorCode.ImageBuildFailed, "apt-cache show printed a record without Package/Version/Architecture/SHA256", {
+      details: { output: output.slice(0, 2000) },
     });
   }
   return { name, version, architecture, sha256 };
 }
 
-/** The candidate version of `name` in apt's current package lists (needs `apt-get update` once, no network). */
-export async function resolveCandidate(name: string): Promise<DebCandidate> {
-  const { stdout } = await runCommand("apt-cache", ["show", "--no-all-versions", name]);
-  return parseAptRecord(stdout);
+/** The records of `apt-cache show --no-all-versions` output (RFC 822 style stanzas, blank-line separated). */
+export function parseAptRecords(showOutput: string): DebCandidate[] {
+  const records: DebCandidate[] = [];
+  let fields = new Map<string, string>();
+  for (const line of [...showOutput.split("\n"), ""]) {
+    if (line.trim() === "") {
+      if (fields.size > 0) records.push(toCandidate(fields, showOutput));
+      fields = new Map();
+      continue;
+    }
+    const match = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+    if (match?.[1] !== undefined && match[2] !== undefined) fields.set(match[1], match[2].trim());
+  }
+  return records;
 }
 
-export async function resolveKernelPackage(metapackage = KERNEL_METAPACKAGE): Promise<DebCandidate> {
+/**
+ * The candidate versions of `names` in apt's current package lists, in the order asked (one
+ * apt-cache call: each costs about a second here). Needs `apt-get update` once, no network.
+ */
+export async function resolveCandidates(names: readonly string[]): Promise<DebCandidate[]> {
+  const { stdout } = await runCommand("apt-cache", ["show", "--no-all-versions", ...names]);
+  const records = parseAptRecords(stdout);
+  return names.map((name) => {
+    const record = records.find((candidate) => candidate.name === name);
+    if (record === undefined) {
+      throw new SnapvmError(ErrorCode.ImageBuildFailed, `apt-cache show printed no record for ${name}`, {
+        hint: "Run `apt-get update` so apt knows the package.",
+      });
+    }
+    return record;
+  });
+}
+
+/** The concrete kernel package name behind the metapackage (apt-cache depends). */
+export async function resolveKernelPackageName(metapackage = KERNEL_METAPACKAGE): Promise<string> {
   const { stdout } = await runCommand("apt-cache", ["depends", metapackage]);
-  return resolveCandidate(parseKernelDependency(stdout, metapackage));
+  return parseKernelDependency(stdout, metapackage);
 }

@@ -74,3 +74,38 @@ export function resolveModules(wanted: readonly string[], files: readonly string
   }
   return { load, builtin };
 }
+
+/**
+ * A module's hard dependencies, from the `depends=` string modpost puts in its .modinfo section
+ * (NUL-separated key=value strings). Pure; empty when the module depends on nothing.
+ */
+export function moduleDepends(ko: Buffer): string[] {
+  const at = ko.indexOf("\0depends=", 0, "latin1");
+  if (at < 0) return [];
+  const start = at + "\0depends=".length;
+  const end = ko.indexOf(0, start);
+  const value = ko.toString("latin1", start, end < 0 ? ko.length : end);
+  return value.split(",").filter((name) => name !== "").map((name) => name.replaceAll("-", "_"));
+}
+
+/**
+ * Checks that every module's dependencies are loaded before it, so a kernel update that adds a
+ * dependency fails the build instead of a guest boot. Soft dependencies (crc32c for ext4) are not
+ * in `depends=` and stay the list's business.
+ */
+export function checkLoadOrder(modules: readonly { name: string; data: Buffer }[]): void {
+  const loaded = new Set<string>();
+  const problems: string[] = [];
+  for (const module of modules) {
+    for (const dependency of moduleDepends(module.data)) {
+      if (!loaded.has(dependency)) problems.push(`${module.name} needs ${dependency}`);
+    }
+    loaded.add(module.name);
+  }
+  if (problems.length > 0) {
+    throw new SnapvmError(ErrorCode.ImageBuildFailed, `kernel modules out of order: ${problems.join("; ")}`, {
+      hint: "This kernel's modules depend on others than TINY_MODULES lists (src/image/modules.ts); add them there in dependency order.",
+      details: { problems },
+    });
+  }
+}

@@ -9,6 +9,7 @@ import type { StateManifest } from "../snapshot/manifest.ts";
 import { readManifest } from "../snapshot/read-manifest.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
 import { shellQuote } from "../util/shell-quote.ts";
+import { faultPoint } from "../util/fault-point.ts";
 import type { BootHooks, BootedVm } from "./cold-boot.ts";
 import { waitGuestReady } from "./guest-ready.ts";
 import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save.ts";
@@ -55,6 +56,7 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
     if (vm.qemuVersion !== manifest.qemuVersion) throw incompatible(`it was saved by QEMU ${manifest.qemuVersion}, this host runs ${vm.qemuVersion}`);
     const stateFile = join(paths.suspendDir, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
     await migrateIn(vm.qmp, `file:${stateFile}`, { capabilities: fileBacked ? ["x-ignore-shared"] : ["mapped-ram", "multifd"], timeoutMs });
+    faultPoint("restore:before-cont");
     await vm.qmp.execute("cont");
     await consumeState(paths);
     await waitGuestReady(vm, timeoutMs);
