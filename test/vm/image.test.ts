@@ -124,6 +124,13 @@ describe("the tiny guest image", () => {
     assert.match(await agent.request((id) => `FROB ${id}\n`), /^ERROR \d+ unknown-verb$/);
   });
 
+  test("a command runs in its own session: kill 0 ends it, not the agent; daemons do not hold the reply", async () => {
+    assert.equal((await agent.exec("kill 0; echo not reached")).code, 143);
+    const started = Date.now();
+    assert.equal((await agent.exec("sleep 600 & echo started")).stdout, "started\n");
+    assert.ok(Date.now() - started < 5000);
+  });
+
   test("modules, data disk, network and acpid are up", async () => {
     const { stdout } = await agent.exec("lsmod | wc -l; grep -c ' /mnt/data ext4 ' /proc/mounts; pidof acpid >/dev/null && echo acpid; ls /dev/input | grep -c event");
     assert.deepEqual(stdout.trim().split("\n"), [String(image.modules.length + 1), "1", "acpid", "2"]);
