@@ -1,6 +1,6 @@
 import type { ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, StopRequest, StopResponse } from "../api/schemas.ts";
 import type { AgentStatus } from "../api/client.ts";
-import type { InstanceConfig } from "../config/index.ts";
+import type { RuntimeSettings } from "../instance/settings.ts";
 import type { QemuVm } from "../driver/qemu/vm.ts";
 import { describeExit, type QemuExit } from "../driver/qemu/process.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
@@ -14,7 +14,7 @@ import type { AgentHandlers } from "./server.ts";
 export interface ControllerInit {
   name: string;
   paths: InstancePaths;
-  config: InstanceConfig;
+  settings: RuntimeSettings;
   vm: QemuVm;
   status: Omit<InstanceStatus, "updatedAt" | "state">;
   /** The state the VM is in when handed over: it comes up through a cold boot or a restore. */
@@ -29,7 +29,9 @@ export interface ControllerInit {
  */
 export class AgentController implements AgentHandlers {
   private state: InstanceState;
-  private saveOnStop: boolean;
+  private settings: RuntimeSettings;
+  /** saveOnStop as last set through PATCH /v1/config; it outranks snapvm.yaml. */
+  private patchedSaveOnStop: boolean | undefined;
   private extra: Omit<InstanceStatus, "updatedAt" | "state">;
   private stopping: Promise<StopResponse> | undefined;
   private resolveFinished!: () => void;
@@ -37,7 +39,7 @@ export class AgentController implements AgentHandlers {
 
   constructor(private readonly init: ControllerInit) {
     this.state = init.initialState;
-    this.saveOnStop = init.config.saveOnStop;
+    this.settings = init.settings;
     this.extra = init.status;
     void init.vm.exited.then((exit) => this.onQemuExit(exit));
   }
@@ -55,7 +57,7 @@ export class AgentController implements AgentHandlers {
   }
 
   status(): AgentStatus {
-    return { state: this.state, updatedAt: new Date().toISOString(), ...this.extra, saveOnStop: this.saveOnStop };
+    return { state: this.state, updatedAt: new Date().toISOString(), ...this.extra, saveOnStop: this.settings.saveOnStop };
   }
 
   private requireRunning(what: string): void {
@@ -77,10 +79,16 @@ export class AgentController implements AgentHandlers {
 
   patchConfig(patch: ConfigPatch): RuntimeConfig {
     if (patch.saveOnStop !== undefined) {
-      this.saveOnStop = patch.saveOnStop;
+      this.settings = { ...this.settings, saveOnStop: patch.saveOnStop };
+      this.patchedSaveOnStop = patch.saveOnStop;
       this.init.events.write("config", { saveOnStop: patch.saveOnStop });
     }
-    return { saveOnStop: this.saveOnStop };
+    return { saveOnStop: this.settings.saveOnStop };
+  }
+
+  /** Takes settings read from snapvm.yaml after a restore; a PATCH made meanwhile is not undone. */
+  adoptSettings(settings: RuntimeSettings): void {
+    this.settings = { ...settings, saveOnStop: this.patchedSaveOnStop ?? settings.saveOnStop };
   }
 
   async save(): Promise<SaveFigures> {
@@ -100,12 +108,12 @@ export class AgentController implements AgentHandlers {
   private async performStop(request: StopRequest): Promise<StopResponse> {
     this.requireRunning("stop it");
     const started = performance.now();
-    const mode = request.mode === "auto" ? (this.saveOnStop ? "save" : "shutdown") : request.mode;
+    const mode = request.mode === "auto" ? (this.settings.saveOnStop ? "save" : "shutdown") : request.mode;
     const vm = this.init.vm;
     if (mode === "save") {
       await this.setState("saving");
       try {
-        const save = await saveSuspendState(vm, this.init.paths, this.init.config);
+        const save = await saveSuspendState(vm, this.init.paths, this.settings.shutdownMs);
         await vm.quit();
         await this.setState("suspended", `saved (${save.stateBytes} bytes, guest paused ${save.pauseMs.toFixed(1)} ms)`);
         this.resolveFinished();
@@ -117,7 +125,7 @@ export class AgentController implements AgentHandlers {
     }
     await this.setState("stopping");
     if (mode === "force") vm.kill();
-    const how = mode === "force" ? "killed" : await vm.powerdown(this.init.config.timeouts.shutdownMs);
+    const how = mode === "force" ? "killed" : await vm.powerdown(this.settings.shutdownMs);
     await vm.exited;
     await this.setState("stopped", mode === "force" ? "killed by snapvm stop --force" : how === "guest" ? "guest powered off" : "shutdown timed out; QEMU quit");
     this.resolveFinished();

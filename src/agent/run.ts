@@ -1,11 +1,11 @@
 import { rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import { isSnapvmError, ErrorCode, SnapvmError } from "../errors/index.ts";
-import { instancePaths, snapvmHome } from "../paths/index.ts";
+import { instancePaths, snapvmHome, type InstancePaths } from "../paths/index.ts";
 import { acquireLock, type InstanceLock } from "../store/lock.ts";
-import { writeStatus } from "../store/status.ts";
+import { readStatus, writeStatus } from "../store/status.ts";
 import type { QemuVm } from "../driver/qemu/vm.ts";
-import { bringUp } from "./bring-up.ts";
+import { bringUp, currentSettings } from "./bring-up.ts";
 import { AgentController } from "./controller.ts";
 import { EventLog } from "./events.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -37,7 +37,7 @@ export async function runAgent(name: string): Promise<number> {
   let server: Server | undefined;
   let vm: QemuVm | undefined;
   try {
-    for (const what of await reapOrphans(paths)) {
+    for (const what of await reapOrphans(paths, await readStatus(paths.status))) {
       events.write("reaped", { what });
       log.warn(what);
     }
@@ -47,12 +47,13 @@ export async function runAgent(name: string): Promise<number> {
       onProgress: (step) => { report({ kind: "progress", step }); log.info({ step }, "progress"); },
       onNotice: (message) => { report({ kind: "notice", message }); log.warn(message); },
       onQemuStderr: (line) => { log.warn({ qemu: line }, "qemu stderr"); },
+      onWarning: (message) => { events.write("warning", { message }); log.warn(message); },
     });
     vm = up.vm;
     const controller = new AgentController({
       name,
       paths,
-      config: up.config,
+      settings: up.settings,
       vm: up.vm,
       events,
       initialState: up.kind === "restore" ? "restoring" : "starting",
@@ -71,8 +72,9 @@ export async function runAgent(name: string): Promise<number> {
     await controller.setState("running");
     server = await serveApi(controller, paths.agentSocket, log);
     handleSignals(controller, log);
-    report({ kind: "ready", status: { ...controller.status(), ...(up.pendingChanges === undefined ? {} : { pendingChanges: up.pendingChanges }) } });
+    report({ kind: "ready", status: controller.status() });
     detachFromParent();
+    if (up.kind === "restore") await refreshSettings(controller, paths, log);
     await controller.finished;
     return 0;
   } catch (error) {
@@ -90,7 +92,6 @@ export async function runAgent(name: string): Promise<number> {
     await closeServer(server);
     await Promise.all([paths.agentSocket, paths.qmpSocket, paths.guestSocket, paths.consoleSocket].map((p) => rm(p, { force: true })));
     await lock.release();
-    log.flush();
   }
 }
 
@@ -98,6 +99,15 @@ export async function runAgent(name: string): Promise<number> {
 async function serveApi(controller: AgentController, socketPath: string, log: Logger): Promise<Server> {
   const { buildApp, listenOnSocket } = await import("./server.ts");
   return listenOnSocket(buildApp(controller, (error) => { log.error({ err: error }, "unexpected error in a request"); }), socketPath);
+}
+
+/** snapvm.yaml may have changed saveOnStop or timeouts while the VM was suspended; they apply now. */
+async function refreshSettings(controller: AgentController, paths: InstancePaths, log: Logger): Promise<void> {
+  try {
+    controller.adoptSettings(await currentSettings(paths));
+  } catch (error) {
+    log.warn({ err: error }, "snapvm.yaml could not be read; keeping the settings the VM booted with");
+  }
 }
 
 async function closeServer(server: Server | undefined): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { ErrorCode, isSnapvmError } from "../errors/index.ts";
 import { imagesDir, tinyImagePaths, type TinyImagePaths } from "../paths/index.ts";
@@ -15,6 +15,7 @@ import { collectModules, extractVmlinux, kernelRelease } from "./kernel-files.ts
 import { GUEST_PROTOCOL_VERSION, infoToManifest, type TinyImageInfo } from "./manifest.ts";
 import { TINY_MODULES } from "./modules.ts";
 import { readTinyImage } from "./read.ts";
+import { makeWorkDir, removeStaleWorkDirs } from "./work-dir.ts";
 
 export interface BuildTinyImageOptions {
   home?: string;
@@ -44,7 +45,7 @@ function existingImage(home: string | undefined): TinyImageInfo | undefined {
  * images/cache); 3 unpack them; 4 extract vmlinux from the bzImage; 5 collect modules; 6 list busybox
  * applets; 7 write the initramfs; 8 write image.json; 9 rename the staged directory into place.
  * Undo: the work directory (a sibling of images/tiny) is removed whether the build succeeds or not,
- * and nothing is visible at images/tiny until step 9.
+ * or by the next build if this process dies; nothing is visible at images/tiny until step 9.
  */
 export async function buildTinyImage(options: BuildTinyImageOptions = {}): Promise<TinyImageInfo> {
   const paths = tinyImagePaths(options.home);
@@ -59,7 +60,8 @@ export async function buildTinyImage(options: BuildTinyImageOptions = {}): Promi
   };
   try {
     await mkdir(paths.cacheDir, { recursive: true });
-    const work = await mkdtemp(join(imagesDir(options.home), ".tiny.build-"));
+    await removeStaleWorkDirs(imagesDir(options.home));
+    const work = await makeWorkDir(imagesDir(options.home));
     try {
       return await buildIn(work, paths, progress, options.home);
     } finally {

@@ -1,5 +1,5 @@
 import { mkdir, readFile } from "node:fs/promises";
-import type { ConfigFile } from "../config/index.ts";
+import type { CompleteConfigFile } from "../config/index.ts";
 import type { LaunchSpec } from "../driver/launch-spec.ts";
 import { ErrorCode, SnapvmError, isErrno } from "../errors/index.ts";
 import type { InstancePaths } from "../paths/index.ts";
@@ -17,7 +17,7 @@ export interface PinnedLaunch {
   bootedAt: string;
 }
 
-export async function pinBoot(paths: InstancePaths, config: ConfigFile, launch: PinnedLaunch): Promise<void> {
+export async function pinBoot(paths: InstancePaths, config: CompleteConfigFile, launch: PinnedLaunch): Promise<void> {
   await mkdir(paths.bootDir, { recursive: true });
   await writeJsonAtomic(paths.bootConfig, config);
   await writeJsonAtomic(paths.bootLaunch, launch);
@@ -37,6 +37,7 @@ export async function readPinnedLaunch(paths: InstancePaths): Promise<PinnedLaun
   return (await readJson(paths.bootLaunch, "the pinned launch")) as PinnedLaunch;
 }
 
-export async function readPinnedConfig(paths: InstancePaths): Promise<ConfigFile> {
-  return (await readJson(paths.bootConfig, "the pinned config")) as ConfigFile;
+/** Written with every default filled in, so it is complete as read. */
+export async function readPinnedConfig(paths: InstancePaths): Promise<CompleteConfigFile> {
+  return (await readJson(paths.bootConfig, "the pinned config")) as CompleteConfigFile;
 }

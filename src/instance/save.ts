@@ -1,7 +1,6 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { SaveFigures } from "../api/schemas.ts";
-import type { InstanceConfig } from "../config/index.ts";
 import { migrateOut } from "../driver/qemu/migrate.ts";
 import type { QemuVm } from "../driver/qemu/vm.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
@@ -28,7 +27,7 @@ export const LIVE_MEMORY_REF = "../memory.ram";
  * Undo on any failure before the rename: remove the temp directory and resume the guest.
  * The caller quits QEMU afterwards; the VM must not run on after its state was saved.
  */
-export async function saveSuspendState(vm: QemuVm, paths: InstancePaths, config: InstanceConfig): Promise<SaveFigures> {
+export async function saveSuspendState(vm: QemuVm, paths: InstancePaths, baseTimeoutMs: number): Promise<SaveFigures> {
   const started = performance.now();
   const temp = `${paths.suspendDir}.tmp-${process.pid}`;
   const fileBacked = vm.spec.memoryBacking === "file";
@@ -43,7 +42,8 @@ export async function saveSuspendState(vm: QemuVm, paths: InstancePaths, config:
     const stateFile = join(temp, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
     await migrateOut(vm.qmp, `file:${stateFile}`, {
       capabilities: fileBacked ? ["x-ignore-shared"] : ["mapped-ram", "multifd"],
-      timeoutMs: config.timeouts.shutdownMs + vm.spec.memoryBytes / (50 * 1024 * 1024) * 1000,
+      // A full-RAM save (anonymous backing) is given time for its size at a slow 50 MiB/s.
+      timeoutMs: baseTimeoutMs + (vm.spec.memoryBytes / (50 * 1024 * 1024)) * 1000,
     });
     await fsyncFile(stateFile);
     if (fileBacked) await fsyncFile(paths.memory);

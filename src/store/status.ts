@@ -39,6 +39,10 @@ export async function readStatus(path: string): Promise<InstanceStatus | undefin
   }
 }
 
+/**
+ * Not fsynced: the status is a cache of what the agent knows. After a host crash the lock's dead pid
+ * and the state files (suspend/, boot/) say what is true; inspect.ts trusts those first.
+ */
 export async function writeStatus(path: string, status: Omit<InstanceStatus, "updatedAt">): Promise<void> {
-  await writeJsonAtomic(path, { ...status, updatedAt: new Date().toISOString() });
+  await writeJsonAtomic(path, { ...status, updatedAt: new Date().toISOString() }, false);
 }
