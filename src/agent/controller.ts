@@ -1,6 +1,8 @@
-import type { ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, StopRequest, StopResponse } from "../api/schemas.ts";
+import type { ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "../api/schemas.ts";
+import { takeLiveSnapshot } from "../instance/snapshot-live.ts";
 import type { AgentStatus } from "../api/client.ts";
 import type { RuntimeSettings } from "../instance/settings.ts";
+import type { PinnedLaunch } from "../instance/pinned-boot.ts";
 import type { QemuVm } from "../driver/qemu/vm.ts";
 import { describeExit, type QemuExit } from "../driver/qemu/process.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
@@ -16,6 +18,7 @@ export interface ControllerInit {
   paths: InstancePaths;
   settings: RuntimeSettings;
   vm: QemuVm;
+  launch: PinnedLaunch;
   status: Omit<InstanceStatus, "updatedAt" | "state">;
   /** The state the VM is in when handed over: it comes up through a cold boot or a restore. */
   initialState: "starting" | "restoring";
@@ -91,6 +94,18 @@ export class AgentController implements AgentHandlers {
     this.settings = { ...settings, saveOnStop: this.patchedSaveOnStop ?? settings.saveOnStop };
   }
 
+  /** One operation on the VM at a time: a snapshot and a stop never interleave their QMP steps. */
+  private busy: Promise<unknown> = Promise.resolve();
+
+  async snapshot(request: SnapshotRequest): Promise<SnapshotResponse> {
+    this.requireRunning("snapshot it");
+    const run = this.busy.then(() => takeLiveSnapshot(this.init.vm, this.init.launch, this.init.paths, request.tag, this.settings.shutdownMs));
+    this.busy = run.catch(() => undefined);
+    const figures = await run;
+    this.init.events.write("snapshot", { tag: figures.tag, pauseMs: figures.pauseMs, memoryCopy: figures.memoryCopy });
+    return figures;
+  }
+
   async save(): Promise<SaveFigures> {
     const response = await this.stop({ mode: "save" });
     if (response.save === undefined) throw new Error("a save stop returned no save figures");
@@ -107,13 +122,14 @@ export class AgentController implements AgentHandlers {
 
   private async performStop(request: StopRequest): Promise<StopResponse> {
     this.requireRunning("stop it");
+    await this.busy; // a snapshot under way finishes (and resumes the guest) first
     const started = performance.now();
     const mode = request.mode === "auto" ? (this.settings.saveOnStop ? "save" : "shutdown") : request.mode;
     const vm = this.init.vm;
     if (mode === "save") {
       await this.setState("saving");
       try {
-        const save = await saveSuspendState(vm, this.init.paths, this.settings.shutdownMs);
+        const save = await saveSuspendState(vm, this.init.launch, this.init.paths, this.settings.shutdownMs);
         await vm.quit();
         await this.setState("suspended", `saved (${save.stateBytes} bytes, guest paused ${save.pauseMs.toFixed(1)} ms)`);
         this.resolveFinished();

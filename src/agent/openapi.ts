@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiPaths } from "../api/paths.ts";
-import { ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, StopRequest, StopResponse } from "../api/schemas.ts";
+import { ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "../api/schemas.ts";
 
 const json = (schema: z.ZodType): { content: { "application/json": { schema: unknown } } } => ({
   content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } },
@@ -24,6 +24,7 @@ export function openApiDocument(): Record<string, unknown> {
       [ApiPaths.exec]: { post: operation("Run a command in the guest", ExecResponse, ExecRequest) },
       [ApiPaths.stop]: { post: operation("Stop: save (suspend), shut down, or kill", StopResponse, StopRequest) },
       [ApiPaths.save]: { post: operation("Save the VM state and exit", SaveFigures) },
+      [ApiPaths.snapshots]: { post: operation("Take a live snapshot (disk and memory) with a short pause", SnapshotResponse, SnapshotRequest) },
       [ApiPaths.config]: { patch: operation("Change runtime settings such as saveOnStop", RuntimeConfig, ConfigPatch) },
     },
   };

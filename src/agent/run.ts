@@ -54,6 +54,7 @@ export async function runAgent(name: string): Promise<number> {
       name,
       paths,
       settings: up.settings,
+      launch: up.launch,
       vm: up.vm,
       events,
       initialState: up.kind === "restore" ? "restoring" : "starting",

@@ -4,7 +4,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { Hono, type Context } from "hono";
 import type { z } from "zod";
 import { ApiPaths } from "../api/paths.ts";
-import { ConfigPatch, ExecRequest, StopRequest, type ExecResponse, type RuntimeConfig, type SaveFigures, type StopResponse } from "../api/schemas.ts";
+import { ConfigPatch, ExecRequest, SnapshotRequest, StopRequest, type ExecResponse, type RuntimeConfig, type SaveFigures, type SnapshotResponse, type StopResponse } from "../api/schemas.ts";
 import type { AgentStatus } from "../api/client.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
 import { httpStatusFor } from "./http-status.ts";
@@ -17,6 +17,7 @@ export interface AgentHandlers {
   stop(request: StopRequest): Promise<StopResponse>;
   save(): Promise<SaveFigures>;
   patchConfig(patch: ConfigPatch): RuntimeConfig;
+  snapshot(request: SnapshotRequest): Promise<SnapshotResponse>;
 }
 
 async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
@@ -36,6 +37,7 @@ export function buildApp(handlers: AgentHandlers, onUnexpected: (error: unknown)
   app.post(ApiPaths.exec, async (c) => c.json(await handlers.exec(await parseBody(c, ExecRequest))));
   app.post(ApiPaths.stop, async (c) => c.json(await handlers.stop(await parseBody(c, StopRequest))));
   app.post(ApiPaths.save, async (c) => c.json(await handlers.save()));
+  app.post(ApiPaths.snapshots, async (c) => c.json(await handlers.snapshot(await parseBody(c, SnapshotRequest))));
   app.patch(ApiPaths.config, async (c) => c.json(handlers.patchConfig(await parseBody(c, ConfigPatch))));
   app.onError((error, c) => {
     if (isSnapvmError(error)) return c.json({ error: error.toJSON() }, httpStatusFor(error.code));

@@ -2,7 +2,7 @@ import { request } from "node:http";
 import { ErrorCode, SnapvmError, type ErrorCode as Code } from "../errors/index.ts";
 import type { InstanceStatus } from "../store/status.ts";
 import { ApiPaths } from "./paths.ts";
-import type { ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, StopRequest, StopResponse } from "./schemas.ts";
+import type { ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "./schemas.ts";
 
 export type AgentStatus = InstanceStatus & { saveOnStop: boolean };
 
@@ -21,6 +21,9 @@ export class AgentClient {
   }
   save(): Promise<SaveFigures> {
     return this.call("POST", ApiPaths.save, {});
+  }
+  snapshot(body: SnapshotRequest): Promise<SnapshotResponse> {
+    return this.call("POST", ApiPaths.snapshots, body);
   }
   patchConfig(body: ConfigPatch): Promise<RuntimeConfig> {
     return this.call("PATCH", ApiPaths.config, body);

@@ -5,5 +5,6 @@ export const ApiPaths = {
   stop: "/v1/stop",
   save: "/v1/save",
   config: "/v1/config",
+  snapshots: "/v1/snapshots",
   openapi: "/v1/openapi.json",
 } as const;

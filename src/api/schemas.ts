@@ -56,3 +56,15 @@ export const ApiErrorBody = z.object({
   }),
 });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+export const SnapshotRequest = z.object({ tag: z.string().min(1).max(63) }).strict();
+export type SnapshotRequest = z.infer<typeof SnapshotRequest>;
+
+export const SnapshotResponse = z.object({
+  tag: z.string(),
+  pauseMs: z.number(),
+  totalMs: z.number(),
+  memoryCopy: z.enum(["reflink", "sparse-copy", "none"]),
+  allocatedBytes: z.number().int(),
+});
+export type SnapshotResponse = z.infer<typeof SnapshotResponse>;

@@ -75,6 +75,28 @@ export function buildProgram(): Command {
     .option("--force", "kill it first if it is running").addOption(json)
     .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./delete.ts")).deleteCommand(name, o); }); });
 
+  const snapshot = program.command("snapshot").description("named points in time: memory and disk");
+  snapshot.command("create").description("snapshot a running (live, short pause) or stopped instance")
+    .argument("<name>").argument("<tag>").addOption(json)
+    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotCreateCommand(name, tag, o); }); });
+  snapshot.command("list").alias("ls").description("list snapshots").argument("[name]").addOption(json)
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotListCommand(name, o); }); });
+  snapshot.command("info").description("one snapshot's manifest and facts").argument("<name>").argument("<tag>").addOption(json)
+    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotInfoCommand(name, tag, o); }); });
+  snapshot.command("restore").description("take the instance back to the snapshot (a running one comes back running)")
+    .argument("<name>").argument("<tag>").addOption(json)
+    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotRestoreCommand(name, tag, o); }); });
+  snapshot.command("delete").alias("rm").description("delete a snapshot (refused while forks depend on it)")
+    .argument("<name>").argument("<tag>").addOption(json)
+    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotDeleteCommand(name, tag, o); }); });
+
+  program.command("fork").description("new instances resuming from a snapshot, sharing its memory copy-on-write")
+    .argument("<source>", "NAME@TAG").argument("<name>", "the new instance (NAME-1..N with --count)")
+    .option("--count <n>", "how many forks", int)
+    .option("--no-start", "create them without starting")
+    .addOption(json)
+    .action(async (source, name, o) => { await runAction(o.json === true, async () => { await (await import("./fork.ts")).forkCommand(source, name, o); }); });
+
   const config = program.command("config").description("read or change an instance's settings");
   config.command("set").description("set a field in snapvm.yaml (saveOnStop applies at once to a running instance)")
     .argument("<name>").argument("<key=value>").addOption(json)

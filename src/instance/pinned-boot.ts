@@ -11,10 +11,20 @@ import { writeJsonAtomic } from "../util/atomic-write.ts";
  */
 export interface PinnedLaunch {
   spec: LaunchSpec;
+  /** Options the argv was built with; a fork maps its template's RAM file copy-on-write (shareMemory false). */
+  argvOptions?: { shareMemory?: boolean };
   argv: string[];
   qemuVersion: string;
   accelReason: string;
   bootedAt: string;
+}
+
+/**
+ * True when the guest's RAM is a file this instance owns and maps shared: a save then writes only
+ * device state. A fork running on its template's file (mapped private) must save its RAM in full.
+ */
+export function ownsRamFile(launch: PinnedLaunch): boolean {
+  return launch.spec.memoryBacking === "file" && launch.argvOptions?.shareMemory !== false;
 }
 
 export async function pinBoot(paths: InstancePaths, config: CompleteConfigFile, launch: PinnedLaunch): Promise<void> {

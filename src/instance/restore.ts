@@ -1,11 +1,11 @@
 import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { chooseAccel, probeHost } from "../driver/qemu/accel.ts";
 import { migrateIn } from "../driver/qemu/migrate.ts";
 import { QemuVm } from "../driver/qemu/vm.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import type { InstancePaths } from "../paths/index.ts";
-import type { StateManifest } from "../snapshot/manifest.ts";
+import type { GuestIdentity, StateManifest } from "../snapshot/manifest.ts";
 import { readManifest } from "../snapshot/read-manifest.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
 import { shellQuote } from "../util/shell-quote.ts";
@@ -28,7 +28,8 @@ export async function checkRestorable(paths: InstancePaths): Promise<StateManife
     throw incompatible(`it was saved under ${manifest.accel}, this host runs ${accel}`);
   }
   for (const file of manifest.files) {
-    const path = join(paths.suspendDir, file.name);
+    // resolve: a fork's state names its template's RAM file by absolute path.
+    const path = resolve(paths.suspendDir, file.name);
     const sizes = await fileSizes(path).catch(() => undefined);
     if (sizes === undefined) throw incompatible(`${file.name} is missing`);
     if (sizes.apparentBytes !== file.sizeBytes) throw incompatible(`${file.name} is ${sizes.apparentBytes} bytes, the manifest says ${file.sizeBytes}`);
@@ -47,10 +48,10 @@ export async function checkRestorable(paths: InstancePaths): Promise<StateManife
  */
 export async function restoreSuspended(manifest: StateManifest, paths: InstancePaths, timeoutMs: number, hooks: BootHooks): Promise<BootedVm> {
   const spec = manifest.launch.spec;
-  const fileBacked = spec.memoryBacking === "file";
+  const fileBacked = manifest.files.some((f) => f.role === "device-state");
   hooks.onProgress("restoring");
   const started = performance.now();
-  const vm = await QemuVm.start(spec, { incoming: true, onStderrLine: hooks.onQemuStderr });
+  const vm = await QemuVm.start(spec, { incoming: true, ...manifest.launch.argvOptions, onStderrLine: hooks.onQemuStderr });
   try {
     // Checked against the running binary's greeting: free, and exact about what will load the state.
     if (vm.qemuVersion !== manifest.qemuVersion) throw incompatible(`it was saved by QEMU ${manifest.qemuVersion}, this host runs ${vm.qemuVersion}`);
@@ -66,7 +67,10 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
     // after this one already sees the corrected clock. Awaiting it would add ~0.2 s (a fork-heavy
     // exec under TCG) to every resume.
     syncGuestClock(vm).catch((error: unknown) => { hooks.onWarning?.(`could not set the guest clock: ${error instanceof Error ? error.message : String(error)}`); });
-    return { vm, accelReason: manifest.launch.accelReason, readyMs: performance.now() - started };
+    if (manifest.identity !== undefined) {
+      applyIdentity(vm, manifest.identity).catch((error: unknown) => { hooks.onWarning?.(`could not set the guest's identity: ${error instanceof Error ? error.message : String(error)}`); });
+    }
+    return { vm, accelReason: manifest.launch.accelReason, readyMs: performance.now() - started, launch: manifest.launch };
   } catch (error) {
     vm.kill();
     await vm.exited;
@@ -78,6 +82,23 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
 export async function syncGuestClock(vm: QemuVm): Promise<void> {
   const guest = await vm.guest();
   await guest.exec(shellQuote(["date", "-u", "-s", `@${Math.round(Date.now() / 1000)}`]), { timeoutMs: 5000 });
+}
+
+/**
+ * A fork's own name and MAC. The template's MAC comes back with the state whatever the command line
+ * says, so it is set in the guest; a packet out makes user-mode networking learn it (DESIGN.md §3a).
+ * Ordered like the clock: commands sent later run after it.
+ */
+async function applyIdentity(vm: QemuVm, identity: GuestIdentity): Promise<void> {
+  const guest = await vm.guest();
+  const script = [
+    `hostname ${shellQuote([identity.hostname])}`,
+    `echo ${shellQuote([identity.hostname])} > /etc/hostname`,
+    `ip link set dev eth0 address ${shellQuote([identity.mac])} 2>/dev/null`,
+    "ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1",
+    "true",
+  ].join("; ");
+  await guest.exec(script, { timeoutMs: 10_000 });
 }
 
 async function consumeState(paths: InstancePaths): Promise<void> {

@@ -11,7 +11,7 @@ import { fileSizes, sha256File } from "../util/file-facts.ts";
 import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
 import { snapvmVersion } from "../util/snapvm-version.ts";
 import { faultPoint } from "../util/fault-point.ts";
-import { readPinnedLaunch } from "./pinned-boot.ts";
+import { ownsRamFile, type PinnedLaunch } from "./pinned-boot.ts";
 
 export const DEVICE_STATE_FILE = "devices.state";
 export const MEMORY_STREAM_FILE = "memory.state";
@@ -27,10 +27,10 @@ export const LIVE_MEMORY_REF = "../memory.ram";
  * Undo on any failure before the rename: remove the temp directory and resume the guest.
  * The caller quits QEMU afterwards; the VM must not run on after its state was saved.
  */
-export async function saveSuspendState(vm: QemuVm, paths: InstancePaths, baseTimeoutMs: number): Promise<SaveFigures> {
+export async function saveSuspendState(vm: QemuVm, launch: PinnedLaunch, paths: InstancePaths, baseTimeoutMs: number): Promise<SaveFigures> {
   const started = performance.now();
   const temp = `${paths.suspendDir}.tmp-${process.pid}`;
-  const fileBacked = vm.spec.memoryBacking === "file";
+  const fileBacked = ownsRamFile(launch);
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp);
   let pausedAt: number | undefined;
@@ -50,7 +50,6 @@ export async function saveSuspendState(vm: QemuVm, paths: InstancePaths, baseTim
     const pauseMs = performance.now() - pausedAt;
 
     const files = await describeFiles(temp, fileBacked, paths);
-    const launch = await readPinnedLaunch(paths);
     const manifest: StateManifest = {
       format: STATE_FORMAT,
       formatVersion: STATE_FORMAT_VERSION,

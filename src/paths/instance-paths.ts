@@ -9,6 +9,10 @@ export interface InstancePaths {
   dir: string;
   config: string;
   disk: string;
+  /** A new top layer being put in place by a disk snapshot; renamed to `disk` when done. */
+  nextDisk: string;
+  /** Frozen disk layers (qcow2), each the backing file of the layer above it. */
+  disksDir: string;
   memory: string;
   agentPid: string;
   agentLock: string;
@@ -31,6 +35,8 @@ export interface InstancePaths {
   /** Where states that failed to restore are moved, one subdirectory each. */
   failedStatesDir: string;
   snapshotsDir: string;
+  /** Set on a fork: the instance and snapshot it was forked from, which it depends on. */
+  origin: string;
 }
 
 export function instancePaths(name: string, home = snapvmHome()): InstancePaths {
@@ -40,6 +46,8 @@ export function instancePaths(name: string, home = snapvmHome()): InstancePaths 
     dir,
     config: join(dir, "snapvm.yaml"),
     disk: join(dir, "disk.qcow2"),
+    nextDisk: join(dir, "disk.next.qcow2"),
+    disksDir: join(dir, "disks"),
     memory: join(dir, "memory.ram"),
     agentPid: join(dir, "agent.pid"),
     agentLock: join(dir, "agent.lock"),
@@ -59,7 +67,32 @@ export function instancePaths(name: string, home = snapvmHome()): InstancePaths 
     suspendDir: join(dir, "suspend"),
     failedStatesDir: join(dir, "failed-states"),
     snapshotsDir: join(dir, "snapshots"),
+    origin: join(dir, "origin.json"),
   };
+}
+
+export interface SnapshotPaths {
+  dir: string;
+  manifest: string;
+  memory: string;
+  deviceState: string;
+  memoryStream: string;
+}
+
+/** A snapshot's directory; the disk layer it names lives in the instance's disks/. */
+export function snapshotPaths(instance: InstancePaths, tag: string): SnapshotPaths {
+  const dir = join(instance.snapshotsDir, tag);
+  return {
+    dir,
+    manifest: join(dir, "manifest.json"),
+    memory: join(dir, "memory.ram"),
+    deviceState: join(dir, "devices.state"),
+    memoryStream: join(dir, "memory.state"),
+  };
+}
+
+export function diskLayerPath(instance: InstancePaths, layer: string): string {
+  return join(instance.disksDir, `${layer}.qcow2`);
 }
 
 /** Unix socket paths are limited to 107 bytes on Linux; QEMU fails obscurely past it. */

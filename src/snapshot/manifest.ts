@@ -39,5 +39,29 @@ export interface StateManifest {
   files: StateFile[];
   /** How long the guest was paused while saving, in milliseconds. */
   pauseMs: number;
+  /** The snapshot this one was taken after, on the same instance (null for the first, and for suspend states). */
   parent: string | null;
+  /** Set on snapshots. */
+  snapshot?: SnapshotFacts;
+  /** Applied through the guest channel after the restore (a fork's own name and MAC). */
+  identity?: GuestIdentity;
+}
+
+export interface SnapshotFacts {
+  tag: string;
+  /** The frozen qcow2 layer (in the instance's disks/) holding the disk as it was. */
+  diskLayer: string;
+  /** False for a snapshot of a shut-down instance: disk only, a restore cold boots. */
+  hasMemory: boolean;
+  /** Taken from a running guest (true) or from a stopped/suspended instance. */
+  live: boolean;
+  /** How the RAM file was copied while the guest was paused. */
+  memoryCopy: "reflink" | "sparse-copy" | "none";
+  /** Set while the memory is zstd-compressed (restore and fork decompress first). */
+  compressed?: { algorithm: "zstd"; level: number; sizeBytes: number };
+}
+
+export interface GuestIdentity {
+  hostname: string;
+  mac: string;
 }

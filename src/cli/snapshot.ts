@@ -1,0 +1,58 @@
+import Table from "cli-table3";
+import { createSnapshot } from "../instance/snapshot-create.ts";
+import { deleteSnapshot } from "../instance/snapshot-delete.ts";
+import { listSnapshots, snapshotDetails } from "../instance/snapshot-list.ts";
+import { restoreSnapshot } from "../instance/snapshot-restore.ts";
+import { bytes, ms } from "./format.ts";
+import { printResult } from "./output.ts";
+import { progressPrinter } from "./progress.ts";
+import { describeStart } from "./start.ts";
+
+type Json = { json?: true };
+
+export async function snapshotCreateCommand(name: string, tag: string, flags: Json): Promise<void> {
+  const r = await createSnapshot(name, tag);
+  printResult(r, flags.json === true, () =>
+    `${r.instance}@${r.tag}: ${r.pauseMs > 0 ? `guest paused ${ms(r.pauseMs)} (memory by ${r.memoryCopy})` : "taken offline"}, ${bytes(r.allocatedBytes)} on disk, ${ms(r.totalMs)} in all`);
+}
+
+export async function snapshotListCommand(name: string | undefined, flags: Json): Promise<void> {
+  const list = await listSnapshots(name);
+  printResult(list, flags.json === true, () => {
+    if (list.length === 0) return "no snapshots";
+    const table = new Table({ head: ["INSTANCE", "TAG", "PARENT", "CREATED", "KIND", "PAUSE", "ON DISK", "APPARENT", "COMPRESSED"], style: { head: [], border: [] } });
+    for (const s of list) {
+      table.push([s.instance, s.tag, s.parent ?? "", s.createdAt.replace("T", " ").slice(0, 19), s.hasMemory ? (s.live ? "live" : "suspended") : "disk only",
+        s.live ? ms(s.pauseMs) : "", bytes(s.allocatedBytes), bytes(s.apparentBytes), s.compressed ? "zstd" : "no"]);
+    }
+    return table.toString();
+  });
+}
+
+export async function snapshotInfoCommand(name: string, tag: string, flags: Json): Promise<void> {
+  const d = await snapshotDetails(name, tag);
+  printResult(d, flags.json === true, () => [
+    `snapshot:  ${d.instance}@${d.tag}${d.parent === null ? "" : ` (after ${d.parent})`}`,
+    `created:   ${d.createdAt}, ${d.live ? `live, guest paused ${ms(d.pauseMs)}` : d.hasMemory ? "from a suspended instance" : "disk only"}`,
+    `size:      ${bytes(d.allocatedBytes)} on disk, ${bytes(d.apparentBytes)} apparent${d.compressed ? ", zstd" : ""}`,
+    `disk:      layer ${d.diskLayer}`,
+    `qemu:      ${d.manifest.qemuVersion}, ${d.manifest.accel}`,
+    `forks:     ${d.forks.length === 0 ? "none" : d.forks.join(", ")}`,
+  ].join("\n"));
+}
+
+export async function snapshotRestoreCommand(name: string, tag: string, flags: Json): Promise<void> {
+  const progress = progressPrinter(name);
+  try {
+    const r = await restoreSnapshot(name, tag, { onProgress: progress.step, onNotice: progress.notice });
+    progress.done();
+    printResult(r, flags.json === true, () => `${r.instance} is back at ${r.tag}${r.started === undefined ? "; `snapvm start` resumes it there" : `: ${describeStart(r.started)}`}`);
+  } finally {
+    progress.done();
+  }
+}
+
+export async function snapshotDeleteCommand(name: string, tag: string, flags: Json): Promise<void> {
+  const r = await deleteSnapshot(name, tag);
+  printResult(r, flags.json === true, () => `deleted ${r.instance}@${r.tag}; its disk layer was ${r.diskLayer}${r.merged.length > 0 ? ` into ${r.merged.length} image(s)` : ""}`);
+}

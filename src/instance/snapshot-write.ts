@@ -1,0 +1,91 @@
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import { snapshotPaths, type InstancePaths, type SnapshotPaths } from "../paths/index.ts";
+import { MANIFEST_NAME, STATE_FORMAT, STATE_FORMAT_VERSION, type StateFile, type StateManifest } from "../snapshot/manifest.ts";
+import { validateTag } from "../snapshot/tags.ts";
+import { writeJsonAtomic } from "../util/atomic-write.ts";
+import { fileSizes, sha256File } from "../util/file-facts.ts";
+import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
+import { snapvmVersion } from "../util/snapvm-version.ts";
+import type { PinnedLaunch } from "./pinned-boot.ts";
+
+/** A snapshot being written: files go to a hidden temp directory renamed into place by `commit`. */
+export interface PendingSnapshot {
+  tag: string;
+  final: SnapshotPaths;
+  temp: string;
+}
+
+export async function beginSnapshot(paths: InstancePaths, tag: string): Promise<PendingSnapshot> {
+  validateTag(tag);
+  const final = snapshotPaths(paths, tag);
+  if (existsSync(final.dir)) {
+    throw new SnapvmError(ErrorCode.InvalidArgument, `snapshot "${tag}" already exists in ${final.dir}`, {
+      hint: "Pick another tag, or delete the old one with `snapvm snapshot delete`.",
+    });
+  }
+  await mkdir(paths.snapshotsDir, { recursive: true });
+  const temp = join(paths.snapshotsDir, `.${tag}.tmp-${process.pid}`);
+  await rm(temp, { recursive: true, force: true });
+  await mkdir(temp);
+  return { tag, final, temp };
+}
+
+/** Describes the files in the temp directory; small state files are hashed, RAM files (GiBs) are not. */
+export async function describeSnapshotFiles(pending: PendingSnapshot, names: { name: string; role: StateFile["role"] }[]): Promise<StateFile[]> {
+  return Promise.all(names.map(async ({ name, role }) => {
+    const path = join(pending.temp, name);
+    await fsyncFile(path);
+    const sizes = await fileSizes(path);
+    return {
+      name,
+      role,
+      sizeBytes: sizes.apparentBytes,
+      allocatedBytes: sizes.allocatedBytes,
+      ...(role === "memory" ? {} : { sha256: await sha256File(path) }),
+    };
+  }));
+}
+
+export interface SnapshotManifestInput {
+  launch: PinnedLaunch;
+  files: StateFile[];
+  pauseMs: number;
+  parent: string | null;
+  snapshot: NonNullable<StateManifest["snapshot"]>;
+}
+
+export function snapshotManifest(input: SnapshotManifestInput): StateManifest {
+  const spec = input.launch.spec;
+  return {
+    format: STATE_FORMAT,
+    formatVersion: STATE_FORMAT_VERSION,
+    kind: "snapshot",
+    createdAt: new Date().toISOString(),
+    snapvmVersion: snapvmVersion(),
+    qemuVersion: input.launch.qemuVersion,
+    accel: spec.accel,
+    machine: "q35",
+    cpuModel: spec.accel === "kvm" ? "host" : "max",
+    memory: { backing: spec.memoryBacking, sizeBytes: spec.memoryBytes },
+    launch: input.launch,
+    files: input.files,
+    pauseMs: input.pauseMs,
+    parent: input.parent,
+    snapshot: input.snapshot,
+  };
+}
+
+/** Writes the manifest and renames the directory into place: from here on the snapshot exists. */
+export async function commitSnapshot(pending: PendingSnapshot, manifest: StateManifest): Promise<void> {
+  await writeJsonAtomic(join(pending.temp, MANIFEST_NAME), manifest);
+  await fsyncDirectory(pending.temp);
+  await rename(pending.temp, pending.final.dir);
+  await fsyncDirectory(join(pending.final.dir, ".."));
+}
+
+export async function abandonSnapshot(pending: PendingSnapshot): Promise<void> {
+  await rm(pending.temp, { recursive: true, force: true });
+}
