@@ -16,9 +16,9 @@ function snapvm(args: string[]): { out: string; ms: number } {
   return { out: result.stdout, ms };
 }
 
-function json<T>(args: string[]): { value: T; ms: number } {
+function json(args: string[]): { value: unknown; ms: number } {
   const { out, ms } = snapvm([...args, "--json"]);
-  return { value: JSON.parse(out) as T, ms };
+  return { value: JSON.parse(out) as unknown, ms };
 }
 
 interface Start { status: { bootKind: string; readyMs: number } }
@@ -28,16 +28,16 @@ const rows: [string, string][] = [];
 const fmt = (ms: number): string => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
 try {
   snapvm(["create", name, "--memory", "512M", "--disk", "1G"]);
-  const cold = json<Start>(["start", name]);
+  const cold = json(["start", name]);
   rows.push(["cold boot (snapvm start → guest answering)", fmt(cold.ms)]);
   const exec = snapvm(["exec", name, "--", "uname", "-r"]);
   rows.push([`snapvm exec uname -r (${exec.out.trim()})`, fmt(exec.ms)]);
   const before = snapvm(["exec", name, "--", "dd if=/dev/urandom of=/tmp/data bs=1M count=128 2>/dev/null && md5sum /tmp/data"]).out.trim();
-  const save = json<Stop>(["stop", name]);
+  const save = json(["stop", name]) as { value: Stop; ms: number };
   rows.push(["suspend: guest paused (stop → state durable)", fmt(save.value.save?.pauseMs ?? Number.NaN)]);
   rows.push(["suspend: snapvm stop, end to end", fmt(save.ms)]);
   rows.push(["suspend: state on disk (allocated)", `${((save.value.save?.stateBytes ?? 0) / 1048576).toFixed(0)} MiB`]);
-  const resume = json<Start>(["start", name]);
+  const resume = json(["start", name]) as { value: Start; ms: number };
   if (resume.value.status.bootKind !== "restore") throw new Error("the VM cold-booted instead of resuming");
   rows.push(["resume (snapvm start → guest answering)", fmt(resume.ms)]);
   const after = snapvm(["exec", name, "--", "md5sum /tmp/data"]).out.trim();

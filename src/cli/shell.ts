@@ -1,7 +1,13 @@
-import { attachConsole } from "../instance/console.ts";
+import { attachConsole, sshShell } from "../instance/console.ts";
 import { notice } from "./output.ts";
 
+/** A login shell over SSH for cloud images (exits with ssh's status); the serial console otherwise. */
 export async function shellCommand(name: string): Promise<void> {
+  const ssh = await sshShell(name);
+  if (ssh !== undefined) {
+    process.exitCode = await ssh.run(process.stdin.isTTY);
+    return;
+  }
   const raw = process.stdin.isTTY;
   notice(`attached to ${name}'s console; Ctrl-] detaches`);
   if (raw) process.stdin.setRawMode(true);

@@ -14,6 +14,20 @@ export type BootSource =
   | { kind: "kernel"; kernel: string; initrd: string; cmdline: string }
   | { kind: "disk" };
 
+/**
+ * How snapvm reaches a shell in the guest. "agent": the built-in guest's virtio-serial agent
+ * (guestSocket). "ssh": the system ssh client to `user@127.0.0.1:port`, a host port QEMU forwards
+ * to the guest's port 22, with the key snapvm generated and injected through cloud-init.
+ */
+export type GuestAccess =
+  | { kind: "agent" }
+  | { kind: "ssh"; port: number; user: string; keyPath: string };
+
+export type SshAccess = Extract<GuestAccess, { kind: "ssh" }>;
+
+/** The guest's SSH port; the forward to it is added to the NIC's user-mode network. */
+export const GUEST_SSH_PORT = 22;
+
 export type Accel = "kvm" | "tcg";
 export type MemoryBacking = "file" | "anonymous";
 
@@ -29,6 +43,12 @@ export interface LaunchSpec {
   disk: string;
   cidataIso?: string;
   ports: PortForward[];
+  /**
+   * Chosen at cold boot (the SSH port is a free one picked then) and pinned with the rest, so a
+   * restore reuses the same forwarded port. Absent in specs pinned before it existed: read it
+   * with guestAccessOf(), which treats absent as the agent.
+   */
+  guestAccess?: GuestAccess;
   mac: string;
   /** VM generation ID; a fork gets a new one so a CONFIG_VMGENID guest reseeds its RNG. */
   vmgenid: string;
@@ -36,4 +56,9 @@ export interface LaunchSpec {
   guestSocket: string;
   consoleSocket: string;
   consoleLog: string;
+}
+
+/** The guest access of a spec; specs pinned before guestAccess existed used the agent. */
+export function guestAccessOf(spec: Pick<LaunchSpec, "guestAccess">): GuestAccess {
+  return spec.guestAccess ?? { kind: "agent" };
 }

@@ -1,14 +1,17 @@
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { parseUserCloudConfig } from "../cloudinit/index.ts";
 import {
   parsePortForward, parseSize, readConfigFile, resolveConfig, serializeConfig, validateInstanceName, formatSize,
   type ConfigFile, type InstanceConfig,
 } from "../config/index.ts";
+import { generateSshKey, sshKeyComment } from "../driver/ssh/keygen.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { requireTinyImage } from "../image/index.ts";
 import { instancePaths, instancesDir, UNIX_SOCKET_PATH_MAX } from "../paths/index.ts";
 import { CommandFailedError, runCommand } from "../util/run-command.ts";
+import { newLayerId } from "./disk-layers.ts";
 
 export interface CreateOptions {
   /** A whole config to start from (`--from-file`); flags override its fields. */
@@ -67,6 +70,9 @@ export async function createInstance(name: string, options: CreateOptions): Prom
   else if (!existsSync(config.image.path)) {
     throw new SnapvmError(ErrorCode.InvalidArgument, `image ${config.image.path} does not exist`, { hint: "Give the path of a qcow2 cloud image." });
   }
+  // Refused now rather than at the first boot: the user-data is merged into snapvm's own then.
+  if (config.cloudInit.userData !== undefined) parseUserCloudConfig(config.cloudInit.userData);
+  if (config.image.kind === "qcow2") await checkDiskHoldsImage(config.image.path, config.disk.sizeBytes);
 
   await mkdir(instancesDir(options.home), { recursive: true });
   const temp = join(instancesDir(options.home), `.${name}.tmp-${process.pid}`);
@@ -74,13 +80,40 @@ export async function createInstance(name: string, options: CreateOptions): Prom
   await mkdir(temp, { mode: 0o700 });
   try {
     await writeFile(join(temp, "snapvm.yaml"), serializeConfig(file));
-    await createDisk(join(temp, "disk.qcow2"), config);
+    // The first disk layer, linked as disk.qcow2 (see disk-layers.ts).
+    const layer = `${newLayerId()}.qcow2`;
+    await mkdir(join(temp, "disks"));
+    await createDisk(join(temp, "disks", layer), config);
+    await symlink(join("disks", layer), join(temp, "disk.qcow2"));
+    // A cloud image is reached over SSH with this key; cloud-init installs it at each cold boot.
+    if (config.image.kind === "qcow2") await generateSshKey(join(temp, relative(paths.dir, paths.sshKey)), sshKeyComment(name));
     await rename(temp, paths.dir);
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     throw error;
   }
   return { name, dir: paths.dir, config };
+}
+
+/**
+ * An overlay smaller than its backing image cuts the image's partitions off (qemu-img allows it
+ * silently), so the disk must be at least as large as the image.
+ */
+async function checkDiskHoldsImage(image: string, diskBytes: number): Promise<void> {
+  let virtualBytes: number | undefined;
+  try {
+    const info: unknown = JSON.parse((await runCommand("qemu-img", ["info", "--output=json", image])).stdout);
+    const size = typeof info === "object" && info !== null ? (info as Record<string, unknown>)["virtual-size"] : undefined;
+    virtualBytes = typeof size === "number" ? size : undefined;
+  } catch (error) {
+    if (!(error instanceof CommandFailedError) && !(error instanceof SyntaxError)) throw error;
+    throw new SnapvmError(ErrorCode.InvalidArgument, `cannot read the image ${image}: ${error.message}`, { hint: "Give the path of a qcow2 cloud image.", cause: error });
+  }
+  if (virtualBytes !== undefined && virtualBytes > diskBytes) {
+    throw new SnapvmError(ErrorCode.InvalidArgument, `image ${image} is ${formatSize(virtualBytes)}, larger than disk.size ${formatSize(diskBytes)}`, {
+      hint: `Give a disk at least as large as the image, e.g. \`--disk ${formatSize(Math.ceil(virtualBytes / 2 ** 30) * 2 ** 30)}\`.`,
+    });
+  }
 }
 
 async function createDisk(path: string, config: InstanceConfig): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { validateInstanceName } from "../config/index.ts";
 import type { LaunchSpec, PortForward } from "../driver/launch-spec.ts";
@@ -12,6 +12,7 @@ import { diskLayerPath, instancePaths, instancesDir, type InstancePaths } from "
 import { MANIFEST_NAME, type StateManifest } from "../snapshot/manifest.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { writeOrigin } from "./fork-origin.ts";
+import { newLayerId } from "./disk-layers.ts";
 import { macForName } from "./launch-spec.ts";
 import { readPinnedConfig, type PinnedLaunch } from "./pinned-boot.ts";
 import { DEVICE_STATE_FILE } from "./save.ts";
@@ -88,7 +89,10 @@ async function buildFork(name: string, source: InstancePaths, snapshot: Snapshot
     if (pinned !== undefined) await writeJsonAtomic(join(temp, "boot", "config.json"), { ...pinned, ports: spec.ports });
     await writeJsonAtomic(join(temp, "boot", "launch.json"), launch);
     const layer = diskLayerPath(source, snapshot.diskLayer);
-    await createOverlay(join(temp, "disk.qcow2"), layer, (await imageFacts(layer)).virtualSize);
+    const top = `${newLayerId()}.qcow2`;
+    await mkdir(join(temp, "disks"));
+    await createOverlay(join(temp, "disks", top), layer, (await imageFacts(layer)).virtualSize);
+    await symlink(join("disks", top), join(temp, "disk.qcow2"));
     await copyFile(join(snapshot.dir, DEVICE_STATE_FILE), join(temp, "suspend", DEVICE_STATE_FILE));
     const state: StateManifest = {
       ...manifest,

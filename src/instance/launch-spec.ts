@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { InstanceConfig } from "../config/index.ts";
-import type { Accel, LaunchSpec } from "../driver/launch-spec.ts";
+import type { Accel, GuestAccess, LaunchSpec } from "../driver/launch-spec.ts";
 import type { InstancePaths } from "../paths/index.ts";
 import { tinyImagePaths } from "../paths/index.ts";
 
@@ -13,8 +13,11 @@ export function macForName(name: string): string {
   return ["52", "54", "00", ...[...hash.subarray(0, 3)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
 }
 
-/** Derives the QEMU launch spec from a resolved config, for a cold boot. */
-export function launchSpecFromConfig(name: string, config: InstanceConfig, paths: InstancePaths, accel: Accel, home?: string): LaunchSpec {
+/**
+ * Derives the QEMU launch spec from a resolved config, for a cold boot. `guestAccess` is decided by
+ * the caller at boot (a qcow2 image is reached over SSH on a port free at that moment).
+ */
+export function launchSpecFromConfig(name: string, config: InstanceConfig, paths: InstancePaths, accel: Accel, guestAccess: GuestAccess, home?: string): LaunchSpec {
   const image = tinyImagePaths(home);
   return {
     name,
@@ -27,6 +30,7 @@ export function launchSpecFromConfig(name: string, config: InstanceConfig, paths
     disk: paths.disk,
     ...(config.image.kind === "qcow2" ? { cidataIso: paths.cidataIso } : {}),
     ports: config.ports.map((p) => ({ protocol: p.protocol, hostAddress: p.hostAddress, host: p.host, guest: p.guest })),
+    guestAccess,
     mac: macForName(name),
     vmgenid: randomUUID(),
     qmpSocket: paths.qmpSocket,

@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { imageFacts, rebaseImage } from "../driver/qemu/qemu-img.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
-import { diskLayerPath, instancePaths, type InstancePaths } from "../paths/index.ts";
+import { diskLayerPath, instancePaths } from "../paths/index.ts";
+import { layersAbove } from "./disk-layers.ts";
 import { acquireLock, lockOwner } from "../store/lock.ts";
 import { snapshotDetails } from "./snapshot-list.ts";
 
@@ -14,16 +13,6 @@ export interface SnapshotDeleteResult {
   diskLayer: "removed" | "merged" | "kept";
   /** Images that were rebased past the removed layer (they now hold its data themselves). */
   merged: string[];
-}
-
-/** The images of this instance whose backing file is `layer`: the active disk and other frozen layers. */
-async function dependentsOf(paths: InstancePaths, layer: string): Promise<string[]> {
-  const candidates = [paths.disk, ...(existsSync(paths.disksDir) ? (await readdir(paths.disksDir)).map((f) => join(paths.disksDir, f)) : [])];
-  const dependents: string[] = [];
-  for (const image of candidates) {
-    if (image !== layer && existsSync(image) && (await imageFacts(image)).backingFile === layer) dependents.push(image);
-  }
-  return dependents;
 }
 
 /**
@@ -46,7 +35,7 @@ export async function deleteSnapshot(name: string, tag: string, home?: string): 
   const lock = running ? undefined : await acquireLock(paths.agentLock, name);
   try {
     const layer = diskLayerPath(paths, details.diskLayer);
-    const dependents = await dependentsOf(paths, layer);
+    const dependents = await layersAbove(paths, layer);
     await rm(details.dir, { recursive: true, force: true });
     // Every layer under the running disk is open in QEMU, which forbids rewriting it: keep it for now.
     if (running && dependents.length > 0) return { instance: name, tag, diskLayer: "kept", merged: [] };

@@ -63,8 +63,8 @@ export async function listSnapshots(instance: string | undefined, home?: string)
   for (const name of names) {
     const paths = instancePaths(name, home);
     for (const tag of await snapshotTags(paths)) {
-      const { manifest: _manifest, ...summary } = await summarize(name, paths, tag);
-      all.push(summary);
+      const { manifest, ...summary } = await summarize(name, paths, tag);
+      all.push({ ...summary, compressed: manifest.snapshot?.compressed !== undefined });
     }
   }
   return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));

@@ -8,7 +8,9 @@ import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { diskLayerPath, type InstancePaths } from "../paths/index.ts";
 import { copySparse, type CopyMethod } from "../util/sparse-copy.ts";
 import { fsyncFile } from "../util/fsync.ts";
-import { commitLayerSwap, newLayerId, prepareLayerDir } from "./disk-layers.ts";
+import { failPoint } from "../util/fault-point.ts";
+import { activeLayer, layerIdOf, newLayerId, pointDiskAt } from "./disk-layers.ts";
+import { fsyncDirectory } from "../util/fsync.ts";
 import { ownsRamFile, type PinnedLaunch } from "./pinned-boot.ts";
 import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save.ts";
 import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles, snapshotManifest } from "./snapshot-write.ts";
@@ -28,33 +30,44 @@ export interface SnapshotFigures {
  * the filesystem allows.
  *   Before the pause: make the new disk overlay; fsync the RAM file, so a reflink has nothing to
  *   wait for (14–17 ms pause on XFS vs 0.12–0.19 s without, DESIGN.md §3a).
- *   Paused, two legs at once: the disk leg switches writes to the overlay (~8 ms); the memory leg
+ *   Paused, two legs at once: the disk leg switches writes to a new top layer (~8 ms) and points
+ *   disk.qcow2 at it, freezing the layer below as the snapshot's; the memory leg
  *   reflinks or sparse-copies the RAM file. Both are awaited even when one fails, so nothing is
  *   removed under a leg still writing. Then the device state (x-ignore-shared), then `cont`.
  * On any failure the guest is resumed and the temp directory removed; a disk leg that completed
- * keeps its layer in the chain (the disk stays whole; the layer is simply not a snapshot).
+ * keeps its layer in the chain (the disk stays whole; the frozen layer is simply not a snapshot).
  */
 export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: InstancePaths, tag: string, timeoutMs: number): Promise<SnapshotFigures> {
   const started = performance.now();
-  const pending = await beginSnapshot(paths, tag);
+  const frozen = await activeLayer(paths);
   const parent = await latestSnapshotTag(paths);
-  const layer = newLayerId();
+  const pending = await beginSnapshot(paths, tag);
+  const newTop = diskLayerPath(paths, newLayerId());
   const ownsRam = ownsRamFile(launch);
   let diskSwitched = false;
-  let pausedAt: number | undefined;
-  let resumedAt: number | undefined;
-  let memoryCopy: CopyMethod | "none" = "none";
-  try {
-    await prepareLayerDir(paths);
-    const disk = await activeDisk(vm.qmp);
-    await createOverlay(paths.nextDisk, diskLayerPath(paths, layer), disk.virtualSize, true);
-    if (ownsRam) await fsyncFile(paths.memory);
+  const fail = async (error: unknown): Promise<never> => {
+    // A completed disk leg stays: the guest writes to the new top now, and the link points at it.
+    if (!diskSwitched) await rm(newTop, { force: true });
+    await abandonSnapshot(pending);
+    throw new SnapvmError(ErrorCode.SaveFailed, `instance "${vm.spec.name}": snapshot "${tag}" failed; the guest was resumed and no snapshot was written`, {
+      cause: error,
+      details: { instance: vm.spec.name, tag, reason: error instanceof Error ? error.message : String(error) },
+    });
+  };
+  const disk = await activeDisk(vm.qmp).catch(fail);
+  await createOverlay(newTop, frozen, disk.virtualSize, true).catch(fail);
+  if (ownsRam) await fsyncFile(paths.memory).catch(fail);
 
-    pausedAt = performance.now();
+  const pausedAt = performance.now();
+  let resumedAt: number;
+  let memoryCopy: CopyMethod | "none";
+  try {
     await vm.qmp.execute("stop");
     const [diskLeg, memoryLeg] = await Promise.allSettled([
-      switchToOverlay(vm.qmp, disk, paths.nextDisk, `disk-${layer}`).then(() => { diskSwitched = true; }),
-      ownsRam ? copySparse(paths.memory, join(pending.temp, "memory.ram")) : Promise.resolve("none" as const),
+      failPoint("snapshot:disk-leg")
+        .then(() => switchToOverlay(vm.qmp, disk, newTop, `disk-${layerIdOf(newTop)}`))
+        .then(async () => { diskSwitched = true; await pointDiskAt(paths, newTop, false); }),
+      ownsRam ? copySparse(paths.memory, join(pending.temp, "memory.ram")).then(async (method) => { await failPoint("snapshot:memory-leg"); return method; }) : Promise.resolve("none" as const),
     ]);
     if (diskLeg.status === "rejected") throw diskLeg.reason;
     if (memoryLeg.status === "rejected") throw memoryLeg.reason;
@@ -66,17 +79,11 @@ export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: 
     await vm.qmp.execute("cont");
     resumedAt = performance.now();
   } catch (error) {
-    if (pausedAt !== undefined && resumedAt === undefined) await vm.qmp.execute("cont").catch(() => undefined);
-    if (diskSwitched) await commitLayerSwap(paths, layer).catch(() => undefined);
-    else await rm(paths.nextDisk, { force: true });
-    await abandonSnapshot(pending);
-    throw new SnapvmError(ErrorCode.SaveFailed, `instance "${vm.spec.name}": snapshot "${tag}" failed; the guest was resumed and no snapshot was written`, {
-      cause: error,
-      details: { instance: vm.spec.name, tag, reason: error instanceof Error ? error.message : String(error) },
-    });
+    await vm.qmp.execute("cont").catch(() => undefined);
+    return fail(error);
   }
   const pauseMs = resumedAt - pausedAt;
-  await commitLayerSwap(paths, layer);
+  await fsyncDirectory(paths.dir);
   const files = await describeSnapshotFiles(pending, ownsRam
     ? [{ name: "memory.ram", role: "memory" }, { name: DEVICE_STATE_FILE, role: "device-state" }]
     : [{ name: MEMORY_STREAM_FILE, role: "memory-stream" }]);
@@ -85,7 +92,7 @@ export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: 
     files,
     pauseMs,
     parent,
-    snapshot: { tag, diskLayer: layer, hasMemory: true, live: true, memoryCopy },
+    snapshot: { tag, diskLayer: layerIdOf(frozen), hasMemory: true, live: true, memoryCopy },
   }));
   return { tag, pauseMs, totalMs: performance.now() - started, memoryCopy, allocatedBytes: files.reduce((sum, f) => sum + f.allocatedBytes, 0) };
 }

@@ -6,7 +6,7 @@ import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { diskLayerPath, type InstancePaths } from "../paths/index.ts";
 import { readManifest } from "../snapshot/read-manifest.ts";
 import { copySparse, type CopyMethod } from "../util/sparse-copy.ts";
-import { commitLayerSwap, newLayerId, prepareLayerDir } from "./disk-layers.ts";
+import { activeLayer, ensureLayeredDisk, layerIdOf, newLayerId, pointDiskAt } from "./disk-layers.ts";
 import { readPinnedLaunch } from "./pinned-boot.ts";
 import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save.ts";
 import type { SnapshotFigures } from "./snapshot-live.ts";
@@ -24,7 +24,9 @@ export async function takeOfflineSnapshot(name: string, paths: InstancePaths, ta
     throw new SnapvmError(ErrorCode.InvalidTransition, `instance "${name}" has never booted; there is nothing to snapshot`, { hint: `Start it first with \`snapvm start ${name}\`.` });
   }
   const pending = await beginSnapshot(paths, tag);
-  const layer = newLayerId();
+  await ensureLayeredDisk(paths);
+  const newTop = diskLayerPath(paths, newLayerId());
+  let pointed = false;
   try {
     const suspended = existsSync(paths.suspendDir) ? await readManifest(paths.suspendDir) : undefined;
     let memoryCopy: CopyMethod | "none" = "none";
@@ -39,21 +41,22 @@ export async function takeOfflineSnapshot(name: string, paths: InstancePaths, ta
         names.push({ name: MEMORY_STREAM_FILE, role: "memory-stream" });
       }
     }
-    await prepareLayerDir(paths);
-    const { virtualSize } = await imageFacts(paths.disk);
-    await createOverlay(paths.nextDisk, diskLayerPath(paths, layer), virtualSize, true);
-    await commitLayerSwap(paths, layer);
+    const frozen = await activeLayer(paths);
+    await createOverlay(newTop, frozen, (await imageFacts(frozen)).virtualSize);
     const files = await describeSnapshotFiles(pending, names);
+    // Before the snapshot exists: once it does, its layer must never be written again.
+    await pointDiskAt(paths, newTop);
+    pointed = true;
     await commitSnapshot(pending, snapshotManifest({
       launch: suspended?.launch ?? (await readPinnedLaunch(paths)),
       files,
       pauseMs: 0,
       parent: await latestSnapshotTag(paths),
-      snapshot: { tag, diskLayer: layer, hasMemory: suspended !== undefined, live: false, memoryCopy },
+      snapshot: { tag, diskLayer: layerIdOf(frozen), hasMemory: suspended !== undefined, live: false, memoryCopy },
     }));
     return { tag, pauseMs: 0, totalMs: performance.now() - started, memoryCopy, allocatedBytes: files.reduce((sum, f) => sum + f.allocatedBytes, 0) };
   } catch (error) {
-    await rm(paths.nextDisk, { force: true });
+    if (!pointed) await rm(newTop, { force: true });
     await abandonSnapshot(pending);
     throw error;
   }

@@ -9,7 +9,7 @@ import { inspectInstance } from "../store/inspect.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fsyncDirectory } from "../util/fsync.ts";
 import { copySparse } from "../util/sparse-copy.ts";
-import { recoverLayerSwap } from "./disk-layers.ts";
+import { activeLayer, dropIfUnused, ensureLayeredDisk, newLayerId, pointDiskAt } from "./disk-layers.ts";
 import { snapshotDetails } from "./snapshot-list.ts";
 import { startInstance, type StartHooks, type StartResult } from "./start.ts";
 import { stopInstance } from "./stop.ts";
@@ -29,12 +29,13 @@ export interface SnapshotRestoreResult {
 async function stageSnapshot(paths: InstancePaths, manifest: StateManifest, snapshotDir: string): Promise<void> {
   const facts = manifest.snapshot;
   if (facts === undefined) throw new Error("stageSnapshot needs a snapshot manifest");
-  await recoverLayerSwap(paths);
+  await ensureLayeredDisk(paths);
   const layer = diskLayerPath(paths, facts.diskLayer);
-  const { virtualSize } = await imageFacts(layer);
-  await rm(paths.nextDisk, { force: true });
-  await createOverlay(paths.nextDisk, layer, virtualSize);
-  await rename(paths.nextDisk, paths.disk);
+  const discarded = await activeLayer(paths);
+  const newTop = diskLayerPath(paths, newLayerId());
+  await createOverlay(newTop, layer, (await imageFacts(layer)).virtualSize);
+  await pointDiskAt(paths, newTop);
+  await dropIfUnused(paths, discarded);
   await rm(paths.suspendDir, { recursive: true, force: true });
   await rm(paths.memory, { force: true });
   if (!facts.hasMemory) return;

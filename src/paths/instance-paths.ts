@@ -8,9 +8,8 @@ import { instancesDir, snapvmHome } from "./home.ts";
 export interface InstancePaths {
   dir: string;
   config: string;
+  /** A link to the top layer of the disk chain in disksDir. */
   disk: string;
-  /** A new top layer being put in place by a disk snapshot; renamed to `disk` when done. */
-  nextDisk: string;
   /** Frozen disk layers (qcow2), each the backing file of the layer above it. */
   disksDir: string;
   memory: string;
@@ -46,7 +45,6 @@ export function instancePaths(name: string, home = snapvmHome()): InstancePaths 
     dir,
     config: join(dir, "snapvm.yaml"),
     disk: join(dir, "disk.qcow2"),
-    nextDisk: join(dir, "disk.next.qcow2"),
     disksDir: join(dir, "disks"),
     memory: join(dir, "memory.ram"),
     agentPid: join(dir, "agent.pid"),

@@ -6,3 +6,13 @@
 export function faultPoint(name: string): void {
   if (process.env["SNAPVM_FAULT_POINT"] === name) process.kill(process.pid, "SIGKILL");
 }
+
+/**
+ * Failure-testing hook: when SNAPVM_FAIL_POINT names this point, the step throws here, as a full
+ * disk or a QEMU error would. Tests use it to prove that a failing leg leaves the guest running and
+ * no partial snapshot behind.
+ */
+export async function failPoint(name: string): Promise<void> {
+  if (process.env["SNAPVM_FAIL_POINT"] === name) throw new Error(`injected failure at ${name}`);
+  return Promise.resolve();
+}

@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { connectUnixWithRetry } from "../../util/connect-unix.ts";
 import { LineReader } from "../../util/line-reader.ts";
+import type { GuestExec } from "./guest-exec.ts";
 import { encodeExec, encodePing, parseReply, type GuestReply } from "./protocol.ts";
 
 export interface ExecResult {
@@ -20,7 +21,7 @@ interface Pending {
  * Client for the guest agent. QEMU holds guest data until the guest opens its port, so requests
  * sent before the guest is up are answered once it is; stale answers to ids nobody waits for are dropped.
  */
-export class GuestChannel {
+export class GuestChannel implements GuestExec {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedError: SnapvmError | undefined;

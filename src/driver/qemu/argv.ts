@@ -1,4 +1,4 @@
-import type { LaunchSpec, PortForward } from "../launch-spec.ts";
+import { GUEST_SSH_PORT, guestAccessOf, type LaunchSpec, type PortForward } from "../launch-spec.ts";
 
 export const QEMU_BINARY = "qemu-system-x86_64";
 /** The memory backend id is fixed so states saved from any instance load into any other (RAMBlock names must match). */
@@ -20,6 +20,13 @@ export function escapeOptionValue(value: string): string {
 
 function hostForward(port: PortForward): string {
   return `hostfwd=${port.protocol}:${port.hostAddress}:${port.host}-:${port.guest}`;
+}
+
+/** The user's forwards, then snapvm's own to the guest's SSH port (loopback only) when it is reached over SSH. */
+function hostForwards(spec: LaunchSpec): PortForward[] {
+  const access = guestAccessOf(spec);
+  if (access.kind !== "ssh") return spec.ports;
+  return [...spec.ports, { protocol: "tcp", hostAddress: "127.0.0.1", host: access.port, guest: GUEST_SSH_PORT }];
 }
 
 /** Builds the full argv (without the binary). Pure: the same spec gives the same argv. */
@@ -48,7 +55,7 @@ export function buildQemuArgv(spec: LaunchSpec, options: ArgvOptions = {}): stri
     "-blockdev", `driver=file,filename=${e(spec.disk)},node-name=${DISK_NODE}-file`,
     "-blockdev", `driver=qcow2,file=${DISK_NODE}-file,node-name=${DISK_NODE}`,
     "-device", `virtio-blk-pci,drive=${DISK_NODE},id=vda`,
-    "-netdev", ["user", "id=net0", ...spec.ports.map(hostForward)].join(","),
+    "-netdev", ["user", "id=net0", ...hostForwards(spec).map(hostForward)].join(","),
     "-device", `virtio-net-pci,netdev=net0,mac=${spec.mac}`,
     "-device", `vmgenid,id=vmgenid0,guid=${spec.vmgenid}`,
     "-qmp", `unix:${e(spec.qmpSocket)},server=on,wait=off`,
@@ -57,9 +64,11 @@ export function buildQemuArgv(spec: LaunchSpec, options: ArgvOptions = {}): stri
     argv.push("-kernel", spec.boot.kernel, "-initrd", spec.boot.initrd, "-append", spec.boot.cmdline);
   }
   if (spec.cidataIso !== undefined) {
+    // A CD on virtio-scsi, not on q35's AHCI: Debian's cloud kernel has no AHCI driver (Lima does the same).
     argv.push(
       "-drive", `if=none,id=cidata,file=${e(spec.cidataIso)},format=raw,readonly=on,media=cdrom`,
-      "-device", "ide-cd,drive=cidata,bus=ide.0",
+      "-device", "virtio-scsi-pci,id=scsi0",
+      "-device", "scsi-cd,bus=scsi0.0,drive=cidata",
     );
   }
   // A guest that reboots or panics ends the QEMU process; the agent records why.

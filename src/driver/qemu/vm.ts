@@ -1,6 +1,9 @@
+import { realpath } from "node:fs/promises";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { GuestChannel } from "../guest/channel.ts";
-import type { LaunchSpec } from "../launch-spec.ts";
+import type { GuestExec } from "../guest/guest-exec.ts";
+import { guestAccessOf, type LaunchSpec } from "../launch-spec.ts";
+import { SshGuest } from "../ssh/ssh-guest.ts";
 import { buildQemuArgv, type ArgvOptions } from "./argv.ts";
 import { describeExit, spawnQemu, type QemuExit, type QemuProcess } from "./process.ts";
 import { QmpClient } from "./qmp/index.ts";
@@ -15,7 +18,7 @@ export interface StartOptions extends ArgvOptions {
  * If QEMU dies while starting, the error carries QEMU's own last words.
  */
 export class QemuVm {
-  private guestChannel: GuestChannel | undefined;
+  private guestChannel: GuestExec | undefined;
 
   private constructor(
     readonly spec: LaunchSpec,
@@ -37,7 +40,10 @@ export class QemuVm {
     return `${v.major}.${v.minor}.${v.micro}`;
   }
 
-  static async start(spec: LaunchSpec, options: StartOptions = {}): Promise<QemuVm> {
+  static async start(specIn: LaunchSpec, options: StartOptions = {}): Promise<QemuVm> {
+    // The disk path is a link to the chain's top layer: QEMU must open the layer by its real name, the
+    // name the next layer's header will give as its backing file.
+    const spec = { ...specIn, disk: await realpath(specIn.disk) };
     const argv = buildQemuArgv(spec, options);
     const process = await spawnQemu(argv, options.onStderrLine);
     const died = process.exited.then((exit) => {
@@ -45,7 +51,8 @@ export class QemuVm {
     });
     try {
       const qmp = await Promise.race([
-        QmpClient.connect(spec.qmpSocket, { timeoutMs: options.qmpTimeoutMs ?? 10_000, waitForSocket: true }),
+        // QEMU creates its socket ~25 ms after spawn; polling every 2 ms keeps that wait tight on a resume.
+        QmpClient.connect(spec.qmpSocket, { timeoutMs: options.qmpTimeoutMs ?? 10_000, waitForSocket: true, retryIntervalMs: 2 }),
         died,
       ]);
       return new QemuVm(spec, argv, process, qmp);
@@ -57,9 +64,14 @@ export class QemuVm {
     }
   }
 
-  /** The guest agent's channel; connected on first use and kept. */
-  async guest(): Promise<GuestChannel> {
-    this.guestChannel ??= await GuestChannel.connect(this.spec.guestSocket, `instance "${this.spec.name}"`);
+  /**
+   * How commands reach the guest, as the spec's guestAccess says: the agent's virtio-serial channel
+   * (connected on first use and kept) or SSH through the forwarded port. Kept for the VM's life.
+   */
+  async guest(): Promise<GuestExec> {
+    const access = guestAccessOf(this.spec);
+    const label = `instance "${this.spec.name}"`;
+    this.guestChannel ??= access.kind === "ssh" ? new SshGuest(access, label) : await GuestChannel.connect(this.spec.guestSocket, label);
     return this.guestChannel;
   }
 

@@ -1,0 +1,67 @@
+import { parseArgs } from "node:util";
+import { parseSize } from "../src/config/index.ts";
+import { DATA_CASES, type DataCase } from "./guest-workload.ts";
+import { METHOD_IDS, type MethodId } from "./methods/catalog.ts";
+import type { BenchOptions, GuestSize } from "./results.ts";
+
+export const USAGE = `npm run bench -- [options]
+
+  --quick              512M only, 1 run (the README's figures; a few minutes on 2 cores)
+  --sizes LIST         guest RAM sizes, default 512M,2G (e.g. 512M,2G,8G)
+  --runs N             runs per figure (median, min, max), default 3
+  --cases LIST         ${DATA_CASES.join(",")} (default both): what half the RAM is dirtied with
+  --methods LIST       default all: ${METHOD_IDS.join(",")},ram-backing
+  --warm               keep the host page cache before restores (default: drop it)
+  --out DIR            where results go, default bench/results
+  -h, --help`;
+
+export interface CliOptions extends BenchOptions {
+  /** The file-vs-anonymous RAM workload. */
+  ramBacking: boolean;
+  out: string | undefined;
+  help: boolean;
+}
+
+function list(text: string): string[] {
+  return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function pick<T extends string>(text: string, allowed: readonly T[], what: string): T[] {
+  return list(text).map((item) => {
+    if (!(allowed as readonly string[]).includes(item)) throw new Error(`unknown ${what} "${item}"; one of ${allowed.join(", ")}`);
+    return item as T;
+  });
+}
+
+export function parseOptions(argv: readonly string[]): CliOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: "boolean", default: false },
+      sizes: { type: "string" },
+      runs: { type: "string" },
+      cases: { type: "string" },
+      methods: { type: "string" },
+      warm: { type: "boolean", default: false },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const quick = values.quick;
+  const sizes: GuestSize[] = list(values.sizes ?? (quick ? "512M" : "512M,2G")).map((label) => ({ label, bytes: parseSize(label) }));
+  const runs = Number(values.runs ?? (quick ? "1" : "3"));
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs ?? ""}`);
+  const cases: DataCase[] = values.cases === undefined ? [...DATA_CASES] : pick(values.cases, DATA_CASES, "case");
+  const chosen = pick(values.methods ?? [...METHOD_IDS, "ram-backing"].join(","), [...METHOD_IDS, "ram-backing"] as const, "method");
+  return {
+    quick,
+    sizes,
+    runs,
+    cases,
+    warm: values.warm,
+    methods: chosen.filter((m): m is MethodId => m !== "ram-backing"),
+    ramBacking: chosen.includes("ram-backing"),
+    out: values.out,
+    help: values.help,
+  };
+}

@@ -1,0 +1,21 @@
+import type { MethodId } from "./catalog.ts";
+import { gistGzip } from "./gist-gzip.ts";
+import { gistZstd } from "./gist-zstd.ts";
+import { qemuIgnoreShared } from "./qemu-ignore-shared.ts";
+import { qemuMappedRam } from "./qemu-mapped-ram.ts";
+import { snapvmApi } from "./snapvm-api.ts";
+import { snapvmCli } from "./snapvm-cli.ts";
+import type { MethodFactory } from "./types.ts";
+
+/**
+ * The suspend/resume methods, in chain order: a guest moves from snapvm's agent to a raw QEMU with
+ * file-backed RAM to one with anonymous RAM, never back (guest/convert.ts).
+ */
+export const SUSPEND_METHODS: readonly (readonly [MethodId, MethodFactory])[] = [
+  ["snapvm-cli", snapvmCli],
+  ["snapvm-api", snapvmApi],
+  ["qemu-ignore-shared", qemuIgnoreShared],
+  ["qemu-mapped-ram", qemuMappedRam],
+  ["gist-zstd", gistZstd],
+  ["gist-gzip", gistGzip],
+];

@@ -1,0 +1,65 @@
+import type { MemoryBacking } from "../src/driver/launch-spec.ts";
+import type { DataCase } from "./guest-workload.ts";
+import type { MachineFacts } from "./machine.ts";
+import type { MethodId } from "./methods/catalog.ts";
+import type { RestoreFigures, SaveFigures } from "./methods/types.ts";
+
+export interface GuestSize {
+  /** As given on the command line, e.g. "512M". */
+  label: string;
+  bytes: number;
+}
+
+/** The memory check after a restore: the dirtied data read back in the guest and checksummed. */
+export interface MemoryCheck {
+  ok: boolean;
+  /** Reading all dirtied data once (what a lazy restore pays later, page by page). */
+  verifyMs: number;
+  qemuRssKiB: number;
+  qemuPssKiB: number;
+}
+
+/** One run of one method, raw. A failed run keeps what it measured and says why. */
+export interface RunRecord {
+  size: GuestSize;
+  /** "-" for the references, whose figures do not depend on the data. */
+  dataCase: DataCase | "-";
+  method: MethodId;
+  run: number;
+  save?: SaveFigures;
+  restore?: RestoreFigures;
+  check?: MemoryCheck;
+  error?: string;
+}
+
+/** The guest-side write workload on one cold-booted guest. */
+export interface WorkloadRecord {
+  size: GuestSize;
+  run: number;
+  backing: MemoryBacking;
+  bytes: number;
+  bootMs: number;
+  firstTouchMBps: number;
+  rewriteMBps: number;
+}
+
+export interface BenchOptions {
+  sizes: GuestSize[];
+  cases: DataCase[];
+  runs: number;
+  warm: boolean;
+  methods: MethodId[];
+  quick: boolean;
+}
+
+export interface BenchResults {
+  formatVersion: 1;
+  startedAt: string;
+  finishedAt: string;
+  durationS: number;
+  options: BenchOptions;
+  machine: MachineFacts;
+  notes: string[];
+  runs: RunRecord[];
+  workload: WorkloadRecord[];
+}

@@ -1,0 +1,12 @@
+import { stringify } from "yaml";
+
+export interface MetaDataInput {
+  /** cloud-init runs its once-per-instance modules (users, SSH keys, network) when this changes. */
+  instanceId: string;
+  hostname: string;
+}
+
+/** NoCloud `meta-data`: the instance id and the guest's hostname. */
+export function renderMetaData(input: MetaDataInput): string {
+  return stringify({ "instance-id": input.instanceId, "local-hostname": input.hostname });
+}

@@ -1,0 +1,94 @@
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureCloudImage } from "./cloud-image.ts";
+import { TestHome } from "./harness.ts";
+
+interface StartJson { status: { state: string; bootKind: string } }
+interface Info { state: string; boot?: { spec: { guestAccess?: { kind: string; port?: number; user?: string } } } }
+
+/** cloud-init and systemd under TCG: about a minute here; the limit leaves room for a slow CI machine. */
+const BOOT_TIMEOUT_S = 300;
+
+describe("a cloud image: cloud-init from snapvm's cidata ISO, exec and shell over SSH, suspend and resume", () => {
+  let home: TestHome;
+  let image: string;
+  before(async () => {
+    image = await ensureCloudImage();
+    home = new TestHome();
+  });
+  after(async () => { await home.cleanup(); });
+
+  test("create → start (cloud-init) → exec over SSH → save → restore through the same port → delete", { timeout: 12 * 60_000 }, async () => {
+    const configFile = join(home.dir, "cloud.yaml");
+    writeFileSync(configFile, [
+      `image: ${image}`,
+      "cpus: 2",
+      "memory: { size: 512M }",
+      "disk: { size: 4G }",
+      `timeouts: { boot: ${BOOT_TIMEOUT_S}, restore: 120 }`,
+      "cloudInit:",
+      "  userData: |",
+      "    #cloud-config",
+      "    write_files:",
+      "      - path: /etc/snapvm-test",
+      "        content: merged from cloudInit.userData",
+      "",
+    ].join("\n"));
+    await home.ok(["create", "cloudy", "--from-file", configFile]);
+    const keyPath = join(home.instanceDir("cloudy"), "ssh", "id_ed25519");
+    assert.ok(existsSync(keyPath), "create generated the instance's SSH key");
+    const publicKey = readFileSync(`${keyPath}.pub`, "utf8").trim();
+    assert.match(publicKey, /^ssh-ed25519 \S+ snapvm-cloudy$/);
+
+    const started = await home.json<StartJson>(["start", "cloudy"]);
+    assert.deepEqual([started.status.state, started.status.bootKind], ["running", "cold"]);
+    const access = (await home.json<Info>(["info", "cloudy"])).boot?.spec.guestAccess;
+    assert.equal(access?.kind, "ssh");
+    assert.equal(access.user, "debian");
+    assert.ok(access.port !== undefined && access.port > 0);
+
+    // cloud-init ran against our NoCloud ISO, without errors: the hostname, the key, sudo, the user's merged user-data.
+    assert.match(await home.ok(["exec", "cloudy", "--", "cloud-init", "status", "--wait"]), /status: done/);
+    assert.equal(await home.ok(["exec", "cloudy", "--", "hostname"]), "cloudy\n");
+    assert.equal(await home.ok(["exec", "cloudy", "--", "whoami"]), "debian\n");
+    assert.match(await home.ok(["exec", "cloudy", "--", "cat", ".ssh/authorized_keys"]), new RegExp(`^${publicKey.replaceAll("+", "\\+")}$`, "m"));
+    assert.equal(await home.ok(["exec", "cloudy", "--", "sudo", "-n", "id", "-u"]), "0\n");
+    assert.equal(await home.ok(["exec", "cloudy", "--", "cat", "/etc/snapvm-test"]), "merged from cloudInit.userData");
+    const failing = await home.run(["exec", "cloudy", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert.deepEqual([failing.code, failing.stdout, failing.stderr], [3, "out\n", "err\n"]);
+    assert.equal(await home.ok(["exec", "cloudy", "--stdin", "--", "wc", "-c"], { input: "12345" }), "5\n");
+    // `snapvm shell` logs in over SSH; without a terminal the login shell reads commands from stdin.
+    const shell = await home.run(["shell", "cloudy"], { input: "echo shell on $(hostname)\nexit 4\n" });
+    assert.equal(shell.code, 4, shell.stderr);
+    assert.match(shell.stdout, /shell on cloudy\n$/);
+
+    // The same kernel boot (boot_id) after stop/start proves a restore, not a reboot.
+    const bootId = await home.ok(["exec", "cloudy", "--", "cat", "/proc/sys/kernel/random/boot_id"]);
+    await home.ok(["exec", "cloudy", "--", "echo in-memory > /dev/shm/marker"]);
+    const iso = join(home.instanceDir("cloudy"), "boot", "cidata.iso");
+    const isoWritten = statSync(iso).mtimeMs;
+    const saved = await home.json<{ action: string }>(["stop", "cloudy"]);
+    assert.equal(saved.action, "saved");
+    const resumed = await home.json<StartJson>(["start", "cloudy"]);
+    assert.equal(resumed.status.bootKind, "restore");
+    assert.equal((await home.json<Info>(["info", "cloudy"])).boot?.spec.guestAccess?.port, access.port, "the restore forwards the same port");
+    assert.equal(await home.ok(["exec", "cloudy", "--", "cat", "/proc/sys/kernel/random/boot_id"]), bootId);
+    assert.equal(await home.ok(["exec", "cloudy", "--", "cat", "/dev/shm/marker"]), "in-memory\n");
+    assert.equal(statSync(iso).mtimeMs, isoWritten, "a restore keeps the cidata ISO the VM booted with");
+
+    await home.ok(["delete", "--force", "cloudy"]);
+    assert.equal(existsSync(home.instanceDir("cloudy")), false);
+    assert.deepEqual(home.qemuPids(), []);
+  });
+
+  test("user-data that cannot be merged is refused at create, leaving nothing behind", async () => {
+    const configFile = join(home.dir, "script.yaml");
+    writeFileSync(configFile, `image: ${image}\ncloudInit:\n  userData: |\n    #!/bin/sh\n    echo hi\n`);
+    const result = await home.run(["create", "scripted", "--from-file", configFile]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /cloudInit\.userData cannot be used: it starts with "#!\/bin\/sh"; only #cloud-config can be merged.*\[E_INVALID_CONFIG\]/s);
+    assert.deepEqual(readdirSync(join(home.dir, "instances")), []);
+  });
+});
