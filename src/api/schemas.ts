@@ -64,7 +64,7 @@ export const SnapshotResponse = z.object({
   tag: z.string(),
   pauseMs: z.number(),
   totalMs: z.number(),
-  memoryCopy: z.enum(["reflink", "sparse-copy", "none"]),
+  memoryCopy: z.enum(["reflink", "sparse-copy", "precopy", "none"]),
   allocatedBytes: z.number().int(),
 });
 export type SnapshotResponse = z.infer<typeof SnapshotResponse>;

@@ -12,28 +12,32 @@ import { failPoint } from "../util/fault-point.ts";
 import { activeLayer, layerIdOf, newLayerId, pointDiskAt } from "./disk-layers.ts";
 import { fsyncDirectory } from "../util/fsync.ts";
 import { ownsRamFile, type PinnedLaunch } from "./pinned-boot.ts";
-import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save.ts";
+import { DEVICE_STATE_FILE } from "./save.ts";
+import { precopyCapture } from "./snapshot-precopy.ts";
+import { supportsReflink } from "../util/reflink-probe.ts";
 import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles, snapshotManifest } from "./snapshot-write.ts";
 import { latestSnapshotTag } from "./snapshot-list.ts";
+
+export type MemoryCopy = CopyMethod | "precopy" | "none";
 
 export interface SnapshotFigures {
   tag: string;
   /** From `stop` to `cont`: how long the guest was frozen. */
   pauseMs: number;
   totalMs: number;
-  memoryCopy: CopyMethod | "none";
+  memoryCopy: MemoryCopy;
   allocatedBytes: number;
 }
 
 /**
  * Snapshot of a running VM: disk and memory as of one instant, with the guest paused as briefly as
- * the filesystem allows.
- *   Before the pause: make the new disk overlay; fsync the RAM file, so a reflink has nothing to
- *   wait for (14–17 ms pause on XFS vs 0.12–0.19 s without, DESIGN.md §3a).
- *   Paused, two legs at once: the disk leg switches writes to a new top layer (~8 ms) and points
- *   disk.qcow2 at it, freezing the layer below as the snapshot's; the memory leg
- *   reflinks or sparse-copies the RAM file. Both are awaited even when one fails, so nothing is
- *   removed under a leg still writing. Then the device state (x-ignore-shared), then `cont`.
+ * the filesystem allows. Before the pause the new disk layer is made. Then, by filesystem:
+ *   - reflink (XFS, btrfs), file-backed RAM: fsync the RAM file while the guest runs; pause; two legs
+ *     at once — the disk leg switches writes to the new top layer (~8 ms) and points disk.qcow2 at
+ *     it, the memory leg reflinks the RAM file; both are awaited even when one fails, so nothing is
+ *     removed under a leg still writing; device state (x-ignore-shared); `cont`. 14–17 ms measured.
+ *   - anything else (ext4, anonymous RAM): pre-copy into a second QEMU (snapshot-precopy.ts); the
+ *     guest pauses for the last dirty pages and the disk leg only.
  * On any failure the guest is resumed and the temp directory removed; a disk leg that completed
  * keeps its layer in the chain (the disk stays whole; the frozen layer is simply not a snapshot).
  */
@@ -56,37 +60,43 @@ export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: 
   };
   const disk = await activeDisk(vm.qmp).catch(fail);
   await createOverlay(newTop, frozen, disk.virtualSize, true).catch(fail);
-  if (ownsRam) await fsyncFile(paths.memory).catch(fail);
-
-  const pausedAt = performance.now();
-  let resumedAt: number;
-  let memoryCopy: CopyMethod | "none";
-  try {
-    await vm.qmp.execute("stop");
-    const [diskLeg, memoryLeg] = await Promise.allSettled([
-      failPoint("snapshot:disk-leg")
-        .then(() => switchToOverlay(vm.qmp, disk, newTop, `disk-${layerIdOf(newTop)}`))
-        .then(async () => { diskSwitched = true; await pointDiskAt(paths, newTop, false); }),
-      ownsRam ? copySparse(paths.memory, join(pending.temp, "memory.ram")).then(async (method) => { await failPoint("snapshot:memory-leg"); return method; }) : Promise.resolve("none" as const),
-    ]);
-    if (diskLeg.status === "rejected") throw diskLeg.reason;
-    if (memoryLeg.status === "rejected") throw memoryLeg.reason;
-    memoryCopy = memoryLeg.value;
-    await migrateOut(vm.qmp, `file:${join(pending.temp, ownsRam ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE)}`, {
-      capabilities: ownsRam ? ["x-ignore-shared"] : ["mapped-ram", "multifd"],
-      timeoutMs,
-    });
-    await vm.qmp.execute("cont");
-    resumedAt = performance.now();
-  } catch (error) {
-    await vm.qmp.execute("cont").catch(() => undefined);
-    return fail(error);
+  // Reflink the RAM file while paused where the filesystem can (tens of ms); anywhere else, copy
+  // memory by pre-copy migration so the guest pauses only for the last dirty pages.
+  const reflink = ownsRam && (await supportsReflink(paths.dir));
+  // Flushed while the guest runs, so the reflink has no dirty pages to wait for (DESIGN.md §3a).
+  if (reflink) await fsyncFile(paths.memory).catch(fail);
+  const diskLeg = async (): Promise<void> => {
+    await failPoint("snapshot:disk-leg");
+    await switchToOverlay(vm.qmp, disk, newTop, `disk-${layerIdOf(newTop)}`);
+    diskSwitched = true;
+    await pointDiskAt(paths, newTop, false);
+  };
+  let pauseMs: number;
+  let memoryCopy: MemoryCopy;
+  if (reflink) {
+    const pausedAt = performance.now();
+    try {
+      await vm.qmp.execute("stop");
+      const [diskDone, memoryDone] = await Promise.allSettled([
+        diskLeg(),
+        copySparse(paths.memory, join(pending.temp, "memory.ram")).then(async (method) => { await failPoint("snapshot:memory-leg"); return method; }),
+      ]);
+      if (diskDone.status === "rejected") throw diskDone.reason;
+      if (memoryDone.status === "rejected") throw memoryDone.reason;
+      memoryCopy = memoryDone.value;
+      await migrateOut(vm.qmp, `file:${join(pending.temp, DEVICE_STATE_FILE)}`, { capabilities: ["x-ignore-shared"], timeoutMs });
+      await vm.qmp.execute("cont");
+      pauseMs = performance.now() - pausedAt;
+    } catch (error) {
+      await vm.qmp.execute("cont").catch(() => undefined);
+      return fail(error);
+    }
+  } else {
+    memoryCopy = "precopy";
+    pauseMs = await precopyCapture(vm, launch, { memory: join(pending.temp, "memory.ram"), deviceState: join(pending.temp, DEVICE_STATE_FILE) }, diskLeg, timeoutMs).catch(fail);
   }
-  const pauseMs = resumedAt - pausedAt;
   await fsyncDirectory(paths.dir);
-  const files = await describeSnapshotFiles(pending, ownsRam
-    ? [{ name: "memory.ram", role: "memory" }, { name: DEVICE_STATE_FILE, role: "device-state" }]
-    : [{ name: MEMORY_STREAM_FILE, role: "memory-stream" }]);
+  const files = await describeSnapshotFiles(pending, [{ name: "memory.ram", role: "memory" }, { name: DEVICE_STATE_FILE, role: "device-state" }]);
   await commitSnapshot(pending, snapshotManifest({
     launch,
     files,

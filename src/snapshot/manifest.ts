@@ -7,7 +7,8 @@ import type { MemoryBacking } from "../driver/launch-spec.ts";
  * check before restoring that this QEMU can load the state. docs/snapshot-format.md describes it.
  */
 export const STATE_FORMAT = "snapvm-state";
-export const STATE_FORMAT_VERSION = "1.0.0";
+/** 1.1.0 added StateFile.compression; a 1.1 reader loads 1.0 states unchanged. */
+export const STATE_FORMAT_VERSION = "1.1.0";
 export const MANIFEST_NAME = "manifest.json";
 /** Manifests are small; anything larger is not ours and is refused before parsing. */
 export const MANIFEST_MAX_BYTES = 1024 * 1024;
@@ -21,6 +22,19 @@ export interface StateFile {
   /** SHA-256, hex. Absent for the instance's live RAM file, which is checked by size and mtime. */
   sha256?: string;
   mtimeMs?: number;
+  /**
+   * Since 1.1.0. Present exactly when this file is compressed: `name`, `sizeBytes` and
+   * `allocatedBytes` then describe the compressed file, and `original` is the entry as it was
+   * before, which decompressing restores byte for byte (holes included). A reader that does not
+   * understand compression must not use a file that has this field.
+   */
+  compression?: FileCompression;
+}
+
+export interface FileCompression {
+  algorithm: "zstd";
+  level: number;
+  original: Omit<StateFile, "role" | "compression">;
 }
 
 export interface StateManifest {
@@ -56,8 +70,11 @@ export interface SnapshotFacts {
   /** Taken from a running guest (true) or from a stopped/suspended instance. */
   live: boolean;
   /** How the RAM file was copied while the guest was paused. */
-  memoryCopy: "reflink" | "sparse-copy" | "none";
-  /** Set while the memory is zstd-compressed (restore and fork decompress first). */
+  memoryCopy: "reflink" | "sparse-copy" | "precopy" | "none";
+  /**
+   * Set while the memory is zstd-compressed (restore and fork decompress first); `sizeBytes` is the
+   * total length of the compressed files. Which files are compressed: those with `compression`.
+   */
   compressed?: { algorithm: "zstd"; level: number; sizeBytes: number };
 }
 

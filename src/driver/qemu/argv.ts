@@ -11,6 +11,8 @@ export interface ArgvOptions {
   incoming?: boolean;
   /** Override share=on for the RAM file (forks map the template's file share=off, i.e. copy-on-write). */
   shareMemory?: boolean;
+  /** `-S`: never run the guest (a QEMU that only receives a state to write it elsewhere). */
+  frozen?: boolean;
 }
 
 /** QEMU's option syntax escapes a comma in a value by doubling it. */
@@ -74,5 +76,6 @@ export function buildQemuArgv(spec: LaunchSpec, options: ArgvOptions = {}): stri
   // A guest that reboots or panics ends the QEMU process; the agent records why.
   argv.push("-no-reboot");
   if (options.incoming === true) argv.push("-incoming", "defer");
+  if (options.frozen === true) argv.push("-S");
   return argv;
 }

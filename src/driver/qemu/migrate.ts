@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import type { QmpClient } from "./qmp/index.ts";
+import type { MigrationStatus, QmpClient } from "./qmp/index.ts";
 import { faultPoint } from "../../util/fault-point.ts";
 
 /** Every migration capability snapvm uses. All are set explicitly before each migration because
  * QEMU keeps them for the life of the process (a leftover mapped-ram breaks exec:, DESIGN.md §2). */
-export const MIGRATION_CAPABILITIES = ["x-ignore-shared", "mapped-ram", "multifd", "background-snapshot", "postcopy-ram"] as const;
+export const MIGRATION_CAPABILITIES = [
+  "x-ignore-shared", "mapped-ram", "multifd", "background-snapshot", "postcopy-ram", "pause-before-switchover", "late-block-activate",
+] as const;
 export type MigrationCapability = (typeof MIGRATION_CAPABILITIES)[number];
 
 export async function setCapabilities(qmp: QmpClient, enabled: readonly MigrationCapability[]): Promise<void> {
@@ -24,11 +26,16 @@ const TERMINAL_FAILURES = new Set(["failed", "cancelled"]);
  * and keeps the guest's pause short for small device-state saves.
  */
 export async function waitForMigration(qmp: QmpClient, what: string, timeoutMs: number, intervalMs = 1): Promise<void> {
+  await waitForMigrationStatus(qmp, "completed", what, timeoutMs, intervalMs);
+}
+
+/** Polls query-migrate until it reports `wanted` (e.g. "pre-switchover"); a failed migration throws. */
+export async function waitForMigrationStatus(qmp: QmpClient, wanted: MigrationStatus, what: string, timeoutMs: number, intervalMs = 1): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const info = await qmp.execute("query-migrate");
     faultPoint("migrate:polling");
-    if (info.status === "completed") return;
+    if (info.status === wanted) return;
     if (info.status !== undefined && TERMINAL_FAILURES.has(info.status)) {
       throw new SnapvmError(ErrorCode.QemuFailed, `${what} failed: ${info["error-desc"] ?? info.status}`);
     }

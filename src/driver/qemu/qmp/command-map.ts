@@ -1,6 +1,6 @@
 import type { BlockDeviceInfo, BlockInfo, BlockdevSnapshotSyncArgs } from "./qapi-block.ts";
 import type { CpuInfoFast, GuidInfo, KvmInfo, RxFilterInfo, StatusInfo, VersionInfo } from "./qapi-machine.ts";
-import type { MigrationCapabilityStatus, MigrationInfo, MigrationParameters } from "./qapi-migration.ts";
+import type { MigrationCapabilityStatus, MigrationInfo, MigrationParameters, MigrationStatus } from "./qapi-migration.ts";
 
 /** Arguments of a command that takes none. */
 export type NoArgs = Record<string, never>;
@@ -29,6 +29,7 @@ export interface QmpCommandMap {
   /** Returns once the migration has started; follow it with MIGRATION events or query-migrate. */
   migrate: { args: { uri: string }; returns: EmptyReturn };
   /** Needs QEMU started with `-incoming defer`. */
+  "migrate-continue": { args: { state: MigrationStatus }; returns: EmptyReturn };
   "migrate-incoming": { args: { uri: string; "exit-on-error"?: boolean }; returns: EmptyReturn };
   "query-migrate": { args: NoArgs; returns: MigrationInfo };
   migrate_cancel: { args: NoArgs; returns: EmptyReturn };

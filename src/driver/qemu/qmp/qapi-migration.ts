@@ -24,7 +24,9 @@ export type MigrationCapability =
   | "multifd"
   | "background-snapshot"
   | "postcopy-ram"
-  | "events";
+  | "events"
+  | "pause-before-switchover"
+  | "late-block-activate";
 
 export interface MigrationCapabilityStatus {
   capability: MigrationCapability;
