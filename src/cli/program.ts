@@ -89,6 +89,29 @@ export function buildProgram(): Command {
   snapshot.command("delete").alias("rm").description("delete a snapshot (refused while forks depend on it)")
     .argument("<name>").argument("<tag>").addOption(json)
     .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotDeleteCommand(name, tag, o); }); });
+  snapshot.command("compress").description("zstd the snapshot's memory files (no guest pause; refused while forks depend on it)")
+    .argument("<name>").argument("<tag>")
+    .option("--level <n>", "zstd level, 1 (fast) to 19 (small); default: the instance's snapshot.level", int)
+    .addOption(new Option("--background", "log to agent.log instead of printing (used after snapshot create)").hideHelp())
+    .addOption(json)
+    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotCompressCommand(name, tag, o); }); });
+  snapshot.command("decompress").description("decompress the snapshot's memory files in place (restore and fork do this themselves)")
+    .argument("<name>").argument("<tag>").addOption(json)
+    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotDecompressCommand(name, tag, o); }); });
+  snapshot.command("inspect").description("decode a snapshot's QEMU device-state stream: machine, capabilities, sections, RAM blocks")
+    .argument("<name>").argument("<tag>").addOption(json)
+    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./inspect.ts")).snapshotInspectCommand(name, tag, o); }); });
+
+  program.command("inspect-state").description("decode any QEMU migration stream file (raw, gzip or zstd) or state directory (suspend/, a snapshot's)")
+    .argument("<path>").addOption(json)
+    .action(async (path, o) => { await runAction(o.json === true, async () => { await (await import("./inspect.ts")).inspectStateCommand(path, o); }); });
+
+  program.command("import-state").description("make a suspended instance from a plain QEMU migration stream (raw, gzip or zstd) and its QEMU arguments")
+    .argument("<file>", "the stream, e.g. written by migrate \"exec:gzip -c > STATE.gz\"").argument("<name>", "the new instance")
+    .option("--from-argv <argv.json>", "the QEMU arguments as a JSON array of strings (or a boot/launch.json)")
+    .option("--qemu-args <args>", "the QEMU arguments as one shell-quoted string")
+    .addOption(json)
+    .action(async (file, name, o) => { await runAction(o.json === true, async () => { await (await import("./import-state.ts")).importStateCommand(file, name, o); }); });
 
   program.command("fork").description("new instances resuming from a snapshot, sharing its memory copy-on-write")
     .argument("<source>", "NAME@TAG").argument("<name>", "the new instance (NAME-1..N with --count)")

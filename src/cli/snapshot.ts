@@ -1,4 +1,5 @@
 import Table from "cli-table3";
+import { compressInBackground, compressSnapshot, decompressSnapshot, runBackgroundCompression, type BackgroundCompression, type SnapshotCompressResult } from "../instance/snapshot-compress.ts";
 import { createSnapshot } from "../instance/snapshot-create.ts";
 import { deleteSnapshot } from "../instance/snapshot-delete.ts";
 import { listSnapshots, snapshotDetails } from "../instance/snapshot-list.ts";
@@ -11,9 +12,11 @@ import { describeStart } from "./start.ts";
 type Json = { json?: true };
 
 export async function snapshotCreateCommand(name: string, tag: string, flags: Json): Promise<void> {
-  const r = await createSnapshot(name, tag);
+  const created = await createSnapshot(name, tag);
+  const compression = await compressInBackground(name, tag);
+  const r = compression === undefined ? created : { ...created, compression };
   printResult(r, flags.json === true, () =>
-    `${r.instance}@${r.tag}: ${r.pauseMs > 0 ? `guest paused ${ms(r.pauseMs)} (memory by ${r.memoryCopy})` : "taken offline"}, ${bytes(r.allocatedBytes)} on disk, ${ms(r.totalMs)} in all`);
+    `${r.instance}@${r.tag}: ${r.pauseMs > 0 ? `guest paused ${ms(r.pauseMs)} (memory by ${r.memoryCopy})` : "taken offline"}, ${bytes(r.allocatedBytes)} on disk, ${ms(r.totalMs)} in all${describeBackground(compression)}`);
 }
 
 export async function snapshotListCommand(name: string | undefined, flags: Json): Promise<void> {
@@ -55,4 +58,30 @@ export async function snapshotRestoreCommand(name: string, tag: string, flags: J
 export async function snapshotDeleteCommand(name: string, tag: string, flags: Json): Promise<void> {
   const r = await deleteSnapshot(name, tag);
   printResult(r, flags.json === true, () => `deleted ${r.instance}@${r.tag}; its disk layer was ${r.diskLayer}${r.merged.length > 0 ? ` into ${r.merged.length} image(s)` : ""}`);
+}
+
+function describeBackground(compression: BackgroundCompression | undefined): string {
+  if (compression === undefined) return "";
+  return "skipped" in compression ? `; not compressed: ${compression.skipped}` : `; compressing in the background (zstd -${compression.level}, pid ${compression.pid})`;
+}
+
+function describeCompression(r: SnapshotCompressResult, verb: string): string {
+  if (!r.changed) return `${r.instance}@${r.tag}: nothing to ${verb}`;
+  const files = r.files.map((f) => `${f.from} ${bytes(f.fromAllocatedBytes)} → ${f.to} ${bytes(f.toAllocatedBytes)}`).join(", ");
+  return `${r.instance}@${r.tag}: ${files} (${bytes(r.files.reduce((sum, f) => sum + f.apparentBytes, 0))} apparent), ${ms(r.totalMs)}`;
+}
+
+export async function snapshotCompressCommand(name: string, tag: string, flags: Json & { level?: number; background?: true }): Promise<void> {
+  if (flags.background === true) {
+    // Spawned by `snapshot create` with stdout and stderr on agent.log: it logs, and prints nothing.
+    process.exitCode = await runBackgroundCompression(name, tag, flags.level);
+    return;
+  }
+  const r = await compressSnapshot(name, tag, flags.level === undefined ? {} : { level: flags.level });
+  printResult(r, flags.json === true, () => describeCompression(r, "compress"));
+}
+
+export async function snapshotDecompressCommand(name: string, tag: string, flags: Json): Promise<void> {
+  const r = await decompressSnapshot(name, tag);
+  printResult(r, flags.json === true, () => describeCompression(r, "decompress"));
 }

@@ -16,6 +16,7 @@ import { newLayerId } from "./disk-layers.ts";
 import { macForName } from "./launch-spec.ts";
 import { readPinnedConfig, type PinnedLaunch } from "./pinned-boot.ts";
 import { DEVICE_STATE_FILE } from "./save.ts";
+import { decompressSnapshot } from "./snapshot-compress.ts";
 import { snapshotDetails, type SnapshotDetails } from "./snapshot-list.ts";
 import { startInstance, type StartResult } from "./start.ts";
 
@@ -150,14 +151,16 @@ export async function forkInstance(sourceText: string, newName: string, options:
       throw new SnapvmError(ErrorCode.InstanceExists, `instance "${name}" already exists`, { hint: "Pick another name for the forks." });
     }
   }
-  const snapshot = await snapshotDetails(sourceName, tag, options.home);
+  let snapshot = await snapshotDetails(sourceName, tag, options.home);
   if (!snapshot.hasMemory || !snapshot.manifest.files.some((f) => f.role === "memory")) {
     throw new SnapvmError(ErrorCode.NotSupported, `snapshot "${tag}" of "${sourceName}" has no RAM file to fork from`, {
       hint: "Forks need a snapshot of a running or suspended instance with memory.backing: file.",
     });
   }
   if (snapshot.compressed) {
-    throw new SnapvmError(ErrorCode.InvalidTransition, `snapshot "${tag}" is compressed`, { hint: `Decompress it first: \`snapvm snapshot decompress ${sourceName} ${tag}\`.` });
+    // Forks map the plain RAM file: decompress in place first (refused with the space needed when short).
+    await decompressSnapshot(sourceName, tag, options.home === undefined ? {} : { home: options.home });
+    snapshot = await snapshotDetails(sourceName, tag, options.home);
   }
   const source = instancePaths(sourceName, options.home);
   const built = [];

@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import { ErrorCode, SnapvmError, isErrno } from "../errors/index.ts";
 import { diskLayerPath, instancePaths, snapshotPaths, type InstancePaths } from "../paths/index.ts";
-import type { StateManifest } from "../snapshot/manifest.ts";
+import { MANIFEST_NAME, type StateManifest } from "../snapshot/manifest.ts";
 import { readManifest } from "../snapshot/read-manifest.ts";
 import { inspectInstance, listInstanceNames } from "../store/inspect.ts";
 import { fileSizes } from "../util/file-facts.ts";
@@ -45,10 +45,17 @@ async function summarize(instance: string, paths: InstancePaths, tag: string): P
   const layer = await fileSizes(diskLayerPath(paths, facts.diskLayer)).catch(() => ({ allocatedBytes: 0, apparentBytes: 0 }));
   let allocated = layer.allocatedBytes;
   let apparent = layer.apparentBytes;
-  for (const entry of await readdir(dir)) {
-    const sizes = await fileSizes(join(dir, entry));
+  // What the manifest lists, not what the directory holds: a compression in progress writes hidden
+  // partial files, and the snapshot is uncompressed until its manifest flips. A compressed file
+  // counts at its compressed allocation but its original length (what a reader will see).
+  const listed = [{ name: MANIFEST_NAME, original: undefined }, ...manifest.files.map((f) => ({ name: f.name, original: f.compression?.original }))];
+  for (const { name, original } of listed) {
+    const sizes = await fileSizes(join(dir, name)).catch((error: unknown) => {
+      if (isErrno(error, "ENOENT")) return { allocatedBytes: 0, apparentBytes: 0 };
+      throw error;
+    });
     allocated += sizes.allocatedBytes;
-    apparent += sizes.apparentBytes;
+    apparent += original?.sizeBytes ?? sizes.apparentBytes;
   }
   return {
     instance, tag, parent: manifest.parent, createdAt: manifest.createdAt, live: facts.live, hasMemory: facts.hasMemory,

@@ -1,7 +1,6 @@
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createOverlay, imageFacts } from "../driver/qemu/qemu-img.ts";
-import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { diskLayerPath, instancePaths, type InstancePaths } from "../paths/index.ts";
 import { MANIFEST_NAME, type StateManifest } from "../snapshot/manifest.ts";
 import { acquireLock } from "../store/lock.ts";
@@ -10,6 +9,7 @@ import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fsyncDirectory } from "../util/fsync.ts";
 import { copySparse } from "../util/sparse-copy.ts";
 import { activeLayer, dropIfUnused, ensureLayeredDisk, newLayerId, pointDiskAt } from "./disk-layers.ts";
+import { decompressSnapshot } from "./snapshot-compress.ts";
 import { snapshotDetails } from "./snapshot-list.ts";
 import { startInstance, type StartHooks, type StartResult } from "./start.ts";
 import { stopInstance } from "./stop.ts";
@@ -60,9 +60,12 @@ async function stageSnapshot(paths: InstancePaths, manifest: StateManifest, snap
 
 /** `snapvm snapshot restore NAME TAG`: memory and disk go back; a running instance comes back running. */
 export async function restoreSnapshot(name: string, tag: string, hooks: StartHooks = {}): Promise<SnapshotRestoreResult> {
-  const details = await snapshotDetails(name, tag, hooks.home);
+  let details = await snapshotDetails(name, tag, hooks.home);
   if (details.compressed) {
-    throw new SnapvmError(ErrorCode.InvalidTransition, `snapshot "${tag}" is compressed`, { hint: `Decompress it first: \`snapvm snapshot decompress ${name} ${tag}\`.` });
+    // Decompressed in place, once (it stays so); refused with the space needed when the disk is short.
+    hooks.onProgress?.("decompressing the snapshot");
+    await decompressSnapshot(name, tag, hooks.home === undefined ? {} : { home: hooks.home });
+    details = await snapshotDetails(name, tag, hooks.home);
   }
   const current = await inspectInstance(name, hooks.home);
   const wasRunning = current.agentPid !== undefined;

@@ -9,7 +9,7 @@ export async function supportsReflink(dir: string): Promise<boolean> {
   const cached = known.get(dir);
   if (cached !== undefined) return cached;
   const source = join(dir, `.reflink-probe-${process.pid}`);
-  let works = false;
+  let works: boolean;
   try {
     await writeFile(source, "probe");
     await copyFile(source, `${source}.copy`, constants.COPYFILE_FICLONE_FORCE);
