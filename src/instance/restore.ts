@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { chooseAccel, probeHost } from "../driver/qemu/accel.ts";
 import { migrateIn } from "../driver/qemu/migrate.ts";
 import { QemuVm } from "../driver/qemu/vm.ts";
+import { guestAccessOf } from "../driver/launch-spec.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import type { InstancePaths } from "../paths/index.ts";
 import type { GuestIdentity, StateManifest } from "../snapshot/manifest.ts";
@@ -80,8 +81,15 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
 
 /** The guest's clock stood still while it was suspended; set it from the host's. */
 export async function syncGuestClock(vm: QemuVm): Promise<void> {
+  await asRoot(vm, shellQuote(["date", "-u", "-s", `@${Math.round(Date.now() / 1000)}`]), "setting the clock");
+}
+
+/** Runs a command as root: the tiny guest's agent is root; over SSH the user goes through sudo (cloud-init grants it). */
+async function asRoot(vm: QemuVm, command: string, what: string): Promise<void> {
   const guest = await vm.guest();
-  await guest.exec(shellQuote(["date", "-u", "-s", `@${Math.round(Date.now() / 1000)}`]), { timeoutMs: 5000 });
+  const viaSsh = guestAccessOf(vm.spec).kind === "ssh";
+  const result = await guest.exec(viaSsh ? `sudo -n sh -c ${shellQuote([command])}` : command, { timeoutMs: 10_000 });
+  if (result.exitCode !== 0) throw new Error(`${what} exited with ${result.exitCode}: ${result.stderr.toString("utf8").trim()}`);
 }
 
 /**
@@ -90,7 +98,6 @@ export async function syncGuestClock(vm: QemuVm): Promise<void> {
  * Ordered like the clock: commands sent later run after it.
  */
 async function applyIdentity(vm: QemuVm, identity: GuestIdentity): Promise<void> {
-  const guest = await vm.guest();
   const script = [
     `hostname ${shellQuote([identity.hostname])}`,
     `echo ${shellQuote([identity.hostname])} > /etc/hostname`,
@@ -98,7 +105,7 @@ async function applyIdentity(vm: QemuVm, identity: GuestIdentity): Promise<void>
     "ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1",
     "true",
   ].join("; ");
-  await guest.exec(script, { timeoutMs: 10_000 });
+  await asRoot(vm, script, "setting the hostname and MAC");
 }
 
 async function consumeState(paths: InstancePaths): Promise<void> {

@@ -22,8 +22,9 @@ export interface CliResult {
 export class TestHome {
   readonly dir: string;
 
-  constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), "snapvm-test-"));
+  /** `base`: where to make the home (a test of another filesystem passes its mount point). */
+  constructor(base = tmpdir()) {
+    this.dir = mkdtempSync(join(base, "snapvm-test-"));
     mkdirSync(join(this.dir, "instances"));
     if (!existsSync(join(SHARED_IMAGES, "tiny", "image.json"))) {
       throw new Error(`no tiny image in ${SHARED_IMAGES}; run scripts/setup.sh first`);
