@@ -1,10 +1,10 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { LaunchSpec } from "../../src/driver/launch-spec.ts";
+import { readPinnedLaunch } from "../../src/instance/pinned-boot.ts";
 import { DEVICE_STATE_FILE } from "../../src/instance/save.ts";
 import { waitAgentGone } from "../../src/instance/stop.ts";
 import { instancePaths } from "../../src/paths/index.ts";
-import { readManifest } from "../../src/snapshot/read-manifest.ts";
 import type { BenchHome } from "../home.ts";
 import { restoreRaw, saveRaw, type Migration } from "../qemu/raw.ts";
 import { GUEST_KINDS, guestKind, type AgentGuest, type GuestKind, type QemuGuest, type RunningGuest } from "./running.ts";
@@ -34,8 +34,9 @@ async function agentToQemu(guest: AgentGuest, home: BenchHome): Promise<QemuGues
   await guest.client.stop({ mode: "save" });
   await waitAgentGone(guest.agentPid);
   const paths = instancePaths(guest.name, home.dir);
-  const manifest = await readManifest(paths.suspendDir);
-  const spec = manifest.launch.spec;
+  // The launch snapvm pinned at cold boot (boot/launch.json) is what its saved state loads into; read
+  // as plain data, so a state format bump in a concurrently rebuilt snapvm cannot break the chain.
+  const { spec } = await readPinnedLaunch(paths);
   if (spec.memoryBacking !== "file") throw new Error(`instance ${guest.name} is not file-backed`);
   const restored = await restoreRaw(home, spec, { uri: `file:${join(paths.suspendDir, DEVICE_STATE_FILE)}`, capabilities: ["x-ignore-shared"] });
   // The RAM file now moves on under the raw QEMU: the saved state must never be restored by snapvm.

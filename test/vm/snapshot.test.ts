@@ -35,7 +35,7 @@ describe("snapshots", () => {
     assert.deepEqual(list.map((s) => [s.tag, s.parent, s.hasMemory]), [["one", null, true], ["two", "one", true]]);
     assert.ok(list.every((s) => s.allocatedBytes < s.apparentBytes), "RAM copies stay sparse");
     const info = await home.json<{ manifest: { formatVersion: string; kind: string } }>(["snapshot", "info", "snap", "one"]);
-    assert.deepEqual([info.manifest.formatVersion, info.manifest.kind], ["1.0.0", "snapshot"]);
+    assert.deepEqual([info.manifest.formatVersion, info.manifest.kind], ["1.1.0", "snapshot"]);
 
     const restored = await home.json<{ started?: { status: { bootKind: string } } }>(["snapshot", "restore", "snap", "one"]);
     assert.equal(restored.started?.status.bootKind, "restore", "a running instance comes back running");

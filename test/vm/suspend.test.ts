@@ -74,7 +74,7 @@ describe("suspend to disk and resume", () => {
       ["newer major format", (dir) => {
         const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Record<string, unknown>;
         writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...manifest, formatVersion: "2.0.0" }));
-      }, /has format 2\.0\.0; this snapvm reads 1\.0–1\.0/],
+      }, /has format 2\.0\.0; this snapvm reads 1\.0–1\.1/],
       ["not a manifest", (dir) => { writeFileSync(join(dir, "manifest.json"), "{\"hello\": 1}"); }, /is not a snapvm state manifest/],
       ["garbage device state", (dir) => { writeFileSync(join(dir, "devices.state"), "x".repeat(readFileSync(join(dir, "devices.state")).length)); }, /does not match its digest/],
     ];

@@ -1,0 +1,49 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { isSnapvmError } from "../errors/index.ts";
+import { detectCompression, withRawStream } from "./stream-compression.ts";
+
+describe("stream compression", () => {
+  let dir: string;
+  const raw = Buffer.concat([Buffer.from("QEVM"), Buffer.from([0, 0, 0, 3]), Buffer.alloc(100_000, 7)]);
+  before(() => { dir = mkdtempSync(join(tmpdir(), "snapvm-compression-test-")); });
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  it("detects gzip and zstd by magic; anything else is left to the decoder", async () => {
+    writeFileSync(join(dir, "s.raw"), raw);
+    writeFileSync(join(dir, "s.gz"), gzipSync(raw));
+    writeFileSync(join(dir, "tiny"), "x");
+    assert.equal(await detectCompression(join(dir, "s.raw")), "none");
+    assert.equal(await detectCompression(join(dir, "s.gz")), "gzip");
+    assert.equal(await detectCompression(join(dir, "tiny")), "none");
+  });
+
+  it("hands the raw stream over and removes the temp copy afterwards", async () => {
+    const inputs = ["s.raw", "s.gz"];
+    if (existsSync("/usr/bin/zstd")) {
+      execFileSync("zstd", ["-q", "-f", join(dir, "s.raw"), "-o", join(dir, "s.zst")]);
+      inputs.push("s.zst");
+    }
+    const work = mkdtempSync(join(dir, "work-"));
+    for (const input of inputs) {
+      const seen = await withRawStream(join(dir, input), work, (path, compression) =>
+        Promise.resolve({ bytes: readFileSync(path), compression, inPlace: path === join(dir, input) }));
+      assert.deepEqual(seen.bytes, raw, input);
+      assert.equal(seen.inPlace, input === "s.raw", input);
+      assert.equal(seen.compression, input === "s.raw" ? "none" : input === "s.gz" ? "gzip" : "zstd");
+    }
+    assert.deepEqual(readdirSync(work), [], "temp copies removed");
+  });
+
+  it("names a truncated gzip file as damaged", async () => {
+    const gz = gzipSync(raw);
+    writeFileSync(join(dir, "cut.gz"), gz.subarray(0, gz.length - 20));
+    await assert.rejects(withRawStream(join(dir, "cut.gz"), dir, () => Promise.resolve()),
+      (e) => isSnapvmError(e, "E_STATE_INVALID") && /cut\.gz: the gzip data is damaged or truncated/.test(e.message));
+  });
+});
