@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import { compressInBackground, compressSnapshot, decompressSnapshot, runBackgroundCompression, type BackgroundCompression, type SnapshotCompressResult } from "../instance/snapshot-compress.ts";
+import { compressSnapshot, decompressSnapshot, runBackgroundCompression, type BackgroundCompression, type SnapshotCompressResult } from "../instance/snapshot-compress.ts";
 import { createSnapshot } from "../instance/snapshot-create.ts";
 import { deleteSnapshot } from "../instance/snapshot-delete.ts";
 import { listSnapshots, snapshotDetails } from "../instance/snapshot-list.ts";
@@ -12,11 +12,9 @@ import { describeStart } from "./start.ts";
 type Json = { json?: true };
 
 export async function snapshotCreateCommand(name: string, tag: string, flags: Json): Promise<void> {
-  const created = await createSnapshot(name, tag);
-  const compression = await compressInBackground(name, tag);
-  const r = compression === undefined ? created : { ...created, compression };
+  const r = await createSnapshot(name, tag);
   printResult(r, flags.json === true, () =>
-    `${r.instance}@${r.tag}: ${r.pauseMs > 0 ? `guest paused ${ms(r.pauseMs)} (memory by ${r.memoryCopy})` : "taken offline"}, ${bytes(r.allocatedBytes)} on disk, ${ms(r.totalMs)} in all${describeBackground(compression)}`);
+    `${r.instance}@${r.tag}: ${r.pauseMs > 0 ? `guest paused ${ms(r.pauseMs)} (memory by ${r.memoryCopy})` : "taken offline"}, ${bytes(r.allocatedBytes)} on disk, ${ms(r.totalMs)} in all${describeBackground(r.compression)}`);
 }
 
 export async function snapshotListCommand(name: string | undefined, flags: Json): Promise<void> {
