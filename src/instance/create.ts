@@ -3,15 +3,16 @@ import { mkdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { parseUserCloudConfig } from "../cloudinit/index.ts";
 import {
-  parsePortForward, parseSize, readConfigFile, resolveConfig, serializeConfig, validateInstanceName, formatSize,
+  parsePortForward, parseSize, readConfigFile, resolveConfig, serializeConfig, formatSize,
   type ConfigFile, type InstanceConfig,
 } from "../config/index.ts";
 import { generateSshKey, sshKeyComment } from "../driver/ssh/keygen.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { requireTinyImage } from "../image/index.ts";
-import { instancePaths, instancesDir, UNIX_SOCKET_PATH_MAX } from "../paths/index.ts";
+import { instancesDir } from "../paths/index.ts";
 import { CommandFailedError, runCommand } from "../util/run-command.ts";
 import { newLayerId } from "./disk-layers.ts";
+import { claimNewInstance } from "./new-instance.ts";
 
 export interface CreateOptions {
   /** A whole config to start from (`--from-file`); flags override its fields. */
@@ -46,19 +47,7 @@ function applyFlags(base: ConfigFile, options: CreateOptions): ConfigFile {
  * and renamed into place, so bad input or a failed step leaves nothing behind.
  */
 export async function createInstance(name: string, options: CreateOptions): Promise<CreateResult> {
-  validateInstanceName(name);
-  const paths = instancePaths(name, options.home);
-  if (existsSync(paths.dir)) {
-    throw new SnapvmError(ErrorCode.InstanceExists, `instance "${name}" already exists in ${paths.dir}`, {
-      hint: `Pick another name, or delete it first with \`snapvm delete ${name}\`.`,
-      details: { instance: name },
-    });
-  }
-  if (paths.consoleSocket.length > UNIX_SOCKET_PATH_MAX) {
-    throw new SnapvmError(ErrorCode.InvalidArgument, `the instance directory ${paths.dir} is too long for unix sockets (${UNIX_SOCKET_PATH_MAX} bytes)`, {
-      hint: "Use a shorter name or a shorter SNAPVM_HOME.",
-    });
-  }
+  const paths = claimNewInstance(name, options.home);
   const base = options.fromFile === undefined ? {} : await readConfigFile(options.fromFile);
   const file = applyFlags(base, options);
   // A relative image path means relative to where it was written: the --from-file or the working directory.

@@ -8,7 +8,7 @@ import { buildQemuArgv } from "../driver/qemu/argv.ts";
 import { createOverlay, imageFacts } from "../driver/qemu/qemu-img.ts";
 import { pickFreePort } from "../driver/ssh/free-port.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
-import { diskLayerPath, instancePaths, instancesDir, type InstancePaths } from "../paths/index.ts";
+import { diskLayerPath, instancePaths, instanceSockets, instancesDir, type InstancePaths } from "../paths/index.ts";
 import { MANIFEST_NAME, type StateManifest } from "../snapshot/manifest.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { writeOrigin } from "./fork-origin.ts";
@@ -59,10 +59,7 @@ async function forkSpec(name: string, paths: InstancePaths, template: LaunchSpec
     ports: await freshPorts(template.ports),
     mac: macForName(name),
     vmgenid: randomUUID(),
-    qmpSocket: paths.qmpSocket,
-    guestSocket: paths.guestSocket,
-    consoleSocket: paths.consoleSocket,
-    consoleLog: paths.consoleLog,
+    ...instanceSockets(paths),
     ...(guestAccess === undefined ? {} : { guestAccess }),
   };
 }

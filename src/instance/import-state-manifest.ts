@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import type { InstancePaths } from "../paths/index.ts";
-import { MANIFEST_NAME, STATE_FORMAT, STATE_FORMAT_VERSION, type StateFile, type StateManifest } from "../snapshot/manifest.ts";
+import { MANIFEST_NAME, type StateFile } from "../snapshot/manifest.ts";
+import { buildManifest } from "../snapshot/build-manifest.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
 import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
-import { snapvmVersion } from "../util/snapvm-version.ts";
 import type { PinnedLaunch } from "./pinned-boot.ts";
 import { DEVICE_STATE_FILE, LIVE_MEMORY_REF } from "./save.ts";
 
@@ -23,24 +23,8 @@ export async function writeImportedManifest(paths: InstancePaths, launch: Pinned
     { name: DEVICE_STATE_FILE, role: "device-state", sizeBytes: state.apparentBytes, allocatedBytes: state.allocatedBytes, sha256: await sha256File(deviceState) },
     { name: LIVE_MEMORY_REF, role: "memory", sizeBytes: ram.apparentBytes, allocatedBytes: ram.allocatedBytes, mtimeMs: ram.mtimeMs },
   ];
-  const spec = launch.spec;
-  const manifest: StateManifest = {
-    format: STATE_FORMAT,
-    formatVersion: STATE_FORMAT_VERSION,
-    kind: "suspend",
-    createdAt: new Date().toISOString(),
-    snapvmVersion: snapvmVersion(),
-    qemuVersion: launch.qemuVersion,
-    accel: spec.accel,
-    machine: "q35",
-    cpuModel: spec.accel === "kvm" ? "host" : "max",
-    memory: { backing: spec.memoryBacking, sizeBytes: spec.memoryBytes },
-    launch,
-    files,
-    // The guest was paused by whoever wrote the stream; snapvm never paused it.
-    pauseMs: 0,
-    parent: null,
-  };
+  // The guest was paused by whoever wrote the stream; snapvm never paused it.
+  const manifest = buildManifest({ kind: "suspend", launch, files, pauseMs: 0 });
   await writeJsonAtomic(join(paths.suspendDir, MANIFEST_NAME), manifest);
   await fsyncDirectory(paths.suspendDir);
   return files;

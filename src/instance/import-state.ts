@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
 import { access, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
@@ -9,7 +8,8 @@ import { chooseAccel, probeHost } from "../driver/qemu/accel.ts";
 import { buildQemuArgv } from "../driver/qemu/argv.ts";
 import { imageFacts } from "../driver/qemu/qemu-img.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
-import { instancePaths, instancesDir, UNIX_SOCKET_PATH_MAX, type InstancePaths } from "../paths/index.ts";
+import { instancePaths, instancesDir, type InstancePaths } from "../paths/index.ts";
+import { claimNewInstance } from "./new-instance.ts";
 import { inspectStreamFile } from "../snapshot/stream/index.ts";
 import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
 import { CommandFailedError, runCommand } from "../util/run-command.ts";
@@ -133,18 +133,7 @@ export async function importState(file: string, name: string, options: ImportOpt
   await checkSource(source);
   const configFile = configFor(source, (await imageFacts(source.spec.disk)).virtualSize);
   resolveConfig(configFile, { sourceName: "the imported arguments" }); // validates what the arguments gave
-  const paths = instancePaths(name, options.home);
-  if (existsSync(paths.dir)) {
-    throw new SnapvmError(ErrorCode.InstanceExists, `instance "${name}" already exists in ${paths.dir}`, {
-      hint: `Pick another name, or delete it first with \`snapvm delete ${name}\`.`,
-      details: { instance: name },
-    });
-  }
-  if (paths.consoleSocket.length > UNIX_SOCKET_PATH_MAX) {
-    throw new SnapvmError(ErrorCode.InvalidArgument, `the instance directory ${paths.dir} is too long for unix sockets (${UNIX_SOCKET_PATH_MAX} bytes)`, {
-      hint: "Use a shorter name or a shorter SNAPVM_HOME.",
-    });
-  }
+  const paths = claimNewInstance(name, options.home);
   await mkdir(instancesDir(options.home), { recursive: true });
   // A hidden sibling with the same layout: `list` skips dot-names, and the rename is atomic.
   const temp = instancePaths(`.${name}.import-${process.pid}`, options.home);

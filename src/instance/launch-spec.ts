@@ -2,7 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import type { InstanceConfig } from "../config/index.ts";
 import type { Accel, GuestAccess, LaunchSpec } from "../driver/launch-spec.ts";
 import type { InstancePaths } from "../paths/index.ts";
-import { tinyImagePaths } from "../paths/index.ts";
+import { instanceSockets, tinyImagePaths } from "../paths/index.ts";
 
 /** The tiny guest's kernel command line: serial console, and a panic ends QEMU (with -no-reboot). */
 export const TINY_CMDLINE = "console=ttyS0 panic=-1 quiet";
@@ -33,9 +33,6 @@ export function launchSpecFromConfig(name: string, config: InstanceConfig, paths
     guestAccess,
     mac: macForName(name),
     vmgenid: randomUUID(),
-    qmpSocket: paths.qmpSocket,
-    guestSocket: paths.guestSocket,
-    consoleSocket: paths.consoleSocket,
-    consoleLog: paths.consoleLog,
+    ...instanceSockets(paths),
   };
 }

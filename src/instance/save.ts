@@ -5,11 +5,11 @@ import { migrateOut } from "../driver/qemu/migrate.ts";
 import type { QemuVm } from "../driver/qemu/vm.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import type { InstancePaths } from "../paths/index.ts";
-import { MANIFEST_NAME, STATE_FORMAT, STATE_FORMAT_VERSION, type StateFile, type StateManifest } from "../snapshot/manifest.ts";
+import { MANIFEST_NAME, type StateFile } from "../snapshot/manifest.ts";
+import { buildManifest } from "../snapshot/build-manifest.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
 import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
-import { snapvmVersion } from "../util/snapvm-version.ts";
 import { faultPoint } from "../util/fault-point.ts";
 import { ownsRamFile, type PinnedLaunch } from "./pinned-boot.ts";
 
@@ -50,22 +50,7 @@ export async function saveSuspendState(vm: QemuVm, launch: PinnedLaunch, paths: 
     const pauseMs = performance.now() - pausedAt;
 
     const files = await describeFiles(temp, fileBacked, paths);
-    const manifest: StateManifest = {
-      format: STATE_FORMAT,
-      formatVersion: STATE_FORMAT_VERSION,
-      kind: "suspend",
-      createdAt: new Date().toISOString(),
-      snapvmVersion: snapvmVersion(),
-      qemuVersion: vm.qemuVersion,
-      accel: vm.spec.accel,
-      machine: "q35",
-      cpuModel: vm.spec.accel === "kvm" ? "host" : "max",
-      memory: { backing: vm.spec.memoryBacking, sizeBytes: vm.spec.memoryBytes },
-      launch,
-      files,
-      pauseMs,
-      parent: null,
-    };
+    const manifest = buildManifest({ kind: "suspend", launch, files, pauseMs });
     await writeJsonAtomic(join(temp, MANIFEST_NAME), manifest);
     faultPoint("save:before-rename");
     await rm(paths.suspendDir, { recursive: true, force: true });

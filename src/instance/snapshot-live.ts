@@ -15,7 +15,8 @@ import { ownsRamFile, type PinnedLaunch } from "./pinned-boot.ts";
 import { DEVICE_STATE_FILE } from "./save.ts";
 import { precopyCapture } from "./snapshot-precopy.ts";
 import { supportsReflink } from "../util/reflink-probe.ts";
-import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles, snapshotManifest } from "./snapshot-write.ts";
+import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles } from "./snapshot-write.ts";
+import { buildManifest } from "../snapshot/build-manifest.ts";
 import { latestSnapshotTag } from "./snapshot-list.ts";
 
 export type MemoryCopy = CopyMethod | "precopy" | "none";
@@ -97,7 +98,8 @@ export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: 
   }
   await fsyncDirectory(paths.dir);
   const files = await describeSnapshotFiles(pending, [{ name: "memory.ram", role: "memory" }, { name: DEVICE_STATE_FILE, role: "device-state" }]);
-  await commitSnapshot(pending, snapshotManifest({
+  await commitSnapshot(pending, buildManifest({
+    kind: "snapshot",
     launch,
     files,
     pauseMs,

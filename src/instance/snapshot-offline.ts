@@ -11,7 +11,8 @@ import { readPinnedLaunch } from "./pinned-boot.ts";
 import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save.ts";
 import type { SnapshotFigures } from "./snapshot-live.ts";
 import { latestSnapshotTag } from "./snapshot-list.ts";
-import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles, snapshotManifest } from "./snapshot-write.ts";
+import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles } from "./snapshot-write.ts";
+import { buildManifest } from "../snapshot/build-manifest.ts";
 
 /**
  * Snapshot of an instance no agent runs. A suspended one keeps its memory: the snapshot copies the
@@ -47,7 +48,8 @@ export async function takeOfflineSnapshot(name: string, paths: InstancePaths, ta
     // Before the snapshot exists: once it does, its layer must never be written again.
     await pointDiskAt(paths, newTop);
     pointed = true;
-    await commitSnapshot(pending, snapshotManifest({
+    await commitSnapshot(pending, buildManifest({
+    kind: "snapshot",
       launch: suspended?.launch ?? (await readPinnedLaunch(paths)),
       files,
       pauseMs: 0,

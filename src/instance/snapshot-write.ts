@@ -3,13 +3,11 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { snapshotPaths, type InstancePaths, type SnapshotPaths } from "../paths/index.ts";
-import { MANIFEST_NAME, STATE_FORMAT, STATE_FORMAT_VERSION, type StateFile, type StateManifest } from "../snapshot/manifest.ts";
+import { MANIFEST_NAME, type StateFile, type StateManifest } from "../snapshot/manifest.ts";
 import { validateTag } from "../snapshot/tags.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
 import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
-import { snapvmVersion } from "../util/snapvm-version.ts";
-import type { PinnedLaunch } from "./pinned-boot.ts";
 
 /** A snapshot being written: files go to a hidden temp directory renamed into place by `commit`. */
 export interface PendingSnapshot {
@@ -47,35 +45,6 @@ export async function describeSnapshotFiles(pending: PendingSnapshot, names: { n
       ...(role === "memory" ? {} : { sha256: await sha256File(path) }),
     };
   }));
-}
-
-export interface SnapshotManifestInput {
-  launch: PinnedLaunch;
-  files: StateFile[];
-  pauseMs: number;
-  parent: string | null;
-  snapshot: NonNullable<StateManifest["snapshot"]>;
-}
-
-export function snapshotManifest(input: SnapshotManifestInput): StateManifest {
-  const spec = input.launch.spec;
-  return {
-    format: STATE_FORMAT,
-    formatVersion: STATE_FORMAT_VERSION,
-    kind: "snapshot",
-    createdAt: new Date().toISOString(),
-    snapvmVersion: snapvmVersion(),
-    qemuVersion: input.launch.qemuVersion,
-    accel: spec.accel,
-    machine: "q35",
-    cpuModel: spec.accel === "kvm" ? "host" : "max",
-    memory: { backing: spec.memoryBacking, sizeBytes: spec.memoryBytes },
-    launch: input.launch,
-    files: input.files,
-    pauseMs: input.pauseMs,
-    parent: input.parent,
-    snapshot: input.snapshot,
-  };
 }
 
 /** Writes the manifest and renames the directory into place: from here on the snapshot exists. */

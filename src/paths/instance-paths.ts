@@ -69,6 +69,11 @@ export function instancePaths(name: string, home = snapvmHome()): InstancePaths 
   };
 }
 
+/** The per-instance sockets and console log a launch spec names. */
+export function instanceSockets(paths: InstancePaths): { qmpSocket: string; guestSocket: string; consoleSocket: string; consoleLog: string } {
+  return { qmpSocket: paths.qmpSocket, guestSocket: paths.guestSocket, consoleSocket: paths.consoleSocket, consoleLog: paths.consoleLog };
+}
+
 export interface SnapshotPaths {
   dir: string;
   manifest: string;
