@@ -73,10 +73,11 @@ export async function runAgent(name: string): Promise<number> {
       },
     });
     await controller.setState("running");
-    server = await serveApi(controller, paths.agentSocket, log);
     handleSignals(controller, log);
+    // Ready is reported before the API listens: clients retry a missing socket while this agent lives.
     report({ kind: "ready", status: controller.status() });
     detachFromParent();
+    server = await serveApi(controller, paths.agentSocket, log);
     if (up.kind === "restore") await refreshSettings(controller, paths, log);
     await controller.finished;
     return 0;

@@ -1,8 +1,11 @@
 import { request } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SnapvmError, type ErrorCode as Code } from "../errors/index.ts";
 import type { InstanceStatus } from "../store/status.ts";
 import { ApiPaths } from "./paths.ts";
 import type { ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "./schemas.ts";
+
+const API_START_WAIT_MS = 5000;
 
 export type AgentStatus = InstanceStatus & { saveOnStop: boolean };
 
@@ -29,7 +32,25 @@ export class AgentClient {
     return this.call("PATCH", ApiPaths.config, body);
   }
 
-  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * The agent reports ready before its API listens (that keeps ~0.15 s of API start-up off every
+   * resume), so a refused or missing socket is retried for a while; nothing was sent, so a retry is safe.
+   * Callers only call an agent whose process is alive.
+   */
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const deadline = Date.now() + API_START_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.callOnce<T>(method, path, body);
+      } catch (error) {
+        const code = ((error as { cause?: NodeJS.ErrnoException }).cause)?.code;
+        if (Date.now() > deadline || (code !== "ENOENT" && code !== "ECONNREFUSED")) throw error;
+        await sleep(10);
+      }
+    }
+  }
+
+  private callOnce<T>(method: string, path: string, body?: unknown): Promise<T> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
       const req = request(

@@ -1,5 +1,6 @@
 import { AgentClient } from "../api/client.ts";
-import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
+import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import { lockOwner } from "../store/lock.ts";
 import { instancePaths } from "../paths/index.ts";
 import { inspectInstance } from "../store/inspect.ts";
 
@@ -12,16 +13,12 @@ export function agentClient(name: string, home?: string): AgentClient {
  * instead of a socket error.
  */
 export async function withAgent<T>(name: string, home: string | undefined, call: (client: AgentClient) => Promise<T>): Promise<T> {
-  try {
-    return await call(agentClient(name, home));
-  } catch (error) {
-    if (!isSnapvmError(error, ErrorCode.AgentUnreachable)) throw error;
+  if ((await lockOwner(instancePaths(name, home).agentLock)) === undefined) {
     const current = await inspectInstance(name, home);
-    if (current.agentPid !== undefined) throw error;
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state})`, {
       hint: `Start it with \`snapvm start ${name}\`.`,
       details: { instance: name, state: current.state },
-      cause: error,
     });
   }
+  return call(agentClient(name, home));
 }
