@@ -133,6 +133,15 @@ function forkNames(base: string, count: number): string[] {
   return count === 1 ? [base] : Array.from({ length: count }, (_, i) => `${base}-${i + 1}`);
 }
 
+/** Builds the forks' directories in parallel (each is qemu-img and small copies); on any failure, none is kept. */
+async function buildForks(names: string[], source: InstancePaths, snapshot: SnapshotDetails, home?: string): Promise<{ name: string; ports: PortForward[] }[]> {
+  const results = await Promise.allSettled(names.map((name) => buildFork(name, source, snapshot, home)));
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<{ name: string; ports: PortForward[] }>).value);
+  await Promise.all(results.map((r) => (r.status === "fulfilled" ? rm(instancePaths(r.value.name, home).dir, { recursive: true, force: true }) : Promise.resolve())));
+  throw failed.reason;
+}
+
 /** `snapvm fork NAME@TAG NEWNAME [--count N]`: N independent instances resuming from the snapshot. */
 export async function forkInstance(sourceText: string, newName: string, options: ForkOptions = {}): Promise<ForkResult> {
   const started = performance.now();
@@ -160,8 +169,7 @@ export async function forkInstance(sourceText: string, newName: string, options:
     snapshot = await snapshotDetails(sourceName, tag, options.home);
   }
   const source = instancePaths(sourceName, options.home);
-  const built = [];
-  for (const name of names) built.push(await buildFork(name, source, snapshot, options.home));
+  const built = await buildForks(names, source, snapshot, options.home);
   const forks = options.start === false
     ? built
     : await Promise.all(built.map(async (fork) => ({ ...fork, started: await startInstance(fork.name, options.home === undefined ? {} : { home: options.home }) })));
