@@ -7,6 +7,8 @@ import { processAlive } from "../util/process-alive.ts";
 import { isActive } from "../instance/state.ts";
 import type { InstanceStatus } from "../store/status.ts";
 
+const REAP_WAIT_MS = 15_000;
+
 /** QEMU processes serving this instance: their argv names its QMP socket, which no other instance shares. */
 async function findInstanceQemus(paths: InstancePaths): Promise<number[]> {
   const pids: number[] = [];
@@ -31,7 +33,12 @@ export async function reapOrphans(paths: InstancePaths, previous: InstanceStatus
   const orphans = previous !== undefined && isActive(previous.state) ? await findInstanceQemus(paths) : [];
   for (const pid of orphans) {
     process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 1000 && processAlive(pid); i++) await sleep(2);
+    // Until it is gone it holds the disk's lock and the instance's sockets: never start beside it.
+    const deadline = Date.now() + REAP_WAIT_MS;
+    while (processAlive(pid)) {
+      if (Date.now() > deadline) throw new Error(`QEMU pid ${pid}, left by a dead agent, did not exit within ${REAP_WAIT_MS} ms of SIGKILL`);
+      await sleep(5);
+    }
     reaped.push(`killed QEMU pid ${pid} left by a dead agent`);
   }
   const prefix = `${basename(paths.suspendDir)}.tmp-`;

@@ -170,7 +170,7 @@ describe("killing the agent at any step of a save or restore leaves an instance 
         assert.notEqual(start.code, 0, "the agent died mid-restore");
       }
       const next = await home.json<StartJson>(["start", name]);
-      assert.equal(next.status.bootKind, expected);
+      assert.equal(next.status.bootKind, expected, `notices: ${next.notices.join("; ")}`);
       if (expected === "restore") assert.equal(await checksums(home, name), before);
       else assert.equal(await home.ok(["exec", name, "--", "echo", "ok"]), "ok\n");
       assert.equal(home.qemuPids().length, 1, "the dead agent's QEMU was reaped");
