@@ -70,7 +70,12 @@ describe("snapshot compression", () => {
       await delay(250);
     }
     t.diagnostic(`background compression visible in list after ${Date.now() - started} ms`);
-    assert.match(readFileSync(join(home.instanceDir("zc"), "agent.log"), "utf8"), /"msg":"snapshot compressed"/);
+    // The manifest flips before the background process logs its last line: wait for that line too.
+    const logged = (): boolean => /"msg":"snapshot compressed"/.test(readFileSync(join(home.instanceDir("zc"), "agent.log"), "utf8"));
+    while (!logged()) {
+      assert.ok(Date.now() - started < 60_000, "the background compression logged its result");
+      await delay(100);
+    }
 
     const forked = await home.json<ForkJson>(["fork", "zc@two", "zf"]);
     assert.equal(forked.forks[0]?.started?.status.bootKind, "restore");
