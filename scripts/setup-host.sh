@@ -5,7 +5,7 @@ set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 
-need_pkgs=(qemu-system-x86 qemu-utils busybox-static zstd xorriso kmod cpio dpkg-dev e2fsprogs xfsprogs util-linux procps openssh-client debootstrap fdisk dosfstools mtools syslinux syslinux-common)
+need_pkgs=(qemu-system-x86 qemu-utils busybox-static zstd xorriso kmod cpio dpkg-dev e2fsprogs xfsprogs util-linux procps openssh-client debootstrap fdisk dosfstools mtools syslinux syslinux-common librsvg2-bin)
 
 qemu_ok() {
   command -v qemu-system-x86_64 >/dev/null 2>&1 &&

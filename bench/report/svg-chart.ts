@@ -16,7 +16,7 @@ const COLORS: Partial<Record<MethodId, string>> = {
 };
 const DASHES: Record<string, string> = { random: "", compressible: "6 4", "-": "2 3" };
 
-const SERIES_SPACING = 7;
+const SERIES_SPACING = 5;
 const PANEL = { width: 470, height: 330, left: 64, right: 16, top: 40, bottom: 44 };
 
 function esc(text: string): string {
@@ -54,7 +54,7 @@ function panel(title: string, series: readonly Series[], sizes: readonly GuestSi
   const logs = sizes.map((s) => Math.log2(s.bytes));
   const xMin = Math.min(...logs);
   const xMax = Math.max(...logs);
-  const xAt = (size: GuestSize): number => offsetX + PANEL.left + (xMax === xMin ? plotW / 2 : ((Math.log2(size.bytes) - xMin) / (xMax - xMin)) * plotW * 0.9 + plotW * 0.05);
+  const xAt = (size: GuestSize): number => offsetX + PANEL.left + (xMax === xMin ? plotW / 2 : ((Math.log2(size.bytes) - xMin) / (xMax - xMin)) * plotW * 0.7 + plotW * 0.15);
   const y = (v: number): number => PANEL.top + plotH - ((Math.log10(v) - lo) / (hi - lo)) * plotH;
   const parts: string[] = [`<text x="${offsetX + PANEL.left}" y="24" font-size="14" font-weight="bold">${esc(title)}</text>`];
   for (let decade = lo; decade <= hi; decade++) {

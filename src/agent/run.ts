@@ -35,6 +35,10 @@ export async function runAgent(name: string): Promise<number> {
     return 1;
   }
   const events = new EventLog(paths.events);
+  // Loaded while QEMU restores (the agent's thread mostly waits on QEMU then), not after: clients
+  // retry until the API listens, so its ~0.12 s of module loading would otherwise delay every first command.
+  const apiModule = import("./server.ts");
+  apiModule.catch(() => undefined);
   let server: Server | undefined;
   let vm: QemuVm | undefined;
   try {
@@ -77,7 +81,7 @@ export async function runAgent(name: string): Promise<number> {
     // Ready is reported before the API listens: clients retry a missing socket while this agent lives.
     report({ kind: "ready", status: controller.status() });
     detachFromParent();
-    server = await serveApi(controller, paths.agentSocket, log);
+    server = await serveApi(await apiModule, controller, paths.agentSocket, log);
     if (up.kind === "restore") await refreshSettings(controller, paths, log);
     await controller.finished;
     return 0;
@@ -99,9 +103,9 @@ export async function runAgent(name: string): Promise<number> {
   }
 }
 
-/** The API stack (hono, zod) loads only after the VM answers, keeping it off the start/resume path. */
-async function serveApi(controller: AgentController, socketPath: string, log: Logger): Promise<Server> {
-  const { buildApp, listenOnSocket } = await import("./server.ts");
+/** Serves /v1 with the API stack (hono, zod) preloaded by runAgent. */
+async function serveApi(api: typeof import("./server.ts"), controller: AgentController, socketPath: string, log: Logger): Promise<Server> {
+  const { buildApp, listenOnSocket } = api;
   return listenOnSocket(buildApp(controller, (error) => { log.error({ err: error }, "unexpected error in a request"); }), socketPath);
 }
 
