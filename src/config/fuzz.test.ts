@@ -7,6 +7,7 @@ import { parseConfigText } from "./load.ts";
 import type { ConfigProblem } from "./problems.ts";
 import { resolveConfig } from "./resolve.ts";
 import { serializeConfig } from "./serialize.ts";
+import { seededRandom } from "../util/seeded-random.ts";
 
 /**
  * The parser's contract under garbage: parseConfigText returns a config or throws
@@ -14,15 +15,6 @@ import { serializeConfig } from "./serialize.ts";
  * accepts must also resolve, and mean the same after serialize → parse. Seeded, so failures replay.
  */
 
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** SNAPVM_FUZZ_SCALE=20 for a longer run; the default keeps the unit tier around two seconds. */
 const SCALE = Math.max(1, Number(process.env["SNAPVM_FUZZ_SCALE"] ?? "1") || 1);
@@ -75,7 +67,7 @@ describe("config parser fuzz", () => {
   });
 
   it("survives random token soup", () => {
-    const next = random(20261122);
+    const next = seededRandom(20261122);
     for (let i = 0; i < 1000 * SCALE; i++) {
       const parts: string[] = [];
       for (let n = Math.floor(next() * 30); n > 0; n--) parts.push(TOKENS[Math.floor(next() * TOKENS.length)] ?? "");
@@ -84,7 +76,7 @@ describe("config parser fuzz", () => {
   });
 
   it("survives random edits of the template", () => {
-    const next = random(42);
+    const next = seededRandom(42);
     for (let i = 0; i < 400 * SCALE; i++) {
       let text = TEMPLATE;
       for (let n = 1 + Math.floor(next() * 4); n > 0; n--) {
@@ -100,7 +92,7 @@ describe("config parser fuzz", () => {
   });
 
   it("survives random YAML values with config-like keys", () => {
-    const next = random(7);
+    const next = seededRandom(7);
     for (let i = 0; i < 600 * SCALE; i++) check(stringify(randomValue(next, 0)), `value ${i}`);
   });
 });

@@ -5,17 +5,8 @@ import { defaultConfigFile } from "./defaults.ts";
 import { resolveConfig, toConfigFile } from "./resolve.ts";
 import { GiB, MiB } from "./sizes.ts";
 import { ACCELS, COMPRESSIONS, MEMORY_BACKINGS, PROTOCOLS, type InstanceConfig, type PortForward } from "./types.ts";
+import { seededRandom } from "../util/seeded-random.ts";
 
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomConfig(next: () => number): InstanceConfig {
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
@@ -126,7 +117,7 @@ describe("toConfigFile", () => {
 
   it("round-trips: resolveConfig(toConfigFile(c)) equals c", () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const config = randomConfig(random(seed));
+      const config = randomConfig(seededRandom(seed));
       assert.deepEqual(resolveConfig(toConfigFile(config)), config, `seed ${seed}`);
     }
   });

@@ -5,19 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isSnapvmError } from "../errors/index.ts";
 import { tinyImagePaths } from "../paths/index.ts";
-import type { ImageManifestFile } from "./manifest.ts";
 import { readTinyImage, requireTinyImage } from "./read.ts";
+import { SAMPLE_MANIFEST } from "./fixtures/sample-manifest.ts";
 
-const SAMPLE_MANIFEST: ImageManifestFile = {
-  formatVersion: 1,
-  kernel: { package: "linux-image-6.1.0-56-amd64", version: "6.1.192-2", release: "6.1.0-56-amd64" },
-  busybox: { package: "busybox-static", version: "1:1.35.0-4+deb12u1+b1" },
-  files: { vmlinux: { size: 10, sha256: "a".repeat(64) }, initrd: { size: 4, sha256: "b".repeat(64) } },
-  initrdCompression: "zstd",
-  guestProtocolVersion: 1,
-  builtAt: "2026-11-22T18:22:36.752Z",
-  modules: ["virtio_ring", "virtio"],
-};
 
 function withHome(fn: (home: string) => void): void {
   const home = mkdtempSync(join(tmpdir(), "snapvm-image-test-"));
