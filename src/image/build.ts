@@ -30,9 +30,11 @@ function sha256(data: Buffer): string {
 }
 
 /** An existing valid image; a broken one (bad image.json, wrong sizes) counts as absent and is rebuilt. */
+/** A valid image whose guest agent speaks the current protocol; an older one is rebuilt. */
 function existingImage(home: string | undefined): TinyImageInfo | undefined {
   try {
-    return readTinyImage(home);
+    const info = readTinyImage(home);
+    return info !== undefined && info.guestProtocolVersion >= GUEST_PROTOCOL_VERSION ? info : undefined;
   } catch (error) {
     if (isSnapvmError(error, ErrorCode.ImageMissing)) return undefined;
     throw error;

@@ -81,7 +81,7 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
 
 /** The guest's clock stood still while it was suspended; set it from the host's. */
 export async function syncGuestClock(vm: QemuVm): Promise<void> {
-  await asRoot(vm, shellQuote(["date", "-u", "-s", `@${Math.round(Date.now() / 1000)}`]), "setting the clock");
+  await (await vm.guest()).setClock(Math.round(Date.now() / 1000));
 }
 
 /** Runs a command as root: the tiny guest's agent is root; over SSH the user goes through sudo (cloud-init grants it). */

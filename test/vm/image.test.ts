@@ -107,9 +107,9 @@ describe("the tiny guest image", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("boots to an agent answering PONG with protocol 1, and says ready on the console", async () => {
+  test("boots to an agent answering PONG with protocol 2, and says ready on the console", async () => {
     agent = new Agent(await connectRetry(join(dir, "ag.sock")));
-    assert.match(await agent.ping(60_000), /^PONG \d+ 1$/);
+    assert.match(await agent.ping(60_000), /^PONG \d+ 2$/);
     assert.ok(readFileSync(join(dir, "console.log"), "utf8").split(/\r?\n/).includes("snapvm-guest: ready"));
   });
 
@@ -122,6 +122,20 @@ describe("the tiny guest image", () => {
     assert.deepEqual(empty.fields.slice(2), ["0", "-", "-"]);
     assert.deepEqual([(await agent.exec("echo x; exit 7")).code, (await agent.exec("cat")).stdout], [7, ""]);
     assert.match(await agent.request((id) => `FROB ${id}\n`), /^ERROR \d+ unknown-verb$/);
+  });
+
+  test("EXEC keeps a command's quotes, newlines and stdin exact, and refuses a request with a field missing", async () => {
+    const script = "printf '%s|' \"a  b\" 'c\"d'\nread -r line; echo \"[$line]\"";
+    assert.equal((await agent.exec(script, "x y\n")).stdout, "a  b|c\"d|[x y]\n");
+    assert.match(await agent.request((id) => `EXEC ${id} ${Buffer.from("true").toString("base64")}\n`), /^ERROR \d+ bad-request$/);
+  });
+
+  test("TIME sets the clock with one request, and refuses a time that is not seconds", async () => {
+    assert.match(await agent.request((id) => `TIME ${id} 2000000000\n`), /^RESULT \d+ 0 - -$/);
+    assert.equal((await agent.exec("date -u +%s")).stdout.trim().slice(0, 8), "20000000");
+    assert.match(await agent.request((id) => `TIME ${id} soon\n`), /^ERROR \d+ bad-request$/);
+    const now = Math.round(Date.now() / 1000);
+    assert.match(await agent.request((id) => `TIME ${id} ${now}\n`), /^RESULT \d+ 0 - -$/);
   });
 
   test("a command runs in its own session: kill 0 ends it, not the agent; daemons do not hold the reply", async () => {
@@ -142,7 +156,7 @@ describe("the tiny guest image", () => {
     await sleep(500);
     agent = new Agent(await connectRetry(join(dir, "ag.sock")));
     const started = Date.now();
-    assert.match(await agent.request((id) => `PING ${id}\n`, 5000), /^PONG \d+ 1$/);
+    assert.match(await agent.request((id) => `PING ${id}\n`, 5000), /^PONG \d+ 2$/);
     assert.ok(Date.now() - started < 1000);
   });
 

@@ -3,7 +3,7 @@ import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { connectUnixWithRetry } from "../../util/connect-unix.ts";
 import { LineReader } from "../../util/line-reader.ts";
 import type { GuestExec } from "./guest-exec.ts";
-import { encodeExec, encodePing, parseReply, type GuestReply } from "./protocol.ts";
+import { encodeExec, encodePing, encodeTime, parseReply, TIME_VERB_SINCE, type GuestReply } from "./protocol.ts";
 
 export interface ExecResult {
   exitCode: number;
@@ -25,6 +25,8 @@ export class GuestChannel implements GuestExec {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedError: SnapvmError | undefined;
+  /** The protocol version the guest agent last announced in a PONG; 1 until it has. */
+  private peerVersion = 1;
 
   private constructor(private readonly socket: Socket, private readonly label: string) {
     const reader = new LineReader((line) => { this.onLine(line); });
@@ -48,6 +50,7 @@ export class GuestChannel implements GuestExec {
   private onLine(line: string): void {
     const reply = parseReply(line);
     if (reply === undefined) return;
+    if (reply.kind === "pong" && Number.isInteger(reply.version)) this.peerVersion = reply.version;
     const entry = this.pending.get(reply.id);
     if (entry === undefined) return;
     this.pending.delete(reply.id);
@@ -72,6 +75,21 @@ export class GuestChannel implements GuestExec {
     const reply = await this.request((id) => encodeExec(id, command, options.stdin ?? Buffer.alloc(0)), options.timeoutMs ?? 600_000, "a command");
     if (reply.kind !== "result") throw new SnapvmError(ErrorCode.GuestChannel, `${this.label}: the guest agent refused the command (${reply.kind === "error" ? reply.reason : reply.kind})`);
     return { exitCode: reply.exitCode, stdout: reply.stdout, stderr: reply.stderr };
+  }
+
+  /** TIME where the agent has it (one fork in the guest), else an EXEC of `date -s`. */
+  async setClock(epochSeconds: number, options: { timeoutMs?: number } = {}): Promise<void> {
+    const seconds = Math.trunc(epochSeconds);
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    let exitCode: number;
+    if (this.peerVersion >= TIME_VERB_SINCE) {
+      const reply = await this.request((id) => encodeTime(id, seconds), timeoutMs, "setting the clock");
+      if (reply.kind !== "result") throw new SnapvmError(ErrorCode.GuestChannel, `${this.label}: the guest agent refused to set the clock (${reply.kind === "error" ? reply.reason : reply.kind})`);
+      exitCode = reply.exitCode;
+    } else {
+      exitCode = (await this.exec(`date -u -s @${seconds}`, { timeoutMs })).exitCode;
+    }
+    if (exitCode !== 0) throw new SnapvmError(ErrorCode.GuestChannel, `${this.label}: setting the guest's clock exited with ${exitCode}`);
   }
 
   /**

@@ -18,6 +18,8 @@ export interface GuestExec {
   /** Resolves once the guest runs commands; rejects after `timeoutMs`. */
   waitReady(timeoutMs: number): Promise<void>;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Sets the guest's clock (UTC) as root; rejects when the guest could not. */
+  setClock(epochSeconds: number, options?: { timeoutMs?: number }): Promise<void>;
   /** Releases what the connection holds; commands still running are abandoned. Idempotent. */
   close(): void;
 }

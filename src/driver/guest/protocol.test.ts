@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeExec, encodePing, parseReply } from "./protocol.ts";
+import { encodeExec, encodePing, encodeTime, parseReply } from "./protocol.ts";
 
 test("exec requests encode command and stdin as base64, - for none", () => {
   assert.equal(encodeExec(7, "echo hi", Buffer.alloc(0)), `EXEC 7 ${Buffer.from("echo hi").toString("base64")} -\n`);
   assert.equal(encodeExec(8, "cat", Buffer.from("x")), `EXEC 8 ${Buffer.from("cat").toString("base64")} eA==\n`);
   assert.equal(encodePing(3), "PING 3\n");
+  assert.equal(encodeTime(4, 1795382205.7), "TIME 4 1795382205\n");
 });
 
 test("replies decode, - meaning empty output", () => {

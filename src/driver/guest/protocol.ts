@@ -2,10 +2,14 @@
  * The line protocol spoken with snapvm-guest-agent (guest/snapvm-guest-agent) over the virtio-serial
  * port org.snapvm.agent. One request per line; replies carry the request's id.
  *   EXEC <id> <base64 command for sh -c> <base64 stdin | ->   →  RESULT <id> <exit code> <base64 stdout | -> <base64 stderr | ->
+ *   TIME <id> <seconds since the epoch>                       →  RESULT <id> <exit code of date -s> - -   (version ≥ 2)
  *   PING <id>                                                 →  PONG <id> <protocol version>
  *   anything else                                             →  ERROR <id> <reason>
  */
-export const GUEST_PROTOCOL_VERSION = 1;
+export const GUEST_PROTOCOL_VERSION = 2;
+
+/** The first version that has TIME; an older agent (an image built before) sets the clock through EXEC. */
+export const TIME_VERB_SINCE = 2;
 
 export type GuestReply =
   | { kind: "result"; id: number; exitCode: number; stdout: Buffer; stderr: Buffer }
@@ -22,6 +26,10 @@ function decodeField(field: string | undefined): Buffer {
 
 export function encodeExec(id: number, command: string, stdin: Buffer): string {
   return `EXEC ${id} ${encodeField(Buffer.from(command))} ${encodeField(stdin)}\n`;
+}
+
+export function encodeTime(id: number, epochSeconds: number): string {
+  return `TIME ${id} ${Math.trunc(epochSeconds)}\n`;
 }
 
 export function encodePing(id: number): string {

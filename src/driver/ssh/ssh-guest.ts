@@ -37,6 +37,14 @@ export class SshGuest implements GuestExec {
     return result;
   }
 
+  /** Through sudo: cloud-init grants snapvm's user passwordless sudo. */
+  async setClock(epochSeconds: number, options: { timeoutMs?: number } = {}): Promise<void> {
+    const result = await this.exec(`sudo -n date -u -s @${Math.trunc(epochSeconds)}`, { timeoutMs: options.timeoutMs ?? 10_000 });
+    if (result.exitCode !== 0) {
+      throw new SnapvmError(ErrorCode.GuestChannel, `${this.label}: setting the guest's clock exited with ${result.exitCode}: ${lastLine(result.stderr)}`);
+    }
+  }
+
   /**
    * Retries a trivial command until it succeeds: before the guest's network and sshd are up, QEMU's
    * forward accepts and then drops the connection, or the handshake stalls until ConnectTimeout.
