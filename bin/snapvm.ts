@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // Builds the command tree and runs it; each command's module loads only when that command runs,
 // which keeps `snapvm start` (the resume path) from paying for the others.
-const [, , command, name] = process.argv;
+const [, , command, name, ...rest] = process.argv;
 if (command === "agent" && name !== undefined) {
   // The hidden agent entry skips the command parser: it starts on every resume.
   const { runAgent } = await import("../src/agent/run.ts");
   process.exitCode = await runAgent(name);
+} else if (command === "start" && name !== undefined && !name.startsWith("-") && rest.every((arg) => arg === "--json")) {
+  // So does the resume itself, `snapvm start NAME [--json]` (~40 ms of parser set-up before the
+  // agent could be spawned); anything else, --help included, goes through the parser.
+  const [{ runAction }, { startCommand }] = await Promise.all([import("../src/cli/run.ts"), import("../src/cli/start.ts")]);
+  const json = rest.length > 0;
+  await runAction(json, () => startCommand(name, json ? { json: true } : {}));
 } else {
   const { buildProgram } = await import("../src/cli/program.ts");
   await buildProgram().parseAsync(process.argv);

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import type { BootHooks, BootedVm } from "../instance/cold-boot.ts";
 import { readPinnedConfig } from "../instance/pinned-boot.ts";
-import { checkRestorable, moveStateAside, restoreSuspended } from "../instance/restore.ts";
+import { checkRestorable, moveStateAside, restoreSuspended, verifyDigests } from "../instance/restore.ts";
 import { settingsFromConfig, settingsFromPinned, type RuntimeSettings } from "../instance/settings.ts";
+import { readManifest } from "../snapshot/read-manifest.ts";
 import type { InstancePaths } from "../paths/index.ts";
 import type { EventLog } from "./events.ts";
 
@@ -22,11 +23,13 @@ export async function bringUp(name: string, paths: InstancePaths, events: EventL
   let restoreFailure: string | undefined;
   if (existsSync(paths.suspendDir)) {
     try {
-      const manifest = await checkRestorable(paths);
-      const settings = settingsFromPinned(await readPinnedConfig(paths));
-      const booted = await restoreSuspended(manifest, paths, settings.restoreMs, hooks);
+      const manifest = await readManifest(paths.suspendDir);
+      await checkRestorable(paths, manifest);
+      const settings = readPinnedConfig(paths).then(settingsFromPinned);
+      const checked = Promise.all([settings, verifyDigests(paths, manifest)]).then(([pinned]) => ({ timeoutMs: pinned.restoreMs }));
+      const booted = await restoreSuspended(manifest, paths, checked, hooks);
       events.write("restored", { readyMs: booted.readyMs });
-      return { ...booted, kind: "restore", settings };
+      return { ...booted, kind: "restore", settings: await settings };
     } catch (error) {
       restoreFailure = error instanceof Error ? error.message : String(error);
       const aside = await moveStateAside(paths, restoreFailure);

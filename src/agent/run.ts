@@ -6,7 +6,7 @@ import { acquireLock, type InstanceLock } from "../store/lock.ts";
 import { readStatus, writeStatus } from "../store/status.ts";
 import type { QemuVm } from "../driver/qemu/vm.ts";
 import { bringUp, currentSettings } from "./bring-up.ts";
-import { AgentController } from "./controller.ts";
+import type { AgentController } from "./controller.ts";
 import { EventLog } from "./events.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { detachFromParent, report } from "./report.ts";
@@ -35,10 +35,11 @@ export async function runAgent(name: string): Promise<number> {
     return 1;
   }
   const events = new EventLog(paths.events);
-  // Loaded while QEMU restores (the agent's thread mostly waits on QEMU then), not after: clients
-  // retry until the API listens, so its ~0.12 s of module loading would otherwise delay every first command.
-  const apiModule = import("./server.ts");
-  apiModule.catch(() => undefined);
+  // The controller (with save and snapshot) and the API stack (hono, zod) load once QEMU is up and the
+  // agent's thread mostly waits on it: not before, where ~0.15 s of module loading would delay QEMU's
+  // start, nor after the guest answers, where it would delay every first command.
+  let later: Promise<[typeof import("./controller.ts"), typeof import("./server.ts")]> | undefined;
+  const loadLater = (): NonNullable<typeof later> => (later ??= Promise.all([import("./controller.ts"), import("./server.ts")]));
   let server: Server | undefined;
   let vm: QemuVm | undefined;
   try {
@@ -53,10 +54,12 @@ export async function runAgent(name: string): Promise<number> {
       onProgress: (step) => { report({ kind: "progress", step }); log.info({ step }, "progress"); },
       onNotice: (message) => { report({ kind: "notice", message }); log.warn(message); },
       onQemuStderr: (line) => { log.warn({ qemu: line }, "qemu stderr"); },
+      onQemuUp: () => { loadLater().catch(() => undefined); },
       onWarning: (message) => { events.write("warning", { message }); log.warn(message); },
     });
     vm = up.vm;
-    const controller = new AgentController({
+    const [{ AgentController }, apiModule] = await loadLater();
+    const controller: AgentController = new AgentController({
       name,
       paths,
       settings: up.settings,
@@ -81,7 +84,7 @@ export async function runAgent(name: string): Promise<number> {
     // Ready is reported before the API listens: clients retry a missing socket while this agent lives.
     report({ kind: "ready", status: controller.status() });
     detachFromParent();
-    server = await serveApi(await apiModule, controller, paths.agentSocket, log);
+    server = await serveApi(apiModule, controller, paths.agentSocket, log);
     if (up.kind === "restore") await refreshSettings(controller, paths, log);
     await controller.finished;
     return 0;

@@ -7,7 +7,6 @@ import { guestAccessOf } from "../driver/launch-spec.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import type { InstancePaths } from "../paths/index.ts";
 import type { GuestIdentity, StateManifest } from "../snapshot/manifest.ts";
-import { readManifest } from "../snapshot/read-manifest.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
 import { shellQuote } from "../util/shell-quote.ts";
 import { faultPoint } from "../util/fault-point.ts";
@@ -19,41 +18,57 @@ function incompatible(why: string): SnapvmError {
   return new SnapvmError(ErrorCode.StateIncompatible, `the saved state cannot be loaded here: ${why}`);
 }
 
-/** Everything checked before QEMU is started, so a state that cannot load fails fast. */
-export async function checkRestorable(paths: InstancePaths): Promise<StateManifest> {
-  const manifest = await readManifest(paths.suspendDir);
-  // A state saved under KVM does not load under TCG and vice versa (DESIGN.md §2, gotcha 4).
-  const accel = chooseAccel("auto", await probeHost()).accel;
-  // A TCG state restores under TCG anywhere: the pinned argv names the accelerator.
-  if (manifest.accel === "kvm" && accel !== "kvm") {
-    throw incompatible(`it was saved under ${manifest.accel}, this host runs ${accel}`);
+/** Cheap checks (no reading of file contents) that must pass before QEMU may open the state's files. */
+export async function checkRestorable(paths: InstancePaths, manifest: StateManifest): Promise<void> {
+  // A state saved under KVM does not load under TCG and vice versa (DESIGN.md §2, gotcha 4); a TCG
+  // state restores under TCG anywhere, as the pinned argv names the accelerator, so only a KVM
+  // state needs the host probed (reading /proc/cpuinfo costs ~25 ms).
+  if (manifest.accel === "kvm") {
+    const accel = chooseAccel("auto", await probeHost()).accel;
+    if (accel !== "kvm") throw incompatible(`it was saved under ${manifest.accel}, this host runs ${accel}`);
   }
   for (const file of manifest.files) {
     // resolve: a fork's state names its template's RAM file by absolute path.
-    const path = resolve(paths.suspendDir, file.name);
-    const sizes = await fileSizes(path).catch(() => undefined);
+    const sizes = await fileSizes(resolve(paths.suspendDir, file.name)).catch(() => undefined);
     if (sizes === undefined) throw incompatible(`${file.name} is missing`);
     if (sizes.apparentBytes !== file.sizeBytes) throw incompatible(`${file.name} is ${sizes.apparentBytes} bytes, the manifest says ${file.sizeBytes}`);
-    if (file.sha256 !== undefined && (await sha256File(path)) !== file.sha256) throw incompatible(`${file.name} does not match its digest`);
   }
   for (const path of [manifest.launch.spec.boot.kind === "kernel" ? manifest.launch.spec.boot.kernel : undefined, manifest.launch.spec.disk]) {
     if (path !== undefined) await access(path).catch(() => { throw incompatible(`${path} is missing`); });
   }
-  return manifest;
+}
+
+/** The files' digests, where the manifest has them: run while QEMU starts (~10–60 ms, crypto's first use included). */
+export async function verifyDigests(paths: InstancePaths, manifest: StateManifest): Promise<void> {
+  await Promise.all(manifest.files.map(async (file) => {
+    if (file.sha256 !== undefined && (await sha256File(resolve(paths.suspendDir, file.name))) !== file.sha256) throw incompatible(`${file.name} does not match its digest`);
+  }));
 }
 
 /**
- * Restores a suspended VM: the pinned argv with `-incoming defer`, load the state, `cont` (a VM saved
- * after `stop` comes back paused), wait for the guest, set its clock. The state is consumed as soon
+ * Restores a suspended VM: the pinned argv with `-incoming defer`, once `checked` (checkRestorable and
+ * whatever else the caller must know first) has resolved load the state, `cont` (a VM saved after
+ * `stop` comes back paused), wait for the guest, set its clock. The state is consumed as soon
  * as the guest runs: from then on the RAM file moves on and the old device state no longer matches it.
  */
-export async function restoreSuspended(manifest: StateManifest, paths: InstancePaths, timeoutMs: number, hooks: BootHooks): Promise<BootedVm> {
+export async function restoreSuspended(manifest: StateManifest, paths: InstancePaths, checked: Promise<{ timeoutMs: number }>, hooks: BootHooks): Promise<BootedVm> {
   const spec = manifest.launch.spec;
   const fileBacked = manifest.files.some((f) => f.role === "device-state");
   hooks.onProgress("restoring");
   const started = performance.now();
-  const vm = await QemuVm.start(spec, { incoming: true, ...manifest.launch.argvOptions, onStderrLine: hooks.onQemuStderr });
+  // QEMU starts before `checked` ends (it overlaps QEMU's ~50 ms start-up; `-incoming defer` touches
+  // no guest memory); a failed check kills it, and explains a failed start better than QEMU can.
+  checked.catch(() => undefined);
+  let vm: QemuVm;
   try {
+    vm = await QemuVm.start(spec, { incoming: true, ...manifest.launch.argvOptions, onStderrLine: hooks.onQemuStderr });
+  } catch (error) {
+    await checked;
+    throw error;
+  }
+  hooks.onQemuUp?.();
+  try {
+    const { timeoutMs } = await checked;
     // Checked against the running binary's greeting: free, and exact about what will load the state.
     if (vm.qemuVersion !== manifest.qemuVersion) throw incompatible(`it was saved by QEMU ${manifest.qemuVersion}, this host runs ${vm.qemuVersion}`);
     const stateFile = join(paths.suspendDir, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
@@ -62,8 +77,7 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
     faultPoint("restore:before-cont");
     await vm.qmp.execute("cont");
     hooks.onProgress("waiting for the guest");
-    await consumeState(paths);
-    await waitGuestReady(vm, timeoutMs);
+    await Promise.all([consumeState(paths), waitGuestReady(vm, timeoutMs)]);
     // Not awaited: the guest agent serves requests one at a time, in order, so every command sent
     // after this one already sees the corrected clock. Awaiting it would add ~0.2 s (a fork-heavy
     // exec under TCG) to every resume.

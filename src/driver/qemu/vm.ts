@@ -18,7 +18,8 @@ export interface StartOptions extends ArgvOptions {
  * If QEMU dies while starting, the error carries QEMU's own last words.
  */
 export class QemuVm {
-  private guestChannel: GuestExec | undefined;
+  /** The promise, not the channel: callers racing on the first use share one connection. */
+  private guestChannel: Promise<GuestExec> | undefined;
 
   private constructor(
     readonly spec: LaunchSpec,
@@ -68,10 +69,10 @@ export class QemuVm {
    * How commands reach the guest, as the spec's guestAccess says: the agent's virtio-serial channel
    * (connected on first use and kept) or SSH through the forwarded port. Kept for the VM's life.
    */
-  async guest(): Promise<GuestExec> {
+  guest(): Promise<GuestExec> {
     const access = guestAccessOf(this.spec);
     const label = `instance "${this.spec.name}"`;
-    this.guestChannel ??= access.kind === "ssh" ? new SshGuest(access, label) : await GuestChannel.connect(this.spec.guestSocket, label);
+    this.guestChannel ??= access.kind === "ssh" ? Promise.resolve(new SshGuest(access, label)) : GuestChannel.connect(this.spec.guestSocket, label);
     return this.guestChannel;
   }
 
@@ -95,7 +96,7 @@ export class QemuVm {
   }
 
   closeChannels(): void {
-    this.guestChannel?.close();
+    this.guestChannel?.then((channel) => { channel.close(); }, () => undefined);
     void this.qmp.close();
   }
 }
