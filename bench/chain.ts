@@ -1,10 +1,11 @@
+import { measureFanOuts } from "./fan-out.ts";
 import { checksumMemory, dirtyMemory, redirtyMemory, type DataCase } from "./guest-workload.ts";
 import { convertGuest } from "./guest/convert.ts";
 import { qemuPidOf, type RunningGuest } from "./guest/running.ts";
 import type { BenchHome } from "./home.ts";
 import { dropCaches, memoryOf } from "./host.ts";
 import type { MethodId } from "./methods/catalog.ts";
-import { SUSPEND_METHODS } from "./methods/index.ts";
+import { CHAIN_METHODS } from "./methods/index.ts";
 import { agentGuest, answerThroughAgent } from "./methods/snapvm-common.ts";
 import type { SuspendMethod } from "./methods/types.ts";
 import type { GuestSize, RunRecord } from "./results.ts";
@@ -19,6 +20,8 @@ export interface ChainOptions {
   methods: readonly MethodId[];
   multifdChannels: number;
   log: (line: string) => void;
+  /** What the run's notes must say (a fan-out that could not run, a cleanup that failed); also logged. */
+  note: (line: string) => void;
 }
 
 function message(error: unknown): string {
@@ -29,7 +32,8 @@ function message(error: unknown): string {
  * One guest, one dirtied memory, every method: snapvm cold-boots the guest, half its RAM is dirtied
  * and checksummed, then each method in turn saves and restores that same running guest `runs` times
  * (the data rewritten unchanged before each save, the page cache dropped before each restore) and
- * the checksums are compared after every restore.
+ * the checksums are compared after every restore. A fork method instead forks the guest, which runs
+ * on, into each of its fan-outs (fan-out.ts).
  * A failure ends the chain (the guest may be gone); the methods after it are recorded as not run.
  */
 export async function runChain(options: ChainOptions): Promise<RunRecord[]> {
@@ -50,7 +54,7 @@ export async function runChain(options: ChainOptions): Promise<RunRecord[]> {
     options.log(`[${size.label} ${dataCase}] guest up, ${dirtyBytes / 2 ** 20} MiB dirtied`);
     const env = { home, instance: name, multifdChannels: options.multifdChannels };
     let broken: string | undefined;
-    for (const [id, factory] of SUSPEND_METHODS.filter(([id]) => options.methods.includes(id))) {
+    for (const [id, factory] of CHAIN_METHODS.filter(([id]) => options.methods.includes(id))) {
       if (broken !== undefined) {
         records.push({ ...base, method: id, run: 1, error: `not run: ${broken}` });
         continue;
@@ -59,11 +63,15 @@ export async function runChain(options: ChainOptions): Promise<RunRecord[]> {
       try {
         guest = await convertGuest(guest, method.input, env);
         await method.prepare(guest);
-        for (let run = 1; run <= options.runs; run++) {
-          const record: RunRecord = { ...base, method: id, run };
-          records.push(record);
-          await measureRun(method, record, expected, dirtyBytes, options.warm);
-          options.log(describe(record));
+        if (method.kind === "fork") {
+          await measureFanOuts(method, { base, runs: options.runs, warm: options.warm, expected, dirtyBytes, log: options.log, note: options.note }, records);
+        } else {
+          for (let run = 1; run <= options.runs; run++) {
+            const record: RunRecord = { ...base, method: id, run };
+            records.push(record);
+            await measureRun(method, record, expected, dirtyBytes, options.warm);
+            options.log(describe(record));
+          }
         }
       } catch (error) {
         broken = `${id} failed: ${message(error)}`;
@@ -73,7 +81,7 @@ export async function runChain(options: ChainOptions): Promise<RunRecord[]> {
         options.log(`[${size.label} ${dataCase}] ${broken}`);
       } finally {
         guest = method.current() ?? guest;
-        await method.cleanup();
+        await method.cleanup().catch((error: unknown) => { options.note(`[${size.label} ${dataCase}] ${id}: cleanup failed: ${message(error)}`); });
       }
     }
     return records;

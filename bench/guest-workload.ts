@@ -57,6 +57,15 @@ export async function redirtyMemory(guest: RunningGuest, bytes: number): Promise
   }
 }
 
+/**
+ * Overwrites the first MiB of the dirtied data with zeros: after this, only a restore that really
+ * takes the guest's memory back to the saved state passes the memory check.
+ */
+export async function scribbleMemory(guest: RunningGuest): Promise<void> {
+  const first = fileNames(1)[0]?.[0] ?? "0000";
+  await guestRun(guest, `dd if=/dev/zero of=${FILL_DIR}/${first} bs=1M count=1 conv=notrunc 2>/dev/null`);
+}
+
 /** md5 of every dirtied file; reading them all also faults every page in (the cost of a lazy restore). */
 export async function checksumMemory(guest: RunningGuest, bytes: number): Promise<{ sums: string; ms: number }> {
   const started = performance.now();

@@ -21,7 +21,9 @@ export interface CliRun {
 /**
  * A throwaway SNAPVM_HOME plus everything the benchmark started in it. `cleanup()` deletes every
  * instance, kills every process it knows of (by pid: QEMUs it started, agents, QEMUs whose command
- * line names this home) and removes the directory. Safe to call twice, and from a signal handler.
+ * line names this home, snapvm processes whose SNAPVM_HOME is this home — forks' agents among them,
+ * even those whose instance directory is gone) and removes the directory. Safe to call twice, and
+ * from a signal handler.
  */
 export class BenchHome {
   readonly dir: string;
@@ -73,6 +75,20 @@ export class BenchHome {
     return join(this.dir, "instances", name);
   }
 
+  /**
+   * `snapvm delete --force NAME`, then kills what is left of the instance: an agent that was still
+   * starting when its directory went (a fan-out whose fork command failed), and its QEMU.
+   */
+  async deleteInstance(name: string): Promise<CliRun> {
+    const run = await this.cli(["delete", "--force", name]);
+    const dir = `${this.instanceDir(name)}/`;
+    const left = processesOf(this.dir).filter((p) => p.cmdline.includes(dir) || (p.argv.at(-2) === "agent" && p.argv.at(-1) === name));
+    for (const { pid } of left) {
+      try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+    }
+    return run;
+  }
+
   cleanup(): Promise<void> {
     this.cleaned ??= this.performCleanup();
     return this.cleaned;
@@ -83,7 +99,7 @@ export class BenchHome {
     const names = existsSync(instances) ? readdirSync(instances).filter((n) => !n.startsWith(".")) : [];
     const agents = names.flatMap((name) => readPid(join(instances, name, "agent.lock")));
     for (const name of names) await this.cli(["delete", "--force", name]).catch(() => undefined);
-    for (const pid of new Set([...this.pids, ...agents, ...qemuPidsIn(this.dir)])) {
+    for (const pid of new Set([...this.pids, ...agents, ...processesOf(this.dir).map((p) => p.pid)])) {
       try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
     }
     rmSync(this.dir, { recursive: true, force: true });
@@ -99,17 +115,30 @@ function readPid(path: string): number[] {
   }
 }
 
-/** QEMU processes whose command line names this home: only the benchmark's own. */
-function qemuPidsIn(dir: string): number[] {
-  const pids: number[] = [];
+interface HomeProcess {
+  pid: number;
+  argv: string[];
+  cmdline: string;
+}
+
+/**
+ * The benchmark's own processes in this home: QEMUs whose command line names it, and processes run
+ * with SNAPVM_HOME set to it (agents, CLIs, compressors). Never this process.
+ */
+function processesOf(dir: string): HomeProcess[] {
+  const found: HomeProcess[] = [];
+  const home = `SNAPVM_HOME=${dir}`;
   for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.startsWith("qemu-system") && cmdline.includes(dir)) pids.push(Number(entry));
+      const qemu = cmdline.startsWith("qemu-system") && cmdline.includes(dir);
+      if (qemu || readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(home)) {
+        found.push({ pid: Number(entry), argv: cmdline.split("\0").filter((a) => a !== ""), cmdline });
+      }
     } catch {
-      // ended meanwhile
+      // ended meanwhile, or not ours to read
     }
   }
-  return pids;
+  return found;
 }

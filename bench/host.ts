@@ -30,6 +30,12 @@ export function memoryOf(pid: number): ProcessMemory {
   return { rssKiB: field("Rss"), pssKiB: field("Pss") };
 }
 
+/** What the host can still give without swapping (MemAvailable in /proc/meminfo). */
+export function memAvailableKiB(): number {
+  const text = readFileSync("/proc/meminfo", "utf8");
+  return Number(/^MemAvailable:\s+(\d+) kB/m.exec(text)?.[1] ?? Number.NaN);
+}
+
 export interface DiskUse {
   apparentBytes: number;
   allocatedBytes: number;

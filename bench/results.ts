@@ -25,6 +25,8 @@ export interface RunRecord {
   /** "-" for the references, whose figures do not depend on the data. */
   dataCase: DataCase | "-";
   method: MethodId;
+  /** Fork methods: how many forks started together; `restore` is then all of them answering, memory per fork. */
+  forks?: number;
   run: number;
   save?: SaveFigures;
   restore?: RestoreFigures;

@@ -6,8 +6,7 @@ import { runChain } from "./chain.ts";
 import { BenchHome } from "./home.ts";
 import { canDropCaches } from "./host.ts";
 import { machineFacts } from "./machine.ts";
-import { SUSPEND_METHODS } from "./methods/index.ts";
-import { PLANNED_METHODS } from "./methods/planned.ts";
+import { CHAIN_METHODS } from "./methods/index.ts";
 import { renderTables } from "./report/table.ts";
 import { checkTargets } from "./report/targets.ts";
 import { summarizeRuns } from "./report/summary.ts";
@@ -27,7 +26,11 @@ function message(error: unknown): string {
 async function measure(options: CliOptions, home: BenchHome, notes: string[]): Promise<{ runs: RunRecord[]; workload: WorkloadRecord[] }> {
   const runs: RunRecord[] = [];
   const workload: WorkloadRecord[] = [];
-  const chained = SUSPEND_METHODS.some(([id]) => options.methods.includes(id));
+  const chained = CHAIN_METHODS.some(([id]) => options.methods.includes(id));
+  const note = (line: string): void => {
+    notes.push(line);
+    log(line);
+  };
   for (const size of options.sizes) {
     if (options.methods.includes("cold-boot") || options.ramBacking) {
       try {
@@ -35,16 +38,14 @@ async function measure(options: CliOptions, home: BenchHome, notes: string[]): P
         runs.push(...phase.runs);
         workload.push(...phase.workload);
       } catch (error) {
-        notes.push(`${size.label} cold boots / RAM-backing workload failed: ${message(error)}`);
-        log(notes.at(-1) ?? "");
+        note(`${size.label} cold boots / RAM-backing workload failed: ${message(error)}`);
       }
     }
     for (const dataCase of chained ? options.cases : []) {
       try {
-        runs.push(...(await runChain({ home, size, dataCase, runs: options.runs, warm: options.warm, methods: options.methods, multifdChannels: availableParallelism(), log })));
+        runs.push(...(await runChain({ home, size, dataCase, runs: options.runs, warm: options.warm, methods: options.methods, multifdChannels: availableParallelism(), log, note })));
       } catch (error) {
-        notes.push(`${size.label} ${dataCase}: the guest could not be set up: ${message(error)}`);
-        log(notes.at(-1) ?? "");
+        note(`${size.label} ${dataCase}: the guest could not be set up: ${message(error)}`);
       }
     }
   }
@@ -77,7 +78,6 @@ async function main(): Promise<number> {
     options.warm = true;
     notes.push("the page cache could not be dropped (not root?): every restore ran with a warm cache");
   }
-  for (const planned of PLANNED_METHODS.filter((p) => options.methods.includes(p.id))) notes.push(`${planned.id}: ${planned.note}`);
   for (const note of notes) log(note);
   const machine = await machineFacts(home.dir);
   log(`${options.sizes.map((s) => s.label).join(", ")} × ${options.cases.join(", ")}, ${options.runs} run(s), ${machine.cores} cores, ${machine.accel}, load ${machine.loadAverageStart.toFixed(2)}; home ${home.dir}`);

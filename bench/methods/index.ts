@@ -5,15 +5,20 @@ import { qemuIgnoreShared } from "./qemu-ignore-shared.ts";
 import { qemuMappedRam } from "./qemu-mapped-ram.ts";
 import { snapvmApi } from "./snapvm-api.ts";
 import { snapvmCli } from "./snapvm-cli.ts";
+import { snapvmFork } from "./snapvm-fork.ts";
+import { snapvmSnapshot } from "./snapvm-snapshot.ts";
 import type { MethodFactory } from "./types.ts";
 
 /**
- * The suspend/resume methods, in chain order: a guest moves from snapvm's agent to a raw QEMU with
- * file-backed RAM to one with anonymous RAM, never back (guest/convert.ts).
+ * The methods a chain runs on its one guest, in chain order: a guest moves from snapvm's agent to a
+ * raw QEMU with file-backed RAM to one with anonymous RAM, never back (guest/convert.ts), so every
+ * snapvm method comes first.
  */
-export const SUSPEND_METHODS: readonly (readonly [MethodId, MethodFactory])[] = [
+export const CHAIN_METHODS: readonly (readonly [MethodId, MethodFactory])[] = [
   ["snapvm-cli", snapvmCli],
   ["snapvm-api", snapvmApi],
+  ["snapvm-snapshot", snapvmSnapshot],
+  ["snapvm-fork", snapvmFork],
   ["qemu-ignore-shared", qemuIgnoreShared],
   ["qemu-mapped-ram", qemuMappedRam],
   ["gist-zstd", gistZstd],

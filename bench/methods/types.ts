@@ -44,7 +44,7 @@ export interface SuspendMethod {
   readonly input: GuestKind;
   /** Takes over the running guest, already converted to `input`. */
   prepare(guest: RunningGuest): Promise<void>;
-  /** Saves the guest's state; its QEMU has exited when this returns. */
+  /** Saves the guest's state; its QEMU has exited when this returns, unless the method saves live (a snapshot). */
   save(): Promise<SaveFigures>;
   /** Restores the saved state and waits for the guest to answer. */
   restore(): Promise<RestoreFigures>;
@@ -54,11 +54,32 @@ export interface SuspendMethod {
   cleanup(): Promise<void>;
 }
 
-/** Not built yet: listed so the table says so, and so adding one is adding a file. */
-export interface PlannedMethod {
-  readonly kind: "planned";
+/** What one fan-out measured: `restore` is for all forks together (answerMs) and per fork (RSS, PSS). */
+export interface ForkFigures {
+  restore: RestoreFigures;
+  /** One of the forks, running, for the memory check. */
+  sample: RunningGuest;
+}
+
+/**
+ * New guests from the running one, which runs on untouched. The chain calls prepare once (it takes
+ * the state the forks resume from), then per fan-out and run: fork, then removeForks; then cleanup.
+ */
+export interface ForkMethod {
+  readonly kind: "fork";
   readonly id: MethodId;
-  readonly note: string;
+  readonly input: GuestKind;
+  /** How many forks each fan-out starts together, in the order they run. */
+  readonly counts: readonly number[];
+  prepare(guest: RunningGuest): Promise<void>;
+  /** Starts `count` forks and waits until every one answers a command. */
+  fork(count: number): Promise<ForkFigures>;
+  /** Deletes every fork, a half-started fan-out's included. Idempotent. */
+  removeForks(): Promise<void>;
+  /** The guest forked from, still running. */
+  current(): RunningGuest | undefined;
+  /** Removes the forks and the state they resumed from. Idempotent. */
+  cleanup(): Promise<void>;
 }
 
 /** A reference without a saved state: cold boot. */
@@ -67,5 +88,7 @@ export interface BootMethod {
   readonly id: MethodId;
 }
 
-export type Method = SuspendMethod | PlannedMethod | BootMethod;
-export type MethodFactory = (env: MethodEnv) => SuspendMethod;
+/** The methods a chain runs on its one guest. */
+export type ChainMethod = SuspendMethod | ForkMethod;
+export type Method = ChainMethod | BootMethod;
+export type MethodFactory = (env: MethodEnv) => ChainMethod;

@@ -10,6 +10,8 @@ export interface MethodSummary {
   size: GuestSize;
   dataCase: string;
   method: MethodId;
+  /** Fork methods: how many forks started together. */
+  forks?: number;
   figures: Partial<Record<Figure, Summary>>;
   checks: { ok: number; failed: number };
   errors: string[];
@@ -31,7 +33,7 @@ function figureOf(record: RunRecord, figure: Figure): number | undefined {
 export function summarizeRuns(records: readonly RunRecord[]): MethodSummary[] {
   const groups = new Map<string, RunRecord[]>();
   for (const record of records) {
-    const key = `${record.size.label}\u0000${record.dataCase}\u0000${record.method}`;
+    const key = `${record.size.label}\u0000${record.dataCase}\u0000${record.method}\u0000${record.forks ?? ""}`;
     groups.set(key, [...(groups.get(key) ?? []), record]);
   }
   return [...groups.values()].map((group) => {
@@ -46,6 +48,7 @@ export function summarizeRuns(records: readonly RunRecord[]): MethodSummary[] {
       size: first.size,
       dataCase: first.dataCase,
       method: first.method,
+      ...(first.forks === undefined ? {} : { forks: first.forks }),
       figures,
       checks: { ok: group.filter((r) => r.check?.ok === true).length, failed: group.filter((r) => r.check?.ok === false).length },
       errors: group.flatMap((r) => (r.error === undefined ? [] : [r.error])),
@@ -53,8 +56,16 @@ export function summarizeRuns(records: readonly RunRecord[]): MethodSummary[] {
   });
 }
 
+/** The method's summary; for a fork method, its first fan-out (findAll has them all). */
 export function find(summaries: readonly MethodSummary[], size: string, dataCase: string, method: MethodId): MethodSummary | undefined {
-  return summaries.find((s) => s.size.label === size && s.dataCase === dataCase && s.method === method);
+  return findAll(summaries, size, dataCase, method)[0];
+}
+
+/** Every summary of the method: one, or one per fan-out of a fork method, fewest forks first. */
+export function findAll(summaries: readonly MethodSummary[], size: string, dataCase: string, method: MethodId): MethodSummary[] {
+  return summaries
+    .filter((s) => s.size.label === size && s.dataCase === dataCase && s.method === method)
+    .sort((a, b) => (a.forks ?? 0) - (b.forks ?? 0));
 }
 
 /** How many times smaller the method's median is than the baseline's (pause, restore): >1 is better. */

@@ -1,4 +1,4 @@
-import { METHOD_IDS, METHOD_LABELS, type MethodId } from "../methods/catalog.ts";
+import { METHOD_IDS, methodLabel, type MethodId } from "../methods/catalog.ts";
 import type { BenchResults, GuestSize } from "../results.ts";
 import type { Summary } from "../stats.ts";
 import { summarizeRuns, type MethodSummary } from "./summary.ts";
@@ -7,6 +7,7 @@ import { formatDecade } from "./format.ts";
 const COLORS: Partial<Record<MethodId, string>> = {
   "snapvm-cli": "#d62728",
   "snapvm-api": "#ff7f0e",
+  "snapvm-snapshot": "#e377c2",
   "qemu-ignore-shared": "#9467bd",
   "qemu-mapped-ram": "#2ca02c",
   "gist-zstd": "#17becf",
@@ -14,6 +15,8 @@ const COLORS: Partial<Record<MethodId, string>> = {
   "cold-boot": "#7f7f7f",
   "snapvm-cold-start": "#bcbd22",
 };
+/** Fork fan-outs: one brown per count, darker as N grows. */
+const FORK_COLORS: Record<number, string> = { 1: "#c49c94", 4: "#8c564b", 16: "#4a2a22" };
 const DASHES: Record<string, string> = { random: "", compressible: "6 4", "-": "2 3" };
 
 const SERIES_SPACING = 5;
@@ -25,19 +28,28 @@ function esc(text: string): string {
 
 interface Series {
   method: MethodId;
+  forks: number | undefined;
   dataCase: string;
   points: { size: GuestSize; value: Summary }[];
 }
 
+function colorOf(method: MethodId, forks: number | undefined): string {
+  return (forks === undefined ? undefined : FORK_COLORS[forks]) ?? COLORS[method] ?? "#000";
+}
+
+/** One series per method, data case and fan-out (fork methods draw one line per count). */
 function seriesFor(summaries: readonly MethodSummary[], figure: "answerMs" | "pauseMs"): Series[] {
   const out: Series[] = [];
   for (const method of METHOD_IDS) {
-    for (const dataCase of ["random", "compressible", "-"]) {
-      const points = summaries
-        .filter((s) => s.method === method && s.dataCase === dataCase)
-        .flatMap((s) => (s.figures[figure] === undefined ? [] : [{ size: s.size, value: s.figures[figure] }]))
-        .sort((a, b) => a.size.bytes - b.size.bytes);
-      if (points.length > 0) out.push({ method, dataCase, points });
+    const fanOuts = [...new Set(summaries.filter((s) => s.method === method).map((s) => s.forks))].sort((a, b) => (a ?? 0) - (b ?? 0));
+    for (const forks of fanOuts) {
+      for (const dataCase of ["random", "compressible", "-"]) {
+        const points = summaries
+          .filter((s) => s.method === method && s.forks === forks && s.dataCase === dataCase)
+          .flatMap((s) => (s.figures[figure] === undefined ? [] : [{ size: s.size, value: s.figures[figure] }]))
+          .sort((a, b) => a.size.bytes - b.size.bytes);
+        if (points.length > 0) out.push({ method, forks, dataCase, points });
+      }
     }
   }
   return out;
@@ -69,7 +81,7 @@ function panel(title: string, series: readonly Series[], sizes: readonly GuestSi
   parts.push(`<text x="${offsetX + PANEL.left + plotW / 2}" y="${PANEL.height - 6}" font-size="11" text-anchor="middle">guest RAM (log scale)</text>`);
   // Each series is nudged sideways so points and bars at one size do not hide each other.
   series.forEach((s, index) => {
-    const color = COLORS[s.method] ?? "#000";
+    const color = colorOf(s.method, s.forks);
     const shift = (index - (series.length - 1) / 2) * SERIES_SPACING;
     const x = (size: GuestSize): number => xAt(size) + shift;
     const path = s.points.map((p, i) => `${i === 0 ? "M" : "L"}${x(p.size).toFixed(1)},${y(p.value.median).toFixed(1)}`).join(" ");
@@ -89,14 +101,16 @@ export function renderChart(results: BenchResults): string {
   const sizes = [...results.options.sizes].sort((a, b) => a.bytes - b.bytes);
   const restore = seriesFor(summaries, "answerMs");
   const pause = seriesFor(summaries, "pauseMs");
-  const methods = METHOD_IDS.filter((m) => restore.some((s) => s.method === m) || pause.some((s) => s.method === m));
+  const lines = new Map<string, { method: MethodId; forks: number | undefined }>();
+  for (const s of [...restore, ...pause]) lines.set(`${s.method}×${s.forks ?? ""}`, { method: s.method, forks: s.forks });
+  const methods = [...lines.values()].sort((a, b) => METHOD_IDS.indexOf(a.method) - METHOD_IDS.indexOf(b.method) || (a.forks ?? 0) - (b.forks ?? 0));
   const legendTop = PANEL.height + 10;
   const width = PANEL.width * 2;
   const height = legendTop + 24 * Math.ceil(methods.length / 3) + 40;
-  const legend = methods.map((m, i) => {
+  const legend = methods.map(({ method, forks }, i) => {
     const lx = 20 + (i % 3) * 315;
     const ly = legendTop + 20 + Math.floor(i / 3) * 24;
-    return `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS[m] ?? "#000"}" stroke-width="3"/><text x="${lx + 30}" y="${ly}" font-size="12">${esc(METHOD_LABELS[m])}</text>`;
+    return `<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${colorOf(method, forks)}" stroke-width="3"/><text x="${lx + 30}" y="${ly}" font-size="12">${esc(forks === undefined ? methodLabel(method) : `${methodLabel(method)} ×${forks} (all answering)`)}</text>`;
   });
   const caseY = legendTop + 24 * Math.ceil(methods.length / 3) + 28;
   const when = `${results.startedAt.slice(0, 16).replace("T", " ")} · ${results.machine.cores} cores · ${results.machine.accel} · ${results.options.runs === 1 ? "1 run" : `median of ${results.options.runs}, bars min–max`} · cache ${results.options.warm ? "warm" : "dropped"}`;

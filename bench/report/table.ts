@@ -1,10 +1,9 @@
-import { METHOD_IDS, METHOD_LABELS } from "../methods/catalog.ts";
-import { PLANNED_METHODS } from "../methods/planned.ts";
+import { METHOD_IDS, methodLabel } from "../methods/catalog.ts";
 import type { BenchResults } from "../results.ts";
 import type { Summary } from "../stats.ts";
 import { renderBreakdown } from "./breakdown.ts";
 import { formatBytes, formatMs } from "./format.ts";
-import { backingRatios, find, ratioToBaseline, summarizeRuns, type Figure, type MethodSummary } from "./summary.ts";
+import { backingRatios, findAll, ratioToBaseline, summarizeRuns, type Figure, type MethodSummary } from "./summary.ts";
 
 /** "median (min–max)" when there was more than one run; sizes and memory show the median only. */
 function cell(summary: Summary | undefined, format: (v: number) => string, spread = true): string {
@@ -30,7 +29,7 @@ function row(summaries: readonly MethodSummary[], s: MethodSummary, dataCase: st
   const check = s.checks.failed > 0 ? `FAILED ${s.checks.failed}/${s.checks.ok + s.checks.failed}` : s.checks.ok > 0 ? "ok" : "–";
   const failed = s.errors.length > 0 ? ` ⚠ ${s.errors[0] ?? ""}` : "";
   return [
-    `${METHOD_LABELS[s.method]}${failed}`,
+    `${methodLabel(s.method, s.forks)}${failed}`,
     f("pauseMs", formatMs), ratio(ratioToBaseline(summaries, s, "pauseMs", dataCase)),
     f("saveTotalMs", formatMs),
     s.figures.stateAllocatedBytes === undefined ? "–" : `${f("stateAllocatedBytes", formatBytes)} / ${f("stateApparentBytes", formatBytes)}`,
@@ -54,10 +53,8 @@ export function renderTables(results: BenchResults): string {
     for (const dataCase of results.options.cases) {
       const rows: string[][] = [];
       for (const method of METHOD_IDS) {
-        const s = find(summaries, size.label, dataCase, method) ?? find(summaries, size.label, "-", method);
-        if (s !== undefined) rows.push(row(summaries, s, dataCase));
-        const planned = PLANNED_METHODS.find((p) => p.id === method);
-        if (planned !== undefined && results.options.methods.includes(method)) rows.push([METHOD_LABELS[method], planned.note, ...HEADER.slice(2).map(() => "")]);
+        const own = findAll(summaries, size.label, dataCase, method);
+        for (const s of own.length > 0 ? own : findAll(summaries, size.label, "-", method)) rows.push(row(summaries, s, dataCase));
       }
       if (rows.length === 0) continue;
       const runs = results.options.runs === 1 ? "1 run" : `median of ${results.options.runs} runs (min–max)`;
