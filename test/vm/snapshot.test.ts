@@ -114,7 +114,8 @@ describe("forks", () => {
   test("four forks resume from one snapshot, each independent with its own identity; the snapshot never changes", async () => {
     await home.ok(["create", "tpl", "--memory", "256M", "--disk", "1G", "--port", "18080:80"]);
     await home.ok(["start", "tpl"]);
-    await home.ok(["exec", "tpl", "--", "echo template > /tmp/who; echo template > /mnt/data/who; sync"]);
+    // The template's clock an hour behind: a fork that answers with the host's time had it set.
+    await home.ok(["exec", "tpl", "--", `echo template > /tmp/who; echo template > /mnt/data/who; sync; date -u -s @${Math.round(Date.now() / 1000) - 3600} >/dev/null`]);
     await home.ok(["snapshot", "create", "tpl", "base"]);
     const snapDir = join(home.instanceDir("tpl"), "snapshots", "base");
     const before = digest([join(snapDir, "memory.ram"), join(snapDir, "devices.state")]);
@@ -124,6 +125,8 @@ describe("forks", () => {
     for (let i = 1; i <= 4; i++) {
       const name = `web-${i}`;
       assert.equal(await home.ok(["exec", name, "--", "cat /tmp/who /mnt/data/who; hostname"]), `template\ntemplate\n${name}\n`);
+      const skewS = Number(await home.ok(["exec", name, "--", "date -u +%s"])) - Date.now() / 1000;
+      assert.ok(Math.abs(skewS) < 60, `${name}'s clock is ${skewS.toFixed(0)} s off the host's`);
       await home.ok(["exec", name, "--", `echo ${name} > /tmp/who; echo ${name} > /mnt/data/who; sync`]);
     }
     const macs = new Set<string>();
