@@ -1,7 +1,7 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { SaveFigures } from "../api/schemas.ts";
-import { migrateOut } from "../driver/qemu/migrate.ts";
+import { migrateOut, prepareMigrationOut, type MigrationCapability } from "../driver/qemu/migrate.ts";
 import type { QemuVm } from "../driver/qemu/vm.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import type { InstancePaths } from "../paths/index.ts";
@@ -9,7 +9,7 @@ import { MANIFEST_NAME, type StateFile } from "../snapshot/manifest.ts";
 import { buildManifest } from "../snapshot/build-manifest.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
-import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
+import { fdatasyncFile, fsyncDirectory, fsyncFile } from "../util/fsync.ts";
 import { faultPoint } from "../util/fault-point.ts";
 import { ownsRamFile, type PinnedLaunch } from "./pinned-boot.ts";
 
@@ -20,9 +20,11 @@ export const LIVE_MEMORY_REF = "../memory.ram";
 
 /**
  * Suspends a running VM to disk. The guest is paused from `stop` until the state is durable.
- *   1. (file RAM) fsync the RAM file while the guest still runs, so little is left to flush paused.
+ *   1. (file RAM) fsync the RAM file while the guest still runs, so little is left to flush paused;
+ *      set the migration capabilities, so the pause does not wait on them either.
  *   2. stop; save device state (file RAM: x-ignore-shared, the RAM file is the memory) or the whole
- *      RAM (anonymous: mapped-ram + multifd into a sparse file); fsync everything.
+ *      RAM (anonymous: mapped-ram + multifd into a sparse file); fsync everything. The RAM file is
+ *      flushed while QEMU writes the device state: a stopped guest no longer changes it.
  *   3. write the manifest, rename the temp directory to suspend/, fsync the instance directory.
  * Undo on any failure before the rename: remove the temp directory and resume the guest.
  * The caller quits QEMU afterwards; the VM must not run on after its state was saved.
@@ -35,18 +37,22 @@ export async function saveSuspendState(vm: QemuVm, launch: PinnedLaunch, paths: 
   await mkdir(temp);
   let pausedAt: number | undefined;
   try {
-    if (fileBacked) await fsyncFile(paths.memory);
+    const capabilities: MigrationCapability[] = fileBacked ? ["x-ignore-shared"] : ["mapped-ram", "multifd"];
+    if (fileBacked) await fdatasyncFile(paths.memory);
+    await prepareMigrationOut(vm.qmp, capabilities);
     pausedAt = performance.now();
     await vm.qmp.execute("stop");
     faultPoint("save:after-stop");
+    const ramFlushed = fileBacked ? fdatasyncFile(paths.memory) : Promise.resolve();
+    ramFlushed.catch(() => undefined);
     const stateFile = join(temp, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
     await migrateOut(vm.qmp, `file:${stateFile}`, {
-      capabilities: fileBacked ? ["x-ignore-shared"] : ["mapped-ram", "multifd"],
+      capabilities,
+      prepared: true,
       // A full-RAM save (anonymous backing) is given time for its size at a slow 50 MiB/s.
       timeoutMs: baseTimeoutMs + (vm.spec.memoryBytes / (50 * 1024 * 1024)) * 1000,
     });
-    await fsyncFile(stateFile);
-    if (fileBacked) await fsyncFile(paths.memory);
+    await Promise.all([fsyncFile(stateFile), ramFlushed]);
     const pauseMs = performance.now() - pausedAt;
 
     const files = await describeFiles(temp, fileBacked, paths);

@@ -47,12 +47,19 @@ export async function waitForMigrationStatus(qmp: QmpClient, wanted: MigrationSt
 export interface MigrateOptions {
   capabilities: readonly MigrationCapability[];
   timeoutMs: number;
+  /** prepareMigrationOut already ran with these capabilities (before `stop`, to keep the pause short). */
+  prepared?: boolean;
+}
+
+/** Capabilities and bandwidth for a save; allowed while the guest runs, so a caller may set them before `stop`. */
+export async function prepareMigrationOut(qmp: QmpClient, capabilities: readonly MigrationCapability[]): Promise<void> {
+  await setCapabilities(qmp, capabilities);
+  await qmp.execute("migrate-set-parameters", { "max-bandwidth": UNLIMITED_BANDWIDTH });
 }
 
 /** Saves the VM state to `uri` (for example `file:/path`) and waits for it to finish. */
 export async function migrateOut(qmp: QmpClient, uri: string, options: MigrateOptions): Promise<void> {
-  await setCapabilities(qmp, options.capabilities);
-  await qmp.execute("migrate-set-parameters", { "max-bandwidth": UNLIMITED_BANDWIDTH });
+  if (options.prepared !== true) await prepareMigrationOut(qmp, options.capabilities);
   await qmp.execute("migrate", { uri });
   await waitForMigration(qmp, `saving to ${uri}`, options.timeoutMs);
 }
