@@ -5,7 +5,7 @@ import { instancePaths } from "../../src/paths/index.ts";
 import type { InstanceStatus } from "../../src/store/status.ts";
 import { CLI, type BenchHome } from "../home.ts";
 import type { AgentGuest, RunningGuest } from "../guest/running.ts";
-import { agentGuest, answerThroughAgent, restoreTimeline, suspendedUse } from "./snapvm-common.ts";
+import { agentGuest, answerThroughAgent, requireAgentGuest, restoreTimeline, suspendedUse } from "./snapvm-common.ts";
 import type { MethodEnv, RestoreFigures, SaveFigures, SuspendMethod } from "./types.ts";
 
 /** The messages a starting agent sends its spawner over IPC (src/agent/report.ts), as far as read here. */
@@ -53,8 +53,7 @@ export function snapvmApi(env: MethodEnv): SuspendMethod {
     input: "agent",
     current: (): RunningGuest | undefined => guest,
     prepare(running) {
-      if (running.kind !== "agent") return Promise.reject(new Error("snapvm-api needs a snapvm guest"));
-      guest = running;
+      guest = requireAgentGuest(running, "snapvm-api");
       return Promise.resolve();
     },
     async save(): Promise<SaveFigures> {

@@ -1,7 +1,7 @@
 import type { SaveFigures as AgentSaveFigures } from "../../src/api/schemas.ts";
 import type { InstanceStatus } from "../../src/store/status.ts";
 import type { AgentGuest, RunningGuest } from "../guest/running.ts";
-import { agentGuest, answerThroughAgent, restoreTimeline, suspendedUse } from "./snapvm-common.ts";
+import { agentGuest, answerThroughAgent, requireAgentGuest, restoreTimeline, suspendedUse } from "./snapvm-common.ts";
 import type { MethodEnv, RestoreFigures, SaveFigures, SuspendMethod } from "./types.ts";
 
 interface StopJson { action: string; save?: AgentSaveFigures; totalMs: number }
@@ -22,8 +22,7 @@ export function snapvmCli(env: MethodEnv): SuspendMethod {
     input: "agent",
     current: (): RunningGuest | undefined => guest,
     prepare(running) {
-      if (running.kind !== "agent") return Promise.reject(new Error("snapvm-cli needs a snapvm guest"));
-      guest = running;
+      guest = requireAgentGuest(running, "snapvm-cli");
       return Promise.resolve();
     },
     async save(): Promise<SaveFigures> {

@@ -4,8 +4,14 @@ import { instancePaths } from "../../src/paths/index.ts";
 import type { InstanceStatus } from "../../src/store/status.ts";
 import type { BenchHome } from "../home.ts";
 import { diskUse, filesIn, memoryOf, type DiskUse } from "../host.ts";
-import { probe, type AgentGuest } from "../guest/running.ts";
+import { probe, type AgentGuest, type RunningGuest } from "../guest/running.ts";
 import type { Extra, RestoreFigures } from "./types.ts";
+
+/** The guest a snapvm method takes over in prepare(): only one its own agent runs will do. */
+export function requireAgentGuest(running: RunningGuest, method: string): AgentGuest {
+  if (running.kind !== "agent") throw new Error(`${method} needs a snapvm guest`);
+  return running;
+}
 
 /** A suspended snapvm instance costs its suspend directory plus its RAM file. */
 export async function suspendedUse(home: BenchHome, name: string): Promise<DiskUse> {

@@ -4,7 +4,7 @@ import { forksOf } from "../../src/instance/snapshot-list.ts";
 import { instancePaths, snapshotPaths } from "../../src/paths/index.ts";
 import { probe, type AgentGuest, type RunningGuest } from "../guest/running.ts";
 import { memoryOf } from "../host.ts";
-import { agentGuest } from "./snapvm-common.ts";
+import { agentGuest, requireAgentGuest } from "./snapvm-common.ts";
 import type { ForkFigures, ForkMethod, MethodEnv } from "./types.ts";
 
 /** The fan-outs. */
@@ -36,8 +36,7 @@ export function snapvmFork(env: MethodEnv): ForkMethod {
     counts: FORK_COUNTS,
     current: (): RunningGuest | undefined => guest,
     async prepare(running) {
-      if (running.kind !== "agent") throw new Error("snapvm-fork needs a snapvm guest");
-      guest = running;
+      guest = requireAgentGuest(running, "snapvm-fork");
       await home.cliJson(["snapshot", "create", instance, TAG]);
     },
     async fork(count): Promise<ForkFigures> {

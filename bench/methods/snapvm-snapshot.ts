@@ -5,7 +5,7 @@ import { instancePaths, snapshotPaths } from "../../src/paths/index.ts";
 import { scribbleMemory } from "../guest-workload.ts";
 import type { AgentGuest, RunningGuest } from "../guest/running.ts";
 import { diskUse, filesIn } from "../host.ts";
-import { agentGuest, answerThroughAgent, restoreTimeline } from "./snapvm-common.ts";
+import { agentGuest, answerThroughAgent, requireAgentGuest, restoreTimeline } from "./snapvm-common.ts";
 import type { MethodEnv, RestoreFigures, SaveFigures, SuspendMethod } from "./types.ts";
 
 interface RestoreJson { started?: StartResult }
@@ -36,8 +36,7 @@ export function snapvmSnapshot(env: MethodEnv): SuspendMethod {
     input: "agent",
     current: (): RunningGuest | undefined => guest,
     prepare(running) {
-      if (running.kind !== "agent") return Promise.reject(new Error("snapvm-snapshot needs a snapvm guest"));
-      guest = running;
+      guest = requireAgentGuest(running, "snapvm-snapshot");
       return Promise.resolve();
     },
     async save(): Promise<SaveFigures> {
