@@ -2,6 +2,11 @@
 # The test command README.md gives and .ci/run calls: set-up, type check, lint, unit tests, VM tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The VM tests need root (debootstrap for the cloud image, userfaultfd, loop mounts): escalate once.
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "test.sh: needs root: run it as root, or install sudo." >&2; exit 1; }
+  exec sudo --preserve-env=PATH bash "$0" "$@"
+fi
 
 bash scripts/setup.sh
 echo "== typecheck"; npx tsc --noEmit
