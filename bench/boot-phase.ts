@@ -1,4 +1,4 @@
-import type { MemoryBacking } from "../src/driver/launch-spec.ts";
+import type { MemoryBacking } from "../src/config/launch-spec.ts";
 import { writeWorkload } from "./guest-workload.ts";
 import type { BenchHome } from "./home.ts";
 import { dropCaches } from "./host.ts";

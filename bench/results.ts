@@ -1,4 +1,4 @@
-import type { MemoryBacking } from "../src/driver/launch-spec.ts";
+import type { MemoryBacking } from "../src/config/launch-spec.ts";
 import type { DataCase } from "./guest-workload.ts";
 import type { MachineFacts } from "./machine.ts";
 import type { MethodId } from "./methods/catalog.ts";

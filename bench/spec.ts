@@ -1,7 +1,7 @@
 import { readConfigFile, resolveConfig, withDefaults } from "../src/config/index.ts";
-import type { LaunchSpec } from "../src/driver/launch-spec.ts";
+import type { LaunchSpec } from "../src/config/launch-spec.ts";
 import { chooseAccel, probeHost } from "../src/driver/qemu/accel.ts";
-import { launchSpecFromConfig } from "../src/instance/launch-spec.ts";
+import { launchSpecFromConfig } from "../src/instance/boot/launch-spec.ts";
 import { instancePaths } from "../src/paths/index.ts";
 
 /** The launch spec a cold boot of the instance would use: the same generator snapvm's agent calls. */

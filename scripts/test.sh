@@ -11,6 +11,7 @@ fi
 bash scripts/setup.sh
 echo "== typecheck"; npx tsc --noEmit
 echo "== lint"; npx eslint .
+echo "== import layering"; npx depcruise src bin --config .dependency-cruiser.cjs
 # Node 20's --test does not expand globs itself: list the files.
 echo "== unit tests"
 mapfile -t unit < <(find src -name '*.test.ts' | sort)

@@ -1,9 +1,9 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { LaunchSpec } from "../../src/driver/launch-spec.ts";
-import { readPinnedLaunch } from "../../src/instance/pinned-boot.ts";
-import { DEVICE_STATE_FILE } from "../../src/instance/save.ts";
-import { waitAgentGone } from "../../src/instance/stop.ts";
+import type { LaunchSpec } from "../../src/config/launch-spec.ts";
+import { readPinnedLaunch } from "../../src/instance/boot/pinned-boot.ts";
+import { DEVICE_STATE_FILE } from "../../src/instance/suspend/save-state.ts";
+import { waitAgentGone } from "../../src/instance/lifecycle/stop.ts";
 import { instancePaths } from "../../src/paths/index.ts";
 import type { BenchHome } from "../home.ts";
 import { restoreRaw, saveRaw, type Migration } from "../qemu/raw.ts";

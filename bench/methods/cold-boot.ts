@@ -1,5 +1,5 @@
 import { rm } from "node:fs/promises";
-import type { LaunchSpec, MemoryBacking } from "../../src/driver/launch-spec.ts";
+import type { LaunchSpec, MemoryBacking } from "../../src/config/launch-spec.ts";
 import type { BenchHome } from "../home.ts";
 import { memoryOf } from "../host.ts";
 import { probe, type QemuGuest } from "../guest/running.ts";

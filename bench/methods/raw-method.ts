@@ -1,6 +1,6 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { LaunchSpec } from "../../src/driver/launch-spec.ts";
+import type { LaunchSpec } from "../../src/config/launch-spec.ts";
 import { diskUse, memoryOf } from "../host.ts";
 import type { GuestKind, QemuGuest, RunningGuest } from "../guest/running.ts";
 import { restoreRaw, saveRaw, type Migration } from "../qemu/raw.ts";

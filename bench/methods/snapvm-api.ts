@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { waitAgentGone } from "../../src/instance/stop.ts";
+import { waitAgentGone } from "../../src/instance/lifecycle/stop.ts";
 import { instancePaths } from "../../src/paths/index.ts";
 import type { InstanceStatus } from "../../src/store/status.ts";
 import { CLI, type BenchHome } from "../home.ts";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import type { ForkResult } from "../../src/instance/fork.ts";
-import { forksOf } from "../../src/instance/snapshot-list.ts";
+import type { ForkResult } from "../../src/instance/fork/fork.ts";
+import { forksOf } from "../../src/instance/snapshots/list.ts";
 import { instancePaths, snapshotPaths } from "../../src/paths/index.ts";
 import { probe, type AgentGuest, type RunningGuest } from "../guest/running.ts";
 import { memoryOf } from "../host.ts";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import type { SnapshotFigures } from "../../src/instance/snapshot-live.ts";
-import type { StartResult } from "../../src/instance/start.ts";
+import type { SnapshotFigures } from "../../src/instance/snapshots/live.ts";
+import type { StartResult } from "../../src/instance/lifecycle/start.ts";
 import { instancePaths, snapshotPaths } from "../../src/paths/index.ts";
 import { scribbleMemory } from "../guest-workload.ts";
 import type { AgentGuest, RunningGuest } from "../guest/running.ts";

@@ -1,4 +1,4 @@
-import type { LaunchSpec } from "../../src/driver/launch-spec.ts";
+import type { LaunchSpec } from "../../src/config/launch-spec.ts";
 import { migrateIn, migrateOut, type MigrationCapability } from "../../src/driver/qemu/migrate.ts";
 import { QemuVm } from "../../src/driver/qemu/vm.ts";
 import { fsyncFile } from "../../src/util/fsync.ts";

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
-import type { BootHooks, BootedVm } from "../instance/cold-boot.ts";
-import { readPinnedConfig } from "../instance/pinned-boot.ts";
-import { checkRestorable, moveStateAside, restoreSuspended, verifyDigests } from "../instance/restore.ts";
-import { settingsFromConfig, settingsFromPinned, type RuntimeSettings } from "../instance/settings.ts";
+import type { BootHooks, BootedVm } from "../instance/boot/cold-boot.ts";
+import { readPinnedConfig } from "../instance/boot/pinned-boot.ts";
+import { checkRestorable, moveStateAside, restoreSuspended, verifyDigests } from "../instance/suspend/restore-state.ts";
+import { settingsFromConfig, settingsFromPinned, type RuntimeSettings } from "../instance/boot/settings.ts";
 import { readManifest } from "../snapshot/read-manifest.ts";
 import type { InstancePaths } from "../paths/index.ts";
 import type { EventLog } from "./events.ts";
@@ -37,7 +37,7 @@ export async function bringUp(name: string, paths: InstancePaths, events: EventL
       hooks.onNotice(`restore failed, cold booting instead: ${restoreFailure}${aside === undefined ? "" : ` (state kept in ${aside})`}`);
     }
   }
-  const [{ readConfigFile, resolveConfig, withDefaults }, { coldBoot }] = await Promise.all([import("../config/index.ts"), import("../instance/cold-boot.ts")]);
+  const [{ readConfigFile, resolveConfig, withDefaults }, { coldBoot }] = await Promise.all([import("../config/index.ts"), import("../instance/boot/cold-boot.ts")]);
   const file = withDefaults(await readConfigFile(paths.config));
   const config = resolveConfig(file, { baseDir: paths.dir, sourceName: paths.config });
   const booted = await coldBoot(name, paths, file, config, hooks);

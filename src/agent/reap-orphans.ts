@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { InstancePaths } from "../paths/index.ts";
 import { escapeOptionValue } from "../driver/qemu/argv.ts";
 import { processAlive } from "../util/process-alive.ts";
-import { isActive } from "../instance/state.ts";
+import { isActive } from "../store/instance-state.ts";
 import type { InstanceStatus } from "../store/status.ts";
 
 const REAP_WAIT_MS = 15_000;

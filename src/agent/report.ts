@@ -1,16 +1,6 @@
-import type { InstanceStatus } from "../store/status.ts";
-import type { SnapvmError } from "../errors/index.ts";
+import type { AgentReport } from "../api/agent-report.ts";
 
-/**
- * Messages from a starting agent to the `snapvm start` that spawned it, over Node's IPC channel.
- * The channel is closed once the start has succeeded or failed, so the agent outlives the CLI.
- */
-export type AgentReport =
-  | { kind: "progress"; step: string }
-  | { kind: "notice"; message: string }
-  | { kind: "ready"; status: InstanceStatus }
-  | { kind: "failed"; error: ReturnType<SnapvmError["toJSON"]> };
-
+/** Sends a report to the `snapvm start` that spawned this agent, while the IPC channel is open. */
 export function report(message: AgentReport): void {
   if (process.send !== undefined && process.connected) process.send(message);
 }

@@ -12,7 +12,7 @@ import { createLogger, type Logger } from "./logger.ts";
 import { detachFromParent, report } from "./report.ts";
 import { handleSignals } from "./signals.ts";
 import { reapOrphans } from "./reap-orphans.ts";
-import { ensureLayeredDisk } from "../instance/disk-layers.ts";
+import { ensureLayeredDisk } from "../instance/disk/layers.ts";
 
 function toUserError(error: unknown): SnapvmError {
   return isSnapvmError(error) ? error : new SnapvmError(ErrorCode.AgentFailed, error instanceof Error ? error.message : String(error), { cause: error });

@@ -1,13 +1,10 @@
 import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SnapvmError, type ErrorCode as Code } from "../errors/index.ts";
-import type { InstanceStatus } from "../store/status.ts";
 import { ApiPaths } from "./paths.ts";
-import type { ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "./schemas.ts";
+import type { AgentStatus, ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "./schemas.ts";
 
 const API_START_WAIT_MS = 5000;
-
-export type AgentStatus = InstanceStatus & { saveOnStop: boolean };
 
 /** Typed client for one agent's /v1 API over its unix socket. */
 export class AgentClient {

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { InstanceStates } from "../store/instance-state.ts";
+import type { InstanceStatus } from "../store/status.ts";
 
 /**
  * Wire types of the agent's /v1 API, shared by the agent (which validates requests) and the CLI
@@ -68,3 +70,27 @@ export const SnapshotResponse = z.object({
   allocatedBytes: z.number().int(),
 });
 export type SnapshotResponse = z.infer<typeof SnapshotResponse>;
+
+/** status.json as the agent records it (store/status.ts); the schema and the type must agree. */
+export const InstanceStatusSchema = z.object({
+  state: z.enum(InstanceStates),
+  updatedAt: z.string(),
+  agentPid: z.number().int().exactOptional(),
+  qemuPid: z.number().int().exactOptional(),
+  accel: z.string().exactOptional(),
+  accelReason: z.string().exactOptional(),
+  qemuVersion: z.string().exactOptional(),
+  startedAt: z.string().exactOptional(),
+  bootKind: z.enum(["cold", "restore"]).exactOptional(),
+  readyMs: z.number().exactOptional(),
+  lastEvent: z.string().exactOptional(),
+});
+
+/** GET /v1/status: the instance's status plus the runtime settings the agent holds. */
+export const AgentStatus = InstanceStatusSchema.extend({ saveOnStop: z.boolean() });
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+// Compile-time check that the wire schema and the persisted type describe the same object.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type InstanceStatusSchemaAgrees = Assert<Same<z.infer<typeof InstanceStatusSchema>, InstanceStatus>>;

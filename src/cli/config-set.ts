@@ -1,4 +1,4 @@
-import { setConfigValue } from "../instance/config-set.ts";
+import { setConfigValue } from "../instance/lifecycle/config-set.ts";
 import { printResult } from "./output.ts";
 
 export async function configSetCommand(name: string, assignment: string, flags: { json?: true }): Promise<void> {

@@ -1,4 +1,4 @@
-import { createInstance } from "../instance/create.ts";
+import { createInstance } from "../instance/lifecycle/create.ts";
 import { printResult } from "./output.ts";
 
 export interface CreateFlags {

@@ -1,4 +1,4 @@
-import { deleteInstance } from "../instance/delete.ts";
+import { deleteInstance } from "../instance/lifecycle/delete.ts";
 import { printResult } from "./output.ts";
 
 export async function deleteCommand(name: string, flags: { force?: true; json?: true }): Promise<void> {

@@ -1,4 +1,4 @@
-import { execInInstance } from "../instance/exec.ts";
+import { execInInstance } from "../instance/access/exec.ts";
 
 /** Prints the guest command's stdout and stderr as they are and exits with its exit code. */
 export async function execCommand(name: string, command: string[], flags: { json?: true; stdin?: true }): Promise<void> {

@@ -1,4 +1,4 @@
-import { forkInstance } from "../instance/fork.ts";
+import { forkInstance } from "../instance/fork/fork.ts";
 import { ms } from "./format.ts";
 import { printResult } from "./output.ts";
 

@@ -1,4 +1,4 @@
-import { importState, type ImportResult } from "../instance/import-state.ts";
+import { importState, type ImportResult } from "../instance/import/import-state.ts";
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { progressPrinter } from "./progress.ts";

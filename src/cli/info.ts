@@ -1,4 +1,4 @@
-import { instanceInfo, type InstanceInfo } from "../instance/info.ts";
+import { instanceInfo, type InstanceInfo } from "../instance/lifecycle/info.ts";
 import { age, bytes } from "./format.ts";
 import { printResult } from "./output.ts";
 

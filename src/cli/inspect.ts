@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import { inspectSnapshotState, inspectStatePath, type StateInspection } from "../instance/snapshot-inspect.ts";
+import { inspectSnapshotState, inspectStatePath, type StateInspection } from "../instance/snapshots/inspect.ts";
 import type { SectionReport, StreamReport } from "../snapshot/stream/index.ts";
 import { bytes } from "./format.ts";
 import { printResult } from "./output.ts";

@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import { listInstances } from "../instance/list.ts";
+import { listInstances } from "../instance/lifecycle/list.ts";
 import { age, bytes } from "./format.ts";
 import { printResult } from "./output.ts";
 

@@ -1,4 +1,4 @@
-import { readLog, type LogKind } from "../instance/logs.ts";
+import { readLog, type LogKind } from "../instance/lifecycle/logs.ts";
 
 export async function logsCommand(name: string, flags: { follow?: true; agent?: true; events?: true }): Promise<void> {
   const kind: LogKind = flags.agent === true ? "agent" : flags.events === true ? "events" : "console";

@@ -130,12 +130,5 @@ export function buildProgram(): Command {
     .option("--force", "rebuild even if it exists").addOption(json)
     .action(async (o) => { await runAction(o.json === true, async () => { await (await import("./image-build.ts")).imageBuildCommand(o); }); });
 
-  // Listed for --help completeness only; bin/snapvm.ts dispatches `agent NAME` before parsing.
-  program.command("agent", { hidden: true }).argument("<name>")
-    .action(async (name) => {
-      const { runAgent } = await import("../agent/run.ts");
-      process.exitCode = await runAgent(name);
-    });
-
   return program;
 }

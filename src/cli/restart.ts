@@ -1,4 +1,4 @@
-import { restartInstance } from "../instance/restart.ts";
+import { restartInstance } from "../instance/lifecycle/restart.ts";
 import { printResult } from "./output.ts";
 import { progressPrinter } from "./progress.ts";
 import { describeStart } from "./start.ts";

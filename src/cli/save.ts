@@ -1,4 +1,4 @@
-import { saveInstance } from "../instance/suspend.ts";
+import { saveInstance } from "../instance/lifecycle/save.ts";
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 

@@ -1,4 +1,4 @@
-import { attachConsole, sshShell } from "../instance/console.ts";
+import { attachConsole, sshShell } from "../instance/access/console.ts";
 import { notice } from "./output.ts";
 
 /** A login shell over SSH for cloud images (exits with ssh's status); the serial console otherwise. */

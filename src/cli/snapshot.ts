@@ -1,9 +1,9 @@
 import Table from "cli-table3";
-import { compressSnapshot, decompressSnapshot, runBackgroundCompression, type BackgroundCompression, type SnapshotCompressResult } from "../instance/snapshot-compress.ts";
-import { createSnapshot } from "../instance/snapshot-create.ts";
-import { deleteSnapshot } from "../instance/snapshot-delete.ts";
-import { listSnapshots, snapshotDetails } from "../instance/snapshot-list.ts";
-import { restoreSnapshot } from "../instance/snapshot-restore.ts";
+import { compressSnapshot, decompressSnapshot, runBackgroundCompression, type BackgroundCompression, type SnapshotCompressResult } from "../instance/snapshots/compress.ts";
+import { createSnapshot } from "../instance/snapshots/create.ts";
+import { deleteSnapshot } from "../instance/snapshots/delete.ts";
+import { listSnapshots, snapshotDetails } from "../instance/snapshots/list.ts";
+import { restoreSnapshot } from "../instance/snapshots/restore.ts";
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { progressPrinter } from "./progress.ts";

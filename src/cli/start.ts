@@ -1,4 +1,4 @@
-import { startInstance, type StartResult } from "../instance/start.ts";
+import { startInstance, type StartResult } from "../instance/lifecycle/start.ts";
 import { ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { progressPrinter } from "./progress.ts";

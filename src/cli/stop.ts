@@ -1,5 +1,5 @@
 import type { StopMode } from "../api/schemas.ts";
-import { stopInstance } from "../instance/stop.ts";
+import { stopInstance } from "../instance/lifecycle/stop.ts";
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 

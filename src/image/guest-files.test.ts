@@ -5,7 +5,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { guestDir, readGuestFiles } from "./guest-files.ts";
 import { GUEST_FILES } from "./initramfs.ts";
-import { GUEST_PROTOCOL_VERSION } from "./manifest.ts";
+import { GUEST_PROTOCOL_VERSION } from "./guest-protocol.ts";
 
 test("every guest file exists and the scripts parse as POSIX sh", async () => {
   const dir = guestDir();

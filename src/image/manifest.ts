@@ -4,8 +4,6 @@ import type { TinyImagePaths } from "../paths/index.ts";
 
 /** Version of image.json's shape, independent of snapvm's version. Any other version is refused. */
 export const IMAGE_FORMAT_VERSION = 1;
-/** Version of the line protocol guest/snapvm-guest-agent speaks (PONG <id> <version>). */
-export { GUEST_PROTOCOL_VERSION } from "../driver/guest/protocol.ts";
 /** image.json is small; anything larger is not ours and is refused before parsing. */
 export const MANIFEST_MAX_BYTES = 64 * 1024;
 

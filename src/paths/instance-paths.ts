@@ -74,6 +74,9 @@ export function instanceSockets(paths: InstancePaths): { qmpSocket: string; gues
   return { qmpSocket: paths.qmpSocket, guestSocket: paths.guestSocket, consoleSocket: paths.consoleSocket, consoleLog: paths.consoleLog };
 }
 
+/** The manifest of a saved state directory (suspend/, a snapshot, a failed state). */
+export const MANIFEST_NAME = "manifest.json";
+
 export interface SnapshotPaths {
   dir: string;
   manifest: string;
@@ -87,7 +90,7 @@ export function snapshotPaths(instance: InstancePaths, tag: string): SnapshotPat
   const dir = join(instance.snapshotsDir, tag);
   return {
     dir,
-    manifest: join(dir, "manifest.json"),
+    manifest: join(dir, MANIFEST_NAME),
     memory: join(dir, "memory.ram"),
     deviceState: join(dir, "devices.state"),
     memoryStream: join(dir, "memory.state"),

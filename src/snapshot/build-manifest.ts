@@ -1,4 +1,4 @@
-import type { PinnedLaunch } from "../instance/pinned-boot.ts";
+import type { PinnedLaunch } from "./launch.ts";
 import { snapvmVersion } from "../util/snapvm-version.ts";
 import { STATE_FORMAT, STATE_FORMAT_VERSION, type StateFile, type StateManifest } from "./manifest.ts";
 

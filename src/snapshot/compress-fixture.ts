@@ -2,8 +2,9 @@ import { randomBytes } from "node:crypto";
 import { closeSync, ftruncateSync, mkdtempSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { PinnedLaunch } from "../instance/pinned-boot.ts";
-import { MANIFEST_NAME, STATE_FORMAT, type StateManifest } from "./manifest.ts";
+import type { PinnedLaunch } from "./launch.ts";
+import { STATE_FORMAT, type StateManifest } from "./manifest.ts";
+import { MANIFEST_NAME } from "../paths/index.ts";
 
 /** Test fixtures for the compression tests: a snapshot manifest and a state directory with a sparse RAM file. */
 

@@ -10,7 +10,8 @@ import {
 } from "./compress-manifest.ts";
 import { ensureFreeSpace, type StatfsFn } from "./compress-space.ts";
 import { zstdCompress, zstdDecompress } from "./compress-zstd.ts";
-import { MANIFEST_NAME, type StateFile } from "./manifest.ts";
+import { type StateFile } from "./manifest.ts";
+import { MANIFEST_NAME } from "../paths/index.ts";
 import { readManifest } from "./read-manifest.ts";
 
 /**

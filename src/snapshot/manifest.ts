@@ -1,5 +1,5 @@
-import type { PinnedLaunch } from "../instance/pinned-boot.ts";
-import type { MemoryBacking } from "../driver/launch-spec.ts";
+import type { PinnedLaunch } from "./launch.ts";
+import type { MemoryBacking } from "../config/launch-spec.ts";
 
 /**
  * The manifest of a saved VM state (suspend state or snapshot): versioned independently of snapvm
@@ -9,7 +9,6 @@ import type { MemoryBacking } from "../driver/launch-spec.ts";
 export const STATE_FORMAT = "snapvm-state";
 /** 1.1.0 added StateFile.compression; a 1.1 reader loads 1.0 states unchanged. */
 export const STATE_FORMAT_VERSION = "1.1.0";
-export const MANIFEST_NAME = "manifest.json";
 /** Manifests are small; anything larger is not ours and is refused before parsing. */
 export const MANIFEST_MAX_BYTES = 1024 * 1024;
 

@@ -1,7 +1,8 @@
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError, isErrno } from "../errors/index.ts";
-import { MANIFEST_MAX_BYTES, MANIFEST_NAME, STATE_FORMAT, STATE_FORMAT_VERSION, type StateManifest } from "./manifest.ts";
+import { MANIFEST_MAX_BYTES, STATE_FORMAT, STATE_FORMAT_VERSION, type StateManifest } from "./manifest.ts";
+import { MANIFEST_NAME } from "../paths/index.ts";
 
 function invalid(dir: string, why: string, cause?: unknown): SnapvmError {
   return new SnapvmError(ErrorCode.StateInvalid, `the saved state in ${dir} is unusable: ${why}`, {

@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { isErrno } from "../errors/index.ts";
-import type { InstanceState } from "../instance/state.ts";
-import { InstanceStates } from "../instance/state.ts";
+import { InstanceStates, type InstanceState } from "./instance-state.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 
 /** What the agent records about the instance it owns. Written atomically on every transition. */

@@ -5,8 +5,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setCapabilities, UNLIMITED_BANDWIDTH, waitForMigration } from "../../src/driver/qemu/migrate.ts";
 import { QemuVm } from "../../src/driver/qemu/vm.ts";
-import type { ImportResult } from "../../src/instance/import-state.ts";
-import type { PinnedLaunch } from "../../src/instance/pinned-boot.ts";
+import type { ImportResult } from "../../src/instance/import/import-state.ts";
+import type { PinnedLaunch } from "../../src/snapshot/launch.ts";
 import { shellQuote } from "../../src/util/shell-quote.ts";
 import { TestHome } from "./harness.ts";
 

@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { StateInspection } from "../../src/instance/snapshot-inspect.ts";
+import type { StateInspection } from "../../src/instance/snapshots/inspect.ts";
 import { TestHome } from "./harness.ts";
 
 describe("inspecting saved states", () => {

@@ -2,14 +2,8 @@ import type { Socket } from "node:net";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { connectUnixWithRetry } from "../../util/connect-unix.ts";
 import { LineReader } from "../../util/line-reader.ts";
-import type { GuestExec } from "./guest-exec.ts";
+import type { ExecResult, GuestExec } from "./guest-exec.ts";
 import { encodeExec, encodePing, encodeTime, parseReply, TIME_VERB_SINCE, type GuestReply } from "./protocol.ts";
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: Buffer;
-  stderr: Buffer;
-}
 
 interface Pending {
   resolve: (reply: GuestReply) => void;

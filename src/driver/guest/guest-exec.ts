@@ -1,6 +1,9 @@
-import type { ExecResult } from "./channel.ts";
-
-export type { ExecResult } from "./channel.ts";
+/** What a command in the guest gave back. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
 
 export interface ExecOptions {
   /** Written to the command's standard input, which is then closed; empty by default. */

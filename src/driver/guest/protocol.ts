@@ -6,7 +6,6 @@
  *   PING <id>                                                 →  PONG <id> <protocol version>
  *   anything else                                             →  ERROR <id> <reason>
  */
-export const GUEST_PROTOCOL_VERSION = 2;
 
 /** The first version that has TIME; an older agent (an image built before) sets the clock through EXEC. */
 export const TIME_VERB_SINCE = 2;

@@ -1,7 +1,7 @@
 import { access, constants, readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import type { Accel } from "../launch-spec.ts";
+import type { Accel } from "../../config/launch-spec.ts";
 
 export type AccelSetting = "auto" | "kvm" | "tcg";
 

@@ -1,4 +1,4 @@
-import { GUEST_SSH_PORT, guestAccessOf, type LaunchSpec, type PortForward } from "../launch-spec.ts";
+import { GUEST_SSH_PORT, guestAccessOf, type LaunchSpec, type PortForward } from "../../config/launch-spec.ts";
 
 export const QEMU_BINARY = "qemu-system-x86_64";
 /** The memory backend id is fixed so states saved from any instance load into any other (RAMBlock names must match). */

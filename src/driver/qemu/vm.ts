@@ -2,7 +2,7 @@ import { realpath } from "node:fs/promises";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { GuestChannel } from "../guest/channel.ts";
 import type { GuestExec } from "../guest/guest-exec.ts";
-import { guestAccessOf, type LaunchSpec } from "../launch-spec.ts";
+import { guestAccessOf, type LaunchSpec } from "../../config/launch-spec.ts";
 import { SshGuest } from "../ssh/ssh-guest.ts";
 import { buildQemuArgv, type ArgvOptions } from "./argv.ts";
 import { describeExit, spawnQemu, type QemuExit, type QemuProcess } from "./process.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { describe, it } from "node:test";
-import type { LaunchSpec } from "../launch-spec.ts";
-import { guestAccessOf } from "../launch-spec.ts";
+import type { LaunchSpec } from "../../config/launch-spec.ts";
+import { guestAccessOf } from "../../config/launch-spec.ts";
 import { buildQemuArgv } from "../qemu/argv.ts";
 import { pickFreePort } from "./free-port.ts";
 

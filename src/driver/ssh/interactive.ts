@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import type { SshAccess } from "../launch-spec.ts";
+import type { SshAccess } from "../../config/launch-spec.ts";
 import { SSH_BINARY, sshArgs } from "./ssh-args.ts";
 
 /**

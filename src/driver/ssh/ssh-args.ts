@@ -1,4 +1,4 @@
-import type { SshAccess } from "../launch-spec.ts";
+import type { SshAccess } from "../../config/launch-spec.ts";
 
 export const SSH_BINARY = "ssh";
 export const SSH_HOST = "127.0.0.1";

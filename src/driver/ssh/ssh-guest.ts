@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import type { ExecOptions, ExecResult, GuestExec } from "../guest/guest-exec.ts";
-import type { SshAccess } from "../launch-spec.ts";
+import type { SshAccess } from "../../config/launch-spec.ts";
 import { SSH_BINARY, SSH_FAILURE_EXIT, SSH_HOST, sshCommandArgs } from "./ssh-args.ts";
 
 /** Between attempts while the guest boots; each failed attempt already took a connect or a refusal. */

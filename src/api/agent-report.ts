@@ -1,0 +1,12 @@
+import type { InstanceStatus } from "../store/status.ts";
+import type { SnapvmError } from "../errors/index.ts";
+
+/**
+ * Messages from a starting agent to the `snapvm start` that spawned it, over Node's IPC channel.
+ * The channel is closed once the start has succeeded or failed, so the agent outlives the CLI.
+ */
+export type AgentReport =
+  | { kind: "progress"; step: string }
+  | { kind: "notice"; message: string }
+  | { kind: "ready"; status: InstanceStatus }
+  | { kind: "failed"; error: ReturnType<SnapvmError["toJSON"]> };

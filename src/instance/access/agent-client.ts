@@ -1,0 +1,24 @@
+import { AgentClient } from "../../api/client.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { lockOwner } from "../../store/lock.ts";
+import { instancePaths } from "../../paths/index.ts";
+import { inspectInstance } from "../../store/inspect.ts";
+
+export function agentClient(name: string, home?: string): AgentClient {
+  return new AgentClient(instancePaths(name, home).agentSocket, name);
+}
+
+/**
+ * Calls the instance's agent; when there is no agent to call, says what state the instance is in
+ * instead of a socket error.
+ */
+export async function withAgent<T>(name: string, home: string | undefined, call: (client: AgentClient) => Promise<T>): Promise<T> {
+  if ((await lockOwner(instancePaths(name, home).agentLock)) === undefined) {
+    const current = await inspectInstance(name, home);
+    throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state})`, {
+      hint: `Start it with \`snapvm start ${name}\`.`,
+      details: { instance: name, state: current.state },
+    });
+  }
+  return call(agentClient(name, home));
+}

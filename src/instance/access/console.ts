@@ -1,0 +1,68 @@
+import type { Socket } from "node:net";
+import { guestAccessOf } from "../../config/launch-spec.ts";
+import { SSH_HOST } from "../../driver/ssh/ssh-args.ts";
+import { runInteractiveSsh } from "../../driver/ssh/interactive.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { instancePaths } from "../../paths/index.ts";
+import { inspectInstance } from "../../store/inspect.ts";
+import { connectUnixWithRetry } from "../../util/connect-unix.ts";
+import { readPinnedLaunch } from "../boot/pinned-boot.ts";
+
+/** Ctrl-] detaches, as in telnet and virsh console. */
+export const DETACH_BYTE = 0x1d;
+
+/**
+ * Attaches a terminal to the guest's serial console (the tiny guest runs a shell there).
+ * Resolves when the user detaches or the VM's console closes.
+ */
+export async function attachConsole(name: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream, home?: string): Promise<"detached" | "closed"> {
+  await requireRunning(name, home);
+  let socket: Socket;
+  try {
+    socket = await connectUnixWithRetry(instancePaths(name, home).consoleSocket, 2000);
+  } catch (cause) {
+    throw new SnapvmError(ErrorCode.GuestChannel, `instance "${name}": cannot open its console`, { cause, hint: "Is another `snapvm shell` attached? The console takes one client." });
+  }
+  return new Promise((resolve) => {
+    const onInput = (chunk: Buffer): void => {
+      const at = chunk.indexOf(DETACH_BYTE);
+      if (at >= 0) {
+        socket.end(chunk.subarray(0, at));
+        cleanup();
+        resolve("detached");
+        return;
+      }
+      socket.write(chunk);
+    };
+    const cleanup = (): void => { input.removeListener("data", onInput); socket.destroy(); };
+    input.on("data", onInput);
+    socket.on("data", (chunk: Buffer) => output.write(chunk));
+    socket.on("close", () => { cleanup(); resolve("closed"); });
+    socket.write("\n"); // show a prompt
+  });
+}
+
+async function requireRunning(name: string, home: string | undefined): Promise<void> {
+  const current = await inspectInstance(name, home);
+  if (current.state !== "running") {
+    throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is ${current.state}`, { hint: `Start it with \`snapvm start ${name}\`.` });
+  }
+}
+
+export interface SshShell {
+  /** `user@127.0.0.1:port`, for telling the user where they are. */
+  target: string;
+  /** Runs the login; `tty` when standard input is a terminal. Resolves with ssh's exit status. */
+  run(tty: boolean): Promise<number>;
+}
+
+/**
+ * A login over SSH when the running guest is reached that way (cloud images: the key and port of
+ * its pinned launch spec); undefined when `snapvm shell` should attach the serial console instead.
+ */
+export async function sshShell(name: string, home?: string): Promise<SshShell | undefined> {
+  await requireRunning(name, home);
+  const access = guestAccessOf((await readPinnedLaunch(instancePaths(name, home))).spec);
+  if (access.kind !== "ssh") return undefined;
+  return { target: `${access.user}@${SSH_HOST}:${access.port}`, run: (tty) => runInteractiveSsh(access, { tty }) };
+}

@@ -1,0 +1,104 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { writeCidata } from "../../cloudinit/index.ts";
+import type { CompleteConfigFile, InstanceConfig } from "../../config/index.ts";
+import type { GuestAccess, LaunchSpec } from "../../config/launch-spec.ts";
+import { chooseAccel, probeHost } from "../../driver/qemu/accel.ts";
+import { QemuVm } from "../../driver/qemu/vm.ts";
+import { pickFreePort } from "../../driver/ssh/free-port.ts";
+import { ensureSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
+import type { InstancePaths } from "../../paths/index.ts";
+import { tailFile } from "../../util/tail-file.ts";
+import { launchSpecFromConfig } from "./launch-spec.ts";
+import { pinBoot } from "./pinned-boot.ts";
+import { type PinnedLaunch } from "../../snapshot/launch.ts";
+import { waitGuestReady } from "./guest-ready.ts";
+
+export interface BootHooks {
+  onProgress: (step: string) => void;
+  onQemuStderr: (line: string) => void;
+  /** QEMU answers on QMP: from here the caller mostly waits on it, and may load what it needs later. */
+  onQemuUp?: () => void;
+  /** Something went wrong that does not stop the VM from coming up. */
+  onWarning?: (message: string) => void;
+  home?: string;
+}
+
+export interface BootedVm {
+  vm: QemuVm;
+  accelReason: string;
+  /** From spawning QEMU to the guest agent answering. */
+  readyMs: number;
+  /** What the VM runs with: a save or snapshot records it so a restore starts the same QEMU. */
+  launch: PinnedLaunch;
+}
+
+/**
+ * Cold boot: choose the accelerator, pin the config and launch spec, start QEMU with fresh RAM,
+ * wait for the guest agent. On any failure QEMU is killed; nothing is left running.
+ */
+export async function coldBoot(name: string, paths: InstancePaths, file: CompleteConfigFile, config: InstanceConfig, hooks: BootHooks): Promise<BootedVm> {
+  const accel = chooseAccel(config.accel, await probeHost());
+  const spec = launchSpecFromConfig(name, config, paths, accel.accel, await guestAccessForBoot(config, paths), hooks.home);
+  await writeBootCidata(spec, config, paths);
+  // A cold boot starts from zeroed RAM: an old RAM file would only cost disk space.
+  await rm(paths.memory, { force: true });
+  hooks.onProgress(`booting (${accel.accel})`);
+  const started = performance.now();
+  const vm = await QemuVm.start(spec, { onStderrLine: hooks.onQemuStderr });
+  hooks.onQemuUp?.();
+  try {
+    const launch: PinnedLaunch = { spec, argv: [...vm.argv], qemuVersion: vm.qemuVersion, accelReason: accel.reason, bootedAt: new Date().toISOString() };
+    await pinBoot(paths, file, launch);
+    hooks.onProgress("waiting for the guest");
+    await waitGuestReady(vm, config.timeouts.bootMs);
+    return { vm, accelReason: accel.reason, readyMs: performance.now() - started, launch };
+  } catch (error) {
+    vm.kill();
+    await vm.exited;
+    throw await withConsoleTail(error, paths, name);
+  }
+}
+
+/**
+ * How this boot reaches the guest. A qcow2 (cloud) image is reached over SSH: as the configured
+ * user, with the instance's key, through a loopback port that is free now. The port is pinned with
+ * the spec, so a restore listens on the same one.
+ */
+async function guestAccessForBoot(config: InstanceConfig, paths: InstancePaths): Promise<GuestAccess> {
+  if (config.image.kind !== "qcow2") return { kind: "agent" };
+  return { kind: "ssh", port: await pickFreePort(), user: config.ssh.user, keyPath: paths.sshKey };
+}
+
+/**
+ * Writes the NoCloud ISO the spec names, fresh for each cold boot and only then: a restore must see
+ * the data the VM booted with. A new instance id per cold boot makes cloud-init apply edits of
+ * `ssh.user` and `cloudInit.userData` (and make new host keys) at the next cold boot, as Lima does.
+ * The key is made at create; made here if the instance was switched to a qcow2 image later.
+ */
+async function writeBootCidata(spec: LaunchSpec, config: InstanceConfig, paths: InstancePaths): Promise<void> {
+  if (spec.cidataIso === undefined) return;
+  const publicKey = await ensureSshKey(paths.sshKey, sshKeyComment(spec.name));
+  await mkdir(paths.bootDir, { recursive: true });
+  await writeCidata(spec.cidataIso, {
+    instanceId: `snapvm-${spec.name}-${randomUUID()}`,
+    hostname: spec.name,
+    user: config.ssh.user,
+    publicKey,
+    ...(config.cloudInit.userData === undefined ? {} : { userData: config.cloudInit.userData }),
+    mac: spec.mac,
+  });
+}
+
+/** Adds the guest console's last lines to a boot failure: usually the reason is there. */
+async function withConsoleTail(error: unknown, paths: InstancePaths, name: string): Promise<unknown> {
+  if (!isSnapvmError(error)) return error;
+  const tail = await tailFile(paths.consoleLog, 15);
+  if (tail === "") return error;
+  return new SnapvmError(error.code === ErrorCode.GuestTimeout ? ErrorCode.BootTimeout : error.code, `${error.message}\n--- last lines of the guest console ---\n${tail}`, {
+    hint: error.hint ?? `See the whole console with \`snapvm logs ${name}\`.`,
+    cause: error,
+    details: error.details,
+  });
+}

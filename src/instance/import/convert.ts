@@ -1,0 +1,63 @@
+import type { LaunchSpec } from "../../config/launch-spec.ts";
+import { migrateOut, setCapabilities, waitForMigration, type MigrationCapability } from "../../driver/qemu/migrate.ts";
+import { describeExit } from "../../driver/qemu/process.ts";
+import { QemuVm } from "../../driver/qemu/vm.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+
+export interface ConvertInput {
+  /** The new instance's spec with the converter's own paths: RAM file, disk copy, sockets. */
+  spec: LaunchSpec;
+  rawStream: string;
+  streamBytes: number;
+  /** What the stream was saved with (checkStreamFits). */
+  capabilities: MigrationCapability[];
+  deviceStateFile: string;
+}
+
+export interface ConvertFigures {
+  qemuVersion: string;
+  loadMs: number;
+  saveMs: number;
+}
+
+/** A load writes every page into the shared file mapping, ~4 s/GiB here (DESIGN.md §3a); allow 20 MiB/s. */
+function loadTimeoutMs(streamBytes: number): number {
+  return 60_000 + (streamBytes / (20 * 1024 * 1024)) * 1000;
+}
+
+/**
+ * DESIGN.md §3a's conversion of a full-RAM stream into a lazily restorable state:
+ *   1. start QEMU from `spec` (RAM a share=on file) with `-incoming defer` and `-S`: the guest never
+ *      runs, so RAM and disk stay exactly as the stream left them (no `cont`, ever);
+ *   2. migrate-incoming the stream with its own capabilities: every page lands in the RAM file;
+ *   3. save device state only (x-ignore-shared) to `deviceStateFile`; quit.
+ * QEMU is killed on any failure, with its own last words in the error; the caller removes files.
+ */
+export async function convertStream(input: ConvertInput): Promise<ConvertFigures> {
+  const vm = await QemuVm.start(input.spec, { incoming: true, frozen: true });
+  try {
+    const loadStarted = performance.now();
+    await setCapabilities(vm.qmp, input.capabilities);
+    // exit-on-error off: a stream QEMU rejects leaves QEMU up, so query-migrate can say why.
+    await vm.qmp.execute("migrate-incoming", { uri: `file:${input.rawStream}`, "exit-on-error": false });
+    await waitForMigration(vm.qmp, `loading ${input.rawStream}`, loadTimeoutMs(input.streamBytes), 20);
+    const loadMs = performance.now() - loadStarted;
+    // A stream saved from a running guest would autostart it; -S prevents that, this makes sure.
+    if ((await vm.qmp.execute("query-status")).running) await vm.qmp.execute("stop");
+    const saveStarted = performance.now();
+    await migrateOut(vm.qmp, `file:${input.deviceStateFile}`, { capabilities: ["x-ignore-shared"], timeoutMs: 60_000 });
+    const saveMs = performance.now() - saveStarted;
+    await vm.quit();
+    return { qemuVersion: vm.qemuVersion, loadMs, saveMs };
+  } catch (error) {
+    vm.kill();
+    const exit = await vm.exited;
+    throw new SnapvmError(ErrorCode.QemuFailed, `converting the stream failed: ${error instanceof Error ? error.message : String(error)}`, {
+      hint: "QEMU refused the stream: it must come from the same QEMU version and the exact arguments given.",
+      cause: error,
+      details: { qemu: describeExit(exit) },
+    });
+  } finally {
+    vm.closeChannels();
+  }
+}

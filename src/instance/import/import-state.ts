@@ -1,0 +1,215 @@
+import { randomUUID } from "node:crypto";
+import { access, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { formatSize, resolveConfig, serializeConfig, validateInstanceName, withDefaults, type ConfigFile } from "../../config/index.ts";
+import type { Accel, LaunchSpec } from "../../config/launch-spec.ts";
+import { chooseAccel, probeHost } from "../../driver/qemu/accel.ts";
+import { buildQemuArgv } from "../../driver/qemu/argv.ts";
+import { imageFacts } from "../../driver/qemu/qemu-img.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { instancePaths, instancesDir, type InstancePaths } from "../../paths/index.ts";
+import { claimNewInstance } from "../lifecycle/new-instance.ts";
+import { inspectStreamFile } from "../../snapshot/stream/index.ts";
+import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
+import { CommandFailedError, runCommand } from "../../util/run-command.ts";
+import { parseSnapvmArgv, type SourceLaunch } from "./source-argv.ts";
+import { convertStream, type ConvertFigures } from "./convert.ts";
+import { copySourceDisk } from "./source-disk.ts";
+import { readSourceArgv, type ArgvSource } from "./argv-input.ts";
+import { writeImportedManifest } from "./manifest.ts";
+import { checkStreamFits } from "./stream-fit.ts";
+import { pinBoot } from "../boot/pinned-boot.ts";
+import { type PinnedLaunch } from "../../snapshot/launch.ts";
+import { DEVICE_STATE_FILE } from "../suspend/save-state.ts";
+import { withRawStream, type StreamCompression } from "../../snapshot/stream-compression.ts";
+
+export interface ImportOptions extends ArgvSource {
+  home?: string;
+  onProgress?: (step: string) => void;
+}
+
+export interface ImportResult {
+  name: string;
+  dir: string;
+  source: { file: string; compression: StreamCompression; streamBytes: number; instance: string; disk: string };
+  cpus: number;
+  memoryBytes: number;
+  accel: Accel;
+  qemuVersion: string;
+  deviceStateBytes: number;
+  /** The RAM file's allocated size after zero pages were returned to holes. */
+  memoryAllocatedBytes: number;
+  timings: { prepareMs: number; checkMs: number; diskMs: number; loadMs: number; saveMs: number; totalMs: number };
+  notes: string[];
+}
+
+/** What import checks before writing anything: the arguments say a VM snapvm can recreate and run here. */
+async function checkSource(source: SourceLaunch): Promise<void> {
+  const spec = source.spec;
+  if (spec.boot.kind !== "kernel" || spec.cidataIso !== undefined) {
+    throw new SnapvmError(ErrorCode.NotSupported, "import-state supports only the built-in guest (-kernel boot); these arguments boot a disk image", {
+      hint: "A cloud-image VM is reached over SSH with its own instance's key, which a stream and its arguments do not carry.",
+    });
+  }
+  for (const [what, path] of [["disk", spec.disk], ["kernel", spec.boot.kernel], ["initrd", spec.boot.initrd]] as const) {
+    await access(path).catch((error: unknown) => {
+      throw new SnapvmError(ErrorCode.InvalidArgument, `the ${what} the QEMU arguments name, ${path}, is not readable`, {
+        hint: "Run import-state on the host the stream was saved on, with its files in place.",
+        cause: error,
+      });
+    });
+  }
+  // A state saved under KVM does not load under TCG and vice versa (DESIGN.md §2, gotcha 4).
+  if (spec.accel === "kvm" && chooseAccel("auto", await probeHost()).accel !== "kvm") {
+    throw new SnapvmError(ErrorCode.StateIncompatible, "the stream was saved under kvm, which this host cannot run", { hint: "Import it on a host with KVM." });
+  }
+}
+
+/** The new instance's config: the source's shape, file-backed RAM (so suspend and resume are lazy), the built-in image. */
+function configFor(source: SourceLaunch, diskBytes: number): ConfigFile {
+  const spec = source.spec;
+  return {
+    cpus: spec.cpus,
+    memory: { size: formatSize(spec.memoryBytes), backing: "file" },
+    disk: { size: formatSize(diskBytes) },
+    ...(spec.ports.length === 0 ? {} : { ports: spec.ports.map((p) => ({ host: p.host, guest: p.guest, protocol: p.protocol, hostAddress: p.hostAddress })) }),
+  };
+}
+
+/** The pinned spec of the new instance: the source's layout, this instance's files, a new VM generation ID. */
+function specFor(name: string, source: SourceLaunch, paths: InstancePaths): LaunchSpec {
+  // checkSource refused a cloud-init drive; the spec below has none.
+  const layout: LaunchSpec = { ...source.spec };
+  delete layout.cidataIso;
+  return {
+    ...layout,
+    name,
+    memoryBacking: "file",
+    memoryPath: paths.memory,
+    disk: paths.disk,
+    guestAccess: { kind: "agent" },
+    // A copy of the VM: a guest with CONFIG_VMGENID reseeds its RNG, as a fork's does (DESIGN.md §3a).
+    vmgenid: randomUUID(),
+    qmpSocket: paths.qmpSocket,
+    guestSocket: paths.guestSocket,
+    consoleSocket: paths.consoleSocket,
+    consoleLog: paths.consoleLog,
+  };
+}
+
+/** Zero pages the guest wrote back become holes again (allocated size = touched RAM). Best effort. */
+async function digHoles(path: string, notes: string[]): Promise<void> {
+  try {
+    await runCommand("fallocate", ["--dig-holes", path]);
+  } catch (error) {
+    if (!(error instanceof CommandFailedError)) throw error;
+    notes.push(`zero pages were not returned to holes (${error.message}); the RAM file uses more disk than it needs`);
+  }
+  await fsyncFile(path);
+}
+
+/**
+ * `snapvm import-state FILE NAME`: a plain QEMU migration stream (raw, gzip or zstd) plus the
+ * snapvm-generated QEMU arguments it was saved with become a suspended instance that resumes
+ * lazily (file-backed RAM + device state) from then on.
+ *   1. read and check the arguments; check the stream's files and host (nothing written yet);
+ *   2. build the instance in a hidden temp directory: decompress the stream there, decode it and
+ *      check it fits the arguments (machine, RAM block "mem" and its size), copy the disk;
+ *   3. convert (import-state-convert.ts): load the stream into a paused QEMU whose RAM is the new
+ *      memory.ram, save device state only; dig holes in the RAM file;
+ *   4. write snapvm.yaml, boot/ (config and launch, as a cold boot pins them) and suspend/manifest.json;
+ *   5. rename the temp directory into place: the instance exists, suspended, or not at all.
+ * Undo on any failure: kill the converting QEMU, remove the temp directory.
+ */
+export async function importState(file: string, name: string, options: ImportOptions): Promise<ImportResult> {
+  const started = performance.now();
+  const progress = options.onProgress ?? (() => undefined);
+  validateInstanceName(name);
+  const source = parseSnapvmArgv(await readSourceArgv(options));
+  const streamFile = resolve(file);
+  await access(streamFile).catch((error: unknown) => {
+    throw new SnapvmError(ErrorCode.InvalidArgument, `${streamFile} is not readable`, { hint: "Give the migration stream file.", cause: error });
+  });
+  await checkSource(source);
+  const configFile = configFor(source, (await imageFacts(source.spec.disk)).virtualSize);
+  resolveConfig(configFile, { sourceName: "the imported arguments" }); // validates what the arguments gave
+  const paths = claimNewInstance(name, options.home);
+  await mkdir(instancesDir(options.home), { recursive: true });
+  // A hidden sibling with the same layout: `list` skips dot-names, and the rename is atomic.
+  const temp = instancePaths(`.${name}.import-${process.pid}`, options.home);
+  await rm(temp.dir, { recursive: true, force: true });
+  await mkdir(temp.dir, { mode: 0o700 });
+  // The converter's sockets in a short directory of their own: unix socket paths are capped at 107 bytes.
+  const sockets = await mkdtemp(join(tmpdir(), "snapvm-import-"));
+  const notes: string[] = [];
+  try {
+    const spec = specFor(name, source, paths);
+    const t = { prepare: performance.now(), check: 0, disk: 0 };
+    const stage = await withRawStream(streamFile, temp.dir, async (raw, compression) => {
+      const streamBytes = (await stat(raw)).size;
+      t.prepare = performance.now() - t.prepare;
+      progress("checking the stream");
+      const checkStarted = performance.now();
+      // A whole-RAM stream is as large as the guest's used RAM; the decoder reads it through a window.
+      const report = await inspectStreamFile(raw, { maxBytes: streamBytes + 1, limits: { maxSections: 1_000_000 } });
+      const capabilities = checkStreamFits(report, spec.memoryBytes, streamFile);
+      t.check = performance.now() - checkStarted;
+      progress("copying the disk");
+      const diskStarted = performance.now();
+      const layer = await copySourceDisk(source.spec.disk, temp);
+      t.disk = performance.now() - diskStarted;
+      progress("loading the stream into the RAM file");
+      await mkdir(temp.suspendDir);
+      const figures = await convertStream({
+        // Host forwards are not part of the state; leaving them out keeps a source still running from colliding.
+        spec: { ...spec, memoryPath: temp.memory, disk: layer, ports: [], qmpSocket: join(sockets, "qmp.sock"),
+          guestSocket: join(sockets, "guest.sock"), consoleSocket: join(sockets, "console.sock"), consoleLog: join(sockets, "console.log") },
+        rawStream: raw,
+        streamBytes,
+        capabilities,
+        deviceStateFile: join(temp.suspendDir, DEVICE_STATE_FILE),
+      });
+      return { compression, streamBytes, figures, layer };
+    });
+    await digHoles(temp.memory, notes);
+    const launch = pinnedLaunch(spec, stage.figures, join(paths.disksDir, basename(stage.layer)));
+    await writeFile(temp.config, serializeConfig(configFile));
+    await pinBoot(temp, withDefaults(configFile), launch);
+    const files = await writeImportedManifest(temp, launch);
+    await fsyncDirectory(temp.dir);
+    await rename(temp.dir, paths.dir);
+    await fsyncDirectory(instancesDir(options.home));
+    notes.push(`the disk was copied from ${source.spec.disk}; it must be the disk as it was when the stream was saved`,
+      "the instance has a new VM generation ID: it is a copy of the VM the stream came from");
+    return {
+      name,
+      dir: paths.dir,
+      source: { file: streamFile, compression: stage.compression, streamBytes: stage.streamBytes, instance: source.spec.name, disk: source.spec.disk },
+      cpus: spec.cpus,
+      memoryBytes: spec.memoryBytes,
+      accel: spec.accel,
+      qemuVersion: stage.figures.qemuVersion,
+      deviceStateBytes: files.find((f) => f.role === "device-state")?.sizeBytes ?? 0,
+      memoryAllocatedBytes: files.find((f) => f.role === "memory")?.allocatedBytes ?? 0,
+      timings: { prepareMs: t.prepare, checkMs: t.check, diskMs: t.disk, loadMs: stage.figures.loadMs, saveMs: stage.figures.saveMs, totalMs: performance.now() - started },
+      notes,
+    };
+  } catch (error) {
+    await rm(temp.dir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await rm(sockets, { recursive: true, force: true });
+  }
+}
+
+/** As a cold boot pins it: the argv names the disk layer by its real path (QemuVm.start resolves the link). */
+function pinnedLaunch(spec: LaunchSpec, figures: ConvertFigures, finalLayer: string): PinnedLaunch {
+  return {
+    spec,
+    argv: buildQemuArgv({ ...spec, disk: finalLayer }),
+    qemuVersion: figures.qemuVersion,
+    accelReason: `imported: the stream was saved under ${spec.accel}`,
+    bootedAt: new Date().toISOString(),
+  };
+}

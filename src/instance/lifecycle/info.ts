@@ -1,0 +1,49 @@
+import { existsSync } from "node:fs";
+import { readConfigFile, withDefaults, type CompleteConfigFile } from "../../config/index.ts";
+import { instancePaths } from "../../paths/index.ts";
+import { inspectInstance, type InstanceSummary } from "../../store/inspect.ts";
+import { fileSizes, type FileSizes } from "../../util/file-facts.ts";
+import { readPinnedLaunch } from "../boot/pinned-boot.ts";
+import { type PinnedLaunch } from "../../snapshot/launch.ts";
+
+export interface InstanceInfo extends InstanceSummary {
+  /** The config as snapvm.yaml says now, defaults filled in; or why it cannot be read. */
+  config: CompleteConfigFile | { error: string };
+  /** What the VM last booted with: accelerator and why, QEMU version, the exact argv. */
+  boot?: PinnedLaunch;
+  files: {
+    config: string;
+    disk: string;
+    memory: string;
+    agentLog: string;
+    consoleLog: string;
+    sockets: { agent: string; qmp: string; guest: string; console: string };
+  };
+  sizes: { disk?: FileSizes; memory?: FileSizes };
+}
+
+async function sizesOf(path: string): Promise<FileSizes | undefined> {
+  return existsSync(path) ? fileSizes(path) : undefined;
+}
+
+export async function instanceInfo(name: string, home?: string): Promise<InstanceInfo> {
+  const summary = await inspectInstance(name, home);
+  const paths = instancePaths(name, home);
+  const config = await readConfigFile(paths.config).then(withDefaults, (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+  const boot = await readPinnedLaunch(paths).catch(() => undefined);
+  const [disk, memory] = await Promise.all([sizesOf(paths.disk), sizesOf(paths.memory)]);
+  return {
+    ...summary,
+    config,
+    ...(boot === undefined ? {} : { boot }),
+    files: {
+      config: paths.config,
+      disk: paths.disk,
+      memory: paths.memory,
+      agentLog: paths.agentLog,
+      consoleLog: paths.consoleLog,
+      sockets: { agent: paths.agentSocket, qmp: paths.qmpSocket, guest: paths.guestSocket, console: paths.consoleSocket },
+    },
+    sizes: { ...(disk === undefined ? {} : { disk }), ...(memory === undefined ? {} : { memory }) },
+  };
+}

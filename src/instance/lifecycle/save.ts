@@ -1,0 +1,19 @@
+import type { SaveFigures } from "../../api/schemas.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { inspectInstance } from "../../store/inspect.ts";
+import { agentClient } from "../access/agent-client.ts";
+import { waitAgentGone } from "./stop.ts";
+
+/** `snapvm save`: always saves the state (whatever saveOnStop says) and stops the VM. */
+export async function saveInstance(name: string, home?: string): Promise<SaveFigures & { name: string }> {
+  const current = await inspectInstance(name, home);
+  if (current.agentPid === undefined) {
+    throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state}); there is nothing to save`, {
+      hint: current.state === "suspended" ? "Its state is already saved." : `Start it with \`snapvm start ${name}\`.`,
+      details: { instance: name, state: current.state },
+    });
+  }
+  const figures = await agentClient(name, home).save();
+  await waitAgentGone(current.agentPid);
+  return { name, ...figures };
+}

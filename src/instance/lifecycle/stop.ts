@@ -1,0 +1,29 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { agentClient } from "../access/agent-client.ts";
+import type { StopMode, StopResponse } from "../../api/schemas.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { inspectInstance } from "../../store/inspect.ts";
+import { processAlive } from "../../util/process-alive.ts";
+
+/** Waits until the agent process has gone, so its lock and sockets are free for the next start. */
+export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (processAlive(pid)) {
+    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.AgentFailed, `agent pid ${pid} did not exit within ${timeoutMs} ms`);
+    await sleep(2);
+  }
+}
+
+/** Stops a running instance (save, shutdown or kill, per `mode`) and returns once its agent has exited. */
+export async function stopInstance(name: string, mode: StopMode, home?: string): Promise<StopResponse & { name: string }> {
+  const current = await inspectInstance(name, home);
+  if (current.agentPid === undefined) {
+    throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state})`, {
+      hint: current.state === "suspended" ? `Its state is saved; \`snapvm start ${name}\` resumes it.` : `Start it with \`snapvm start ${name}\`.`,
+      details: { instance: name, state: current.state },
+    });
+  }
+  const response = await agentClient(name, home).stop({ mode });
+  await waitAgentGone(current.agentPid);
+  return { name, ...response };
+}

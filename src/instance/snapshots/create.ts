@@ -1,0 +1,30 @@
+import { instancePaths } from "../../paths/index.ts";
+import { acquireLock } from "../../store/lock.ts";
+import { inspectInstance } from "../../store/inspect.ts";
+import { agentClient } from "../access/agent-client.ts";
+import { takeOfflineSnapshot } from "./offline.ts";
+import type { SnapshotFigures } from "./live.ts";
+import { compressInBackground, type BackgroundCompression } from "./compress.ts";
+
+/**
+ * `snapvm snapshot create NAME TAG`: a running instance is snapshotted live by its agent (which owns
+ * QEMU); otherwise here, under the instance lock so no start races it.
+ */
+export async function createSnapshot(name: string, tag: string, home?: string): Promise<SnapshotFigures & { instance: string; compression?: BackgroundCompression }> {
+  const figures = await takeSnapshot(name, tag, home);
+  // With `snapshot.compression: zstd`, compression starts now, detached: never inside the guest's pause.
+  const compression = await compressInBackground(name, tag, home);
+  return { instance: name, ...figures, ...(compression === undefined ? {} : { compression }) };
+}
+
+async function takeSnapshot(name: string, tag: string, home?: string): Promise<SnapshotFigures> {
+  const current = await inspectInstance(name, home);
+  if (current.agentPid !== undefined) return agentClient(name, home).snapshot({ tag });
+  const paths = instancePaths(name, home);
+  const lock = await acquireLock(paths.agentLock, name);
+  try {
+    return await takeOfflineSnapshot(name, paths, tag);
+  } finally {
+    await lock.release();
+  }
+}

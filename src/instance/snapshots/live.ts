@@ -1,0 +1,110 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { activeDisk, switchToOverlay } from "../../driver/qemu/block.ts";
+import { migrateOut } from "../../driver/qemu/migrate.ts";
+import { createOverlay } from "../../driver/qemu/qemu-img.ts";
+import type { QemuVm } from "../../driver/qemu/vm.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
+import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
+import { fsyncFile } from "../../util/fsync.ts";
+import { failPoint } from "../../util/fault-point.ts";
+import { activeLayer, layerIdOf, newLayerId, pointDiskAt } from "../disk/layers.ts";
+import { fsyncDirectory } from "../../util/fsync.ts";
+import { ownsRamFile, type PinnedLaunch } from "../../snapshot/launch.ts";
+import { DEVICE_STATE_FILE } from "../suspend/save-state.ts";
+import { precopyCapture } from "./precopy.ts";
+import { supportsReflink } from "../../util/reflink-probe.ts";
+import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles } from "../../snapshot/write.ts";
+import { buildManifest } from "../../snapshot/build-manifest.ts";
+import { latestSnapshotTag } from "./list.ts";
+
+export type MemoryCopy = CopyMethod | "precopy" | "none";
+
+export interface SnapshotFigures {
+  tag: string;
+  /** From `stop` to `cont`: how long the guest was frozen. */
+  pauseMs: number;
+  totalMs: number;
+  memoryCopy: MemoryCopy;
+  allocatedBytes: number;
+}
+
+/**
+ * Snapshot of a running VM: disk and memory as of one instant, with the guest paused as briefly as
+ * the filesystem allows. Before the pause the new disk layer is made. Then, by filesystem:
+ *   - reflink (XFS, btrfs), file-backed RAM: fsync the RAM file while the guest runs; pause; two legs
+ *     at once — the disk leg switches writes to the new top layer (~8 ms) and points disk.qcow2 at
+ *     it, the memory leg reflinks the RAM file; both are awaited even when one fails, so nothing is
+ *     removed under a leg still writing; device state (x-ignore-shared); `cont`. 14–17 ms measured.
+ *   - anything else (ext4, anonymous RAM): pre-copy into a second QEMU (snapshot-precopy.ts); the
+ *     guest pauses for the last dirty pages and the disk leg only.
+ * On any failure the guest is resumed and the temp directory removed; a disk leg that completed
+ * keeps its layer in the chain (the disk stays whole; the frozen layer is simply not a snapshot).
+ */
+export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: InstancePaths, tag: string, timeoutMs: number): Promise<SnapshotFigures> {
+  const started = performance.now();
+  const frozen = await activeLayer(paths);
+  const parent = await latestSnapshotTag(paths);
+  const pending = await beginSnapshot(paths, tag);
+  const newTop = diskLayerPath(paths, newLayerId());
+  const ownsRam = ownsRamFile(launch);
+  let diskSwitched = false;
+  const fail = async (error: unknown): Promise<never> => {
+    // A completed disk leg stays: the guest writes to the new top now, and the link points at it.
+    if (!diskSwitched) await rm(newTop, { force: true });
+    await abandonSnapshot(pending);
+    throw new SnapvmError(ErrorCode.SaveFailed, `instance "${vm.spec.name}": snapshot "${tag}" failed; the guest was resumed and no snapshot was written`, {
+      cause: error,
+      details: { instance: vm.spec.name, tag, reason: error instanceof Error ? error.message : String(error) },
+    });
+  };
+  const disk = await activeDisk(vm.qmp).catch(fail);
+  await createOverlay(newTop, frozen, disk.virtualSize, true).catch(fail);
+  // Reflink the RAM file while paused where the filesystem can (tens of ms); anywhere else, copy
+  // memory by pre-copy migration so the guest pauses only for the last dirty pages.
+  const reflink = ownsRam && (await supportsReflink(paths.dir));
+  // Flushed while the guest runs, so the reflink has no dirty pages to wait for (DESIGN.md §3a).
+  if (reflink) await fsyncFile(paths.memory).catch(fail);
+  const diskLeg = async (): Promise<void> => {
+    await failPoint("snapshot:disk-leg");
+    await switchToOverlay(vm.qmp, disk, newTop, `disk-${layerIdOf(newTop)}`);
+    diskSwitched = true;
+    await pointDiskAt(paths, newTop, false);
+  };
+  let pauseMs: number;
+  let memoryCopy: MemoryCopy;
+  if (reflink) {
+    const pausedAt = performance.now();
+    try {
+      await vm.qmp.execute("stop");
+      const [diskDone, memoryDone] = await Promise.allSettled([
+        diskLeg(),
+        copySparse(paths.memory, join(pending.temp, "memory.ram")).then(async (method) => { await failPoint("snapshot:memory-leg"); return method; }),
+      ]);
+      if (diskDone.status === "rejected") throw diskDone.reason;
+      if (memoryDone.status === "rejected") throw memoryDone.reason;
+      memoryCopy = memoryDone.value;
+      await migrateOut(vm.qmp, `file:${join(pending.temp, DEVICE_STATE_FILE)}`, { capabilities: ["x-ignore-shared"], timeoutMs });
+      await vm.qmp.execute("cont");
+      pauseMs = performance.now() - pausedAt;
+    } catch (error) {
+      await vm.qmp.execute("cont").catch(() => undefined);
+      return fail(error);
+    }
+  } else {
+    memoryCopy = "precopy";
+    pauseMs = await precopyCapture(vm, launch, { memory: join(pending.temp, "memory.ram"), deviceState: join(pending.temp, DEVICE_STATE_FILE) }, diskLeg, timeoutMs).catch(fail);
+  }
+  await fsyncDirectory(paths.dir);
+  const files = await describeSnapshotFiles(pending, [{ name: "memory.ram", role: "memory" }, { name: DEVICE_STATE_FILE, role: "device-state" }]);
+  await commitSnapshot(pending, buildManifest({
+    kind: "snapshot",
+    launch,
+    files,
+    pauseMs,
+    parent,
+    snapshot: { tag, diskLayer: layerIdOf(frozen), hasMemory: true, live: true, memoryCopy },
+  }));
+  return { tag, pauseMs, totalMs: performance.now() - started, memoryCopy, allocatedBytes: files.reduce((sum, f) => sum + f.allocatedBytes, 0) };
+}

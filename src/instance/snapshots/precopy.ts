@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LaunchSpec } from "../../config/launch-spec.ts";
+import { migrateOut, setCapabilities, UNLIMITED_BANDWIDTH, waitForMigration, waitForMigrationStatus } from "../../driver/qemu/migrate.ts";
+import { QemuVm } from "../../driver/qemu/vm.ts";
+import { failPoint } from "../../util/fault-point.ts";
+import { fsyncFile } from "../../util/fsync.ts";
+import type { PinnedLaunch } from "../../snapshot/launch.ts";
+
+/** The longest the guest may stay stopped for the last dirty pages; QEMU iterates until it fits. */
+const DOWNTIME_LIMIT_MS = 10;
+
+export interface CaptureTarget {
+  /** The snapshot's RAM file, written by the receiving QEMU through a share=on mapping. */
+  memory: string;
+  deviceState: string;
+}
+
+/**
+ * Live snapshot memory for filesystems without reflink (ext4) and for anonymous RAM: a pre-copy
+ * migration from the running VM into a second, never-started QEMU (`-S`) whose RAM is the
+ * snapshot's own file. The guest runs while RAM is copied and stops only for the last dirty pages
+ * (downtime-limit) — with pause-before-switchover holding it there while `diskLeg` freezes the disk,
+ * so disk and memory match. The source then resumes; the receiver saves the device state
+ * (x-ignore-shared: its RAM file already holds the memory) and quits, all outside the pause.
+ * Returns the guest's pause in ms, from QEMU's STOP event to our `cont`.
+ * On failure the migration is cancelled and the guest left running; the caller removes the files.
+ */
+export async function precopyCapture(vm: QemuVm, launch: PinnedLaunch, target: CaptureTarget, diskLeg: () => Promise<void>, timeoutMs: number): Promise<number> {
+  // Sockets in a short temp dir: the snapshot's own path may be too long for a unix socket.
+  const sockets = await mkdtemp(join(tmpdir(), "snapvm-capture-"));
+  const receiverSpec: LaunchSpec = {
+    ...launch.spec,
+    name: `${launch.spec.name}-capture`,
+    memoryBacking: "file",
+    memoryPath: target.memory,
+    // No host forwards: the source holds those ports; user-mode networking loads without them.
+    ports: [],
+    guestAccess: { kind: "agent" },
+    qmpSocket: join(sockets, "qmp"),
+    guestSocket: join(sockets, "guest"),
+    consoleSocket: join(sockets, "console"),
+    consoleLog: join(sockets, "console.log"),
+  };
+  const migration = `unix:${join(sockets, "migration")}`;
+  let receiver: QemuVm | undefined;
+  try {
+    receiver = await QemuVm.start(receiverSpec, { incoming: true, frozen: true, shareMemory: true });
+    // The receiver must never take the disk's locks: the source keeps writing it after the snapshot.
+    await setCapabilities(receiver.qmp, ["late-block-activate"]);
+    await receiver.qmp.execute("migrate-incoming", { uri: migration });
+
+    await setCapabilities(vm.qmp, ["pause-before-switchover"]);
+    await vm.qmp.execute("migrate-set-parameters", { "max-bandwidth": UNLIMITED_BANDWIDTH, "downtime-limit": DOWNTIME_LIMIT_MS });
+    const stop = vm.qmp.waitForEvent("STOP", { timeoutMs });
+    stop.catch(() => undefined);
+    await vm.qmp.execute("migrate", { uri: migration });
+    await waitForMigrationStatus(vm.qmp, "pre-switchover", "copying memory to the snapshot", timeoutMs);
+    const stoppedAt = (await stop).timestamp;
+    await diskLeg();
+    await vm.qmp.execute("migrate-continue", { state: "pre-switchover" });
+    await waitForMigration(vm.qmp, "finishing the memory copy", timeoutMs);
+    await vm.qmp.execute("cont");
+    const pauseMs = Date.now() - (stoppedAt.seconds * 1000 + stoppedAt.microseconds / 1000);
+
+    await failPoint("snapshot:memory-leg");
+    await waitForMigration(receiver.qmp, "receiving the memory", timeoutMs);
+    await migrateOut(receiver.qmp, `file:${target.deviceState}`, { capabilities: ["x-ignore-shared"], timeoutMs });
+    await receiver.quit();
+    await fsyncFile(target.memory);
+    return pauseMs;
+  } catch (error) {
+    await vm.qmp.execute("migrate_cancel").catch(() => undefined);
+    const status = await vm.qmp.execute("query-status").catch(() => undefined);
+    if (status !== undefined && !status.running) await vm.qmp.execute("cont").catch(() => undefined);
+    throw error;
+  } finally {
+    receiver?.kill();
+    await receiver?.exited;
+    await rm(sockets, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,141 @@
+import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { chooseAccel, probeHost } from "../../driver/qemu/accel.ts";
+import { migrateIn } from "../../driver/qemu/migrate.ts";
+import { QemuVm } from "../../driver/qemu/vm.ts";
+import { guestAccessOf } from "../../config/launch-spec.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import type { InstancePaths } from "../../paths/index.ts";
+import type { GuestIdentity, StateManifest } from "../../snapshot/manifest.ts";
+import { fileSizes, sha256File } from "../../util/file-facts.ts";
+import { shellQuote } from "../../util/shell-quote.ts";
+import { faultPoint } from "../../util/fault-point.ts";
+import type { BootHooks, BootedVm } from "../boot/cold-boot.ts";
+import { waitGuestReady } from "../boot/guest-ready.ts";
+import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save-state.ts";
+
+function incompatible(why: string): SnapvmError {
+  return new SnapvmError(ErrorCode.StateIncompatible, `the saved state cannot be loaded here: ${why}`);
+}
+
+/** Cheap checks (no reading of file contents) that must pass before QEMU may open the state's files. */
+export async function checkRestorable(paths: InstancePaths, manifest: StateManifest): Promise<void> {
+  // A state saved under KVM does not load under TCG and vice versa (DESIGN.md §2, gotcha 4); a TCG
+  // state restores under TCG anywhere, as the pinned argv names the accelerator, so only a KVM
+  // state needs the host probed (reading /proc/cpuinfo costs ~25 ms).
+  if (manifest.accel === "kvm") {
+    const accel = chooseAccel("auto", await probeHost()).accel;
+    if (accel !== "kvm") throw incompatible(`it was saved under ${manifest.accel}, this host runs ${accel}`);
+  }
+  for (const file of manifest.files) {
+    // resolve: a fork's state names its template's RAM file by absolute path.
+    const sizes = await fileSizes(resolve(paths.suspendDir, file.name)).catch(() => undefined);
+    if (sizes === undefined) throw incompatible(`${file.name} is missing`);
+    if (sizes.apparentBytes !== file.sizeBytes) throw incompatible(`${file.name} is ${sizes.apparentBytes} bytes, the manifest says ${file.sizeBytes}`);
+  }
+  for (const path of [manifest.launch.spec.boot.kind === "kernel" ? manifest.launch.spec.boot.kernel : undefined, manifest.launch.spec.disk]) {
+    if (path !== undefined) await access(path).catch(() => { throw incompatible(`${path} is missing`); });
+  }
+}
+
+/** The files' digests, where the manifest has them: run while QEMU starts (~10–60 ms, crypto's first use included). */
+export async function verifyDigests(paths: InstancePaths, manifest: StateManifest): Promise<void> {
+  await Promise.all(manifest.files.map(async (file) => {
+    if (file.sha256 !== undefined && (await sha256File(resolve(paths.suspendDir, file.name))) !== file.sha256) throw incompatible(`${file.name} does not match its digest`);
+  }));
+}
+
+/**
+ * Restores a suspended VM: the pinned argv with `-incoming defer`, once `checked` (checkRestorable and
+ * whatever else the caller must know first) has resolved load the state, `cont` (a VM saved after
+ * `stop` comes back paused), wait for the guest, set its clock. The state is consumed as soon
+ * as the guest runs: from then on the RAM file moves on and the old device state no longer matches it.
+ */
+export async function restoreSuspended(manifest: StateManifest, paths: InstancePaths, checked: Promise<{ timeoutMs: number }>, hooks: BootHooks): Promise<BootedVm> {
+  const spec = manifest.launch.spec;
+  const fileBacked = manifest.files.some((f) => f.role === "device-state");
+  hooks.onProgress("restoring");
+  const started = performance.now();
+  // QEMU starts before `checked` ends (it overlaps QEMU's ~50 ms start-up; `-incoming defer` touches
+  // no guest memory); a failed check kills it, and explains a failed start better than QEMU can.
+  checked.catch(() => undefined);
+  let vm: QemuVm;
+  try {
+    vm = await QemuVm.start(spec, { incoming: true, ...manifest.launch.argvOptions, onStderrLine: hooks.onQemuStderr });
+  } catch (error) {
+    await checked;
+    throw error;
+  }
+  hooks.onQemuUp?.();
+  try {
+    const { timeoutMs } = await checked;
+    // Checked against the running binary's greeting: free, and exact about what will load the state.
+    if (vm.qemuVersion !== manifest.qemuVersion) throw incompatible(`it was saved by QEMU ${manifest.qemuVersion}, this host runs ${vm.qemuVersion}`);
+    const stateFile = join(paths.suspendDir, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
+    hooks.onProgress("loading the state");
+    await migrateIn(vm.qmp, `file:${stateFile}`, { capabilities: fileBacked ? ["x-ignore-shared"] : ["mapped-ram", "multifd"], timeoutMs });
+    faultPoint("restore:before-cont");
+    await vm.qmp.execute("cont");
+    hooks.onProgress("waiting for the guest");
+    await Promise.all([consumeState(paths), waitGuestReady(vm, timeoutMs)]);
+    // Not awaited: the guest agent serves requests one at a time, in order, so every command sent
+    // after this one already sees the corrected clock. Awaiting it would add the guest's first fork
+    // (~0.1 s under TCG, which translates fork and exec anew after a restore) to every resume.
+    // A fork's identity rides in the same request as its clock: one guest request per fork, not two.
+    const settle = manifest.identity === undefined ? syncGuestClock(vm) : applyIdentity(vm, manifest.identity);
+    settle.catch((error: unknown) => { hooks.onWarning?.(`could not set the guest's ${manifest.identity === undefined ? "clock" : "clock and identity"}: ${error instanceof Error ? error.message : String(error)}`); });
+    return { vm, accelReason: manifest.launch.accelReason, readyMs: performance.now() - started, launch: manifest.launch };
+  } catch (error) {
+    vm.kill();
+    await vm.exited;
+    throw new SnapvmError(ErrorCode.RestoreFailed, `restoring instance "${spec.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** The guest's clock stood still while it was suspended; set it from the host's. */
+export async function syncGuestClock(vm: QemuVm): Promise<void> {
+  await (await vm.guest()).setClock(Math.round(Date.now() / 1000));
+}
+
+/** Runs a command as root: the tiny guest's agent is root; over SSH the user goes through sudo (cloud-init grants it). */
+async function asRoot(vm: QemuVm, command: string, what: string): Promise<void> {
+  const guest = await vm.guest();
+  const viaSsh = guestAccessOf(vm.spec).kind === "ssh";
+  const result = await guest.exec(viaSsh ? `sudo -n sh -c ${shellQuote([command])}` : command, { timeoutMs: 10_000 });
+  if (result.exitCode !== 0) throw new Error(`${what} exited with ${result.exitCode}: ${result.stderr.toString("utf8").trim()}`);
+}
+
+/**
+ * A fork's clock, own name and MAC. The template's MAC comes back with the state whatever the command line
+ * says, so it is set in the guest; a packet out makes user-mode networking learn it (DESIGN.md §3a).
+ * Ordered like the clock: commands sent later run after it.
+ */
+async function applyIdentity(vm: QemuVm, identity: GuestIdentity): Promise<void> {
+  const script = [
+    `date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`,
+    `hostname ${shellQuote([identity.hostname])}`,
+    `echo ${shellQuote([identity.hostname])} > /etc/hostname`,
+    `ip link set dev eth0 address ${shellQuote([identity.mac])} 2>/dev/null`,
+    "ping -c 1 -W 1 10.0.2.2 >/dev/null 2>&1",
+    "true",
+  ].join("; ");
+  await asRoot(vm, script, "setting the clock, hostname and MAC");
+}
+
+async function consumeState(paths: InstancePaths): Promise<void> {
+  await rm(paths.suspendDir, { recursive: true, force: true });
+}
+
+/** Keeps a state that failed to restore, with its RAM file, for a person to look at; never deletes it. */
+export async function moveStateAside(paths: InstancePaths, reason: string): Promise<string | undefined> {
+  const target = join(paths.failedStatesDir, new Date().toISOString().replaceAll(":", "-"));
+  await mkdir(paths.failedStatesDir, { recursive: true });
+  try {
+    await rename(paths.suspendDir, target);
+  } catch {
+    return undefined;
+  }
+  await rename(paths.memory, join(target, "memory.ram")).catch(() => undefined);
+  await writeFile(join(target, "REASON"), `${reason}\n`);
+  return target;
+}
