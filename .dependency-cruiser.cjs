@@ -20,6 +20,7 @@ module.exports = {
     { name: "cli-and-agent-stay-apart", severity: "error", from: { path: "^src/cli/" }, to: { path: "^src/agent/" } },
     { name: "agent-does-not-use-cli", severity: "error", from: { path: "^src/agent/" }, to: { path: "^src/cli/" } },
     { name: "only-agent-and-instance-use-the-driver", severity: "error", from: { path: "^src/", pathNot: "^src/(agent|instance|driver)/" }, to: { path: "^src/driver/" } },
+    { name: "only-driver-knows-qemu", severity: "error", comment: "instance/ and agent/ ask the Driver (driver/index.ts); driver/qemu/ is its QEMU implementation", from: { path: "^src/", pathNot: "^src/driver/" }, to: { path: "^src/driver/qemu/" } },
     { name: "cli-calls-instance-or-api-only", severity: "error", comment: "commands parse, call one library function (instance/, api/, image/) and print", from: { path: "^src/cli/" }, to: { path: folders(["driver", "snapshot", "store", "cloudinit", "remote", "crypto"]), dependencyTypesNot: ["type-only"] } },
     { name: "instance-imports-down", severity: "error", from: { path: "^src/instance/" }, to: { path: folders(above.instance) } },
     { name: "api-imports-down", severity: "error", from: { path: "^src/api/" }, to: { path: folders(above.api) } },

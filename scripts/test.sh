@@ -18,4 +18,4 @@ mapfile -t unit < <(find src -name '*.test.ts' | sort)
 node --import tsx --test --test-reporter=spec "${unit[@]}"
 echo "== VM tests (real QEMU, TCG here)"
 mapfile -t vm < <(find test/vm -name '*.test.ts' | sort)
-node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${vm[@]}"
+node --import tsx --test --test-concurrency=1 --test-timeout=1800000 --test-reporter=spec "${vm[@]}"

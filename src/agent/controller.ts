@@ -2,8 +2,7 @@ import type { AgentStatus, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig
 import { takeLiveSnapshot } from "../instance/snapshots/live.ts";
 import type { RuntimeSettings } from "../instance/boot/settings.ts";
 import type { PinnedLaunch } from "../snapshot/launch.ts";
-import type { QemuVm } from "../driver/qemu/vm.ts";
-import { describeExit, type QemuExit } from "../driver/qemu/process.ts";
+import type { RunningVm, VmExit } from "../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { assertTransition } from "../instance/lifecycle/transitions.ts";
 import type { InstanceState } from "../store/instance-state.ts";
@@ -17,7 +16,7 @@ export interface ControllerInit {
   name: string;
   paths: InstancePaths;
   settings: RuntimeSettings;
-  vm: QemuVm;
+  vm: RunningVm;
   launch: PinnedLaunch;
   status: Omit<InstanceStatus, "updatedAt" | "state">;
   /** The state the VM is in when handed over: it comes up through a cold boot or a restore. */
@@ -149,10 +148,10 @@ export class AgentController implements AgentHandlers {
   }
 
   /** QEMU ended without us asking: the guest powered off, or QEMU crashed or was killed. */
-  private async onQemuExit(exit: QemuExit): Promise<void> {
+  private async onQemuExit(exit: VmExit): Promise<void> {
     if (this.stopping !== undefined && this.state !== "running") return;
     const clean = exit.code === 0 && exit.signal === null;
-    const reason = clean ? "the guest powered off" : describeExit(exit);
+    const reason = clean ? "the guest powered off" : exit.reason;
     this.init.events.write("qemu-exit", { code: exit.code, signal: exit.signal, reason });
     await this.setState(clean ? "stopped" : "broken", reason).catch(() => undefined);
     this.resolveFinished();

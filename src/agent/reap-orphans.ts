@@ -1,24 +1,13 @@
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { InstancePaths } from "../paths/index.ts";
-import { escapeOptionValue } from "../driver/qemu/argv.ts";
+import { driver } from "../driver/index.ts";
 import { processAlive } from "../util/process-alive.ts";
 import { isActive } from "../store/instance-state.ts";
 import type { InstanceStatus } from "../store/status.ts";
 
 const REAP_WAIT_MS = 15_000;
-
-/** QEMU processes serving this instance: their argv names its QMP socket, which no other instance shares. */
-async function findInstanceQemus(paths: InstancePaths): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.includes("qemu-system") && cmdline.includes(`unix:${escapeOptionValue(paths.qmpSocket)},`) && processAlive(Number(entry))) pids.push(Number(entry));
-  }
-  return pids;
-}
 
 /**
  * Cleans up after an agent that was killed: its QEMU may still run (nothing ties QEMU's life to
@@ -30,7 +19,7 @@ export async function reapOrphans(paths: InstancePaths, previous: InstanceStatus
   const reaped: string[] = [];
   // Only an agent that died while active can have left a QEMU; after a clean stop the /proc scan
   // (~30 ms) is skipped, which matters on the resume path.
-  const orphans = previous !== undefined && isActive(previous.state) ? await findInstanceQemus(paths) : [];
+  const orphans = previous !== undefined && isActive(previous.state) ? await driver.launcher.processesServing(paths.qmpSocket) : [];
   for (const pid of orphans) {
     process.kill(pid, "SIGKILL");
     // Until it is gone it holds the disk's lock and the instance's sockets: never start beside it.

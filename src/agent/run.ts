@@ -4,7 +4,7 @@ import { isSnapvmError, ErrorCode, SnapvmError } from "../errors/index.ts";
 import { instancePaths, snapvmHome, type InstancePaths } from "../paths/index.ts";
 import { acquireLock, type InstanceLock } from "../store/lock.ts";
 import { readStatus, writeStatus } from "../store/status.ts";
-import type { QemuVm } from "../driver/qemu/vm.ts";
+import type { RunningVm } from "../driver/index.ts";
 import { bringUp, currentSettings } from "./bring-up.ts";
 import type { AgentController } from "./controller.ts";
 import { EventLog } from "./events.ts";
@@ -41,7 +41,7 @@ export async function runAgent(name: string): Promise<number> {
   let later: Promise<[typeof import("./controller.ts"), typeof import("./server.ts")]> | undefined;
   const loadLater = (): NonNullable<typeof later> => (later ??= Promise.all([import("./controller.ts"), import("./server.ts")]));
   let server: Server | undefined;
-  let vm: QemuVm | undefined;
+  let vm: RunningVm | undefined;
   try {
     for (const what of await reapOrphans(paths, await readStatus(paths.status))) {
       events.write("reaped", { what });
@@ -72,7 +72,7 @@ export async function runAgent(name: string): Promise<number> {
         qemuPid: up.vm.pid,
         accel: up.vm.spec.accel,
         accelReason: up.accelReason,
-        qemuVersion: up.vm.qemuVersion,
+        qemuVersion: up.vm.version,
         startedAt: new Date().toISOString(),
         bootKind: up.kind,
         readyMs: Math.round(up.readyMs),

@@ -13,11 +13,3 @@ export interface PinnedLaunch {
   accelReason: string;
   bootedAt: string;
 }
-
-/**
- * True when the guest's RAM is a file this instance owns and maps shared: a save then writes only
- * device state. A fork running on its template's file (mapped private) must save its RAM in full.
- */
-export function ownsRamFile(launch: PinnedLaunch): boolean {
-  return launch.spec.memoryBacking === "file" && launch.argvOptions?.shareMemory !== false;
-}

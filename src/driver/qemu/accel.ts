@@ -1,15 +1,7 @@
 import { access, constants, readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import type { Accel } from "../../config/launch-spec.ts";
-
-export type AccelSetting = "auto" | "kvm" | "tcg";
-
-export interface AccelChoice {
-  accel: Accel;
-  /** Why this accelerator was chosen, shown by `snapvm info`. */
-  reason: string;
-}
+import type { AccelChoice, AccelSetting } from "../driver.ts";
 
 export interface HostProbe {
   kvmDeviceUsable: boolean;

@@ -2,12 +2,9 @@ import { spawn } from "node:child_process";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { QEMU_BINARY } from "./argv.ts";
 
-export interface QemuExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The last lines QEMU wrote to stderr: its reason for exiting, when it had one. */
-  stderrTail: string;
-}
+import type { VmExit } from "../driver.ts";
+
+export type QemuExit = VmExit;
 
 export interface QemuProcess {
   pid: number;
@@ -38,7 +35,10 @@ export async function spawnQemu(argv: readonly string[], onStderrLine: (line: st
   });
   const stderrTail = (): string => [...tail, partial].filter((l) => l !== "").join("\n");
   const exited = new Promise<QemuExit>((resolve) => {
-    child.on("close", (code, signal) => { resolve({ code, signal, stderrTail: stderrTail() }); });
+    child.on("close", (code, signal) => {
+      const exit = { code, signal, stderrTail: stderrTail() };
+      resolve({ ...exit, reason: describeExit(exit) });
+    });
   });
   await new Promise<void>((resolve, reject) => {
     child.once("spawn", resolve);
@@ -59,7 +59,7 @@ export async function spawnQemu(argv: readonly string[], onStderrLine: (line: st
   };
 }
 
-export function describeExit(exit: QemuExit): string {
+export function describeExit(exit: Omit<QemuExit, "reason">): string {
   const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code ?? "?"}`;
   return exit.stderrTail === "" ? `QEMU ${how}` : `QEMU ${how}: ${exit.stderrTail}`;
 }

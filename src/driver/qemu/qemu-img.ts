@@ -1,5 +1,6 @@
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { CommandFailedError, runCommand } from "../../util/run-command.ts";
+import type { DiskImages, ImageFacts } from "../driver.ts";
 
 async function qemuImg(args: string[], what: string): Promise<string> {
   try {
@@ -10,10 +11,6 @@ async function qemuImg(args: string[], what: string): Promise<string> {
   }
 }
 
-export interface ImageFacts {
-  virtualSize: number;
-  backingFile?: string;
-}
 
 /** Reads an image's header. `-U` because a running QEMU may hold the image's lock. */
 export async function imageFacts(path: string): Promise<ImageFacts> {
@@ -33,3 +30,18 @@ export async function createOverlay(path: string, backing: string, sizeBytes: nu
 export async function rebaseImage(path: string, newBacking: string | undefined): Promise<void> {
   await qemuImg(["rebase", "-q", "-f", "qcow2", ...(newBacking === undefined ? ["-b", ""] : ["-F", "qcow2", "-b", newBacking]), path], `rebasing ${path}`);
 }
+
+/** A new qcow2 image, over a read-only backing image (a cloud image) when given. */
+export async function createImage(path: string, sizeBytes: number, backing?: string): Promise<void> {
+  await qemuImg(["create", "-q", "-f", "qcow2", ...(backing === undefined ? [] : ["-b", backing, "-F", "qcow2"]), path, String(sizeBytes)], `creating the disk ${path}`);
+}
+
+/**
+ * Copies an image into a standalone qcow2, flattening its chain. No `-U`: QEMU's image lock makes a
+ * copy of a disk a running QEMU still writes fail, rather than silently copy a moving disk.
+ */
+export async function flattenCopy(source: string, target: string): Promise<void> {
+  await qemuImg(["convert", "-q", "-O", "qcow2", source, target], `copying the disk ${source}`);
+}
+
+export const qemuDisks: DiskImages = { create: createImage, createOverlay, facts: imageFacts, rebase: rebaseImage, flattenCopy };

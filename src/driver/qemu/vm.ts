@@ -4,20 +4,24 @@ import { GuestChannel } from "../guest/channel.ts";
 import type { GuestExec } from "../guest/guest-exec.ts";
 import { guestAccessOf, type LaunchSpec } from "../../config/launch-spec.ts";
 import { SshGuest } from "../ssh/ssh-guest.ts";
+import type { LaunchOptions, RunningVm } from "../driver.ts";
 import { buildQemuArgv, type ArgvOptions } from "./argv.ts";
-import { describeExit, spawnQemu, type QemuExit, type QemuProcess } from "./process.ts";
+import { spawnQemu, type QemuExit, type QemuProcess } from "./process.ts";
 import { QmpClient } from "./qmp/index.ts";
 
-export interface StartOptions extends ArgvOptions {
-  onStderrLine?: (line: string) => void;
-  qmpTimeoutMs?: number;
+export type StartOptions = LaunchOptions & ArgvOptions;
+
+/** The QemuVm behind a RunningVm this driver started: the QEMU-only roles need its QMP client. */
+export function asQemuVm(vm: RunningVm): QemuVm {
+  if (!(vm instanceof QemuVm)) throw new Error("the QEMU driver was handed a VM it did not start");
+  return vm;
 }
 
 /**
  * A running QEMU: its process, its QMP connection and (once asked for) the guest channel.
  * If QEMU dies while starting, the error carries QEMU's own last words.
  */
-export class QemuVm {
+export class QemuVm implements RunningVm {
   /** The promise, not the channel: callers racing on the first use share one connection. */
   private guestChannel: Promise<GuestExec> | undefined;
 
@@ -36,9 +40,21 @@ export class QemuVm {
     return this.process.exited;
   }
 
-  get qemuVersion(): string {
+  get version(): string {
     const v = this.qmp.qemuVersion;
     return `${v.major}.${v.minor}.${v.micro}`;
+  }
+
+  async pause(): Promise<void> {
+    await this.qmp.execute("stop");
+  }
+
+  async resume(): Promise<void> {
+    await this.qmp.execute("cont");
+  }
+
+  async isRunning(): Promise<boolean> {
+    return (await this.qmp.execute("query-status")).running;
   }
 
   static async start(specIn: LaunchSpec, options: StartOptions = {}): Promise<QemuVm> {
@@ -48,12 +64,12 @@ export class QemuVm {
     const argv = buildQemuArgv(spec, options);
     const process = await spawnQemu(argv, options.onStderrLine);
     const died = process.exited.then((exit) => {
-      throw new SnapvmError(ErrorCode.QemuFailed, `instance "${spec.name}": ${describeExit(exit)}`, { details: { instance: spec.name } });
+      throw new SnapvmError(ErrorCode.QemuFailed, `instance "${spec.name}": ${exit.reason}`, { details: { instance: spec.name } });
     });
     try {
       const qmp = await Promise.race([
         // QEMU creates its socket ~25 ms after spawn; polling every 2 ms keeps that wait tight on a resume.
-        QmpClient.connect(spec.qmpSocket, { timeoutMs: options.qmpTimeoutMs ?? 10_000, waitForSocket: true, retryIntervalMs: 2 }),
+        QmpClient.connect(spec.qmpSocket, { timeoutMs: options.controlTimeoutMs ?? 10_000, waitForSocket: true, retryIntervalMs: 2 }),
         died,
       ]);
       return new QemuVm(spec, argv, process, qmp);

@@ -3,8 +3,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { writeCidata } from "../../cloudinit/index.ts";
 import type { CompleteConfigFile, InstanceConfig } from "../../config/index.ts";
 import type { GuestAccess, LaunchSpec } from "../../config/launch-spec.ts";
-import { chooseAccel, probeHost } from "../../driver/qemu/accel.ts";
-import { QemuVm } from "../../driver/qemu/vm.ts";
+import { driver, type RunningVm } from "../../driver/index.ts";
 import { pickFreePort } from "../../driver/ssh/free-port.ts";
 import { ensureSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
@@ -26,7 +25,7 @@ export interface BootHooks {
 }
 
 export interface BootedVm {
-  vm: QemuVm;
+  vm: RunningVm;
   accelReason: string;
   /** From spawning QEMU to the guest agent answering. */
   readyMs: number;
@@ -39,17 +38,17 @@ export interface BootedVm {
  * wait for the guest agent. On any failure QEMU is killed; nothing is left running.
  */
 export async function coldBoot(name: string, paths: InstancePaths, file: CompleteConfigFile, config: InstanceConfig, hooks: BootHooks): Promise<BootedVm> {
-  const accel = chooseAccel(config.accel, await probeHost());
+  const accel = await driver.host.chooseAccel(config.accel);
   const spec = launchSpecFromConfig(name, config, paths, accel.accel, await guestAccessForBoot(config, paths), hooks.home);
   await writeBootCidata(spec, config, paths);
   // A cold boot starts from zeroed RAM: an old RAM file would only cost disk space.
   await rm(paths.memory, { force: true });
   hooks.onProgress(`booting (${accel.accel})`);
   const started = performance.now();
-  const vm = await QemuVm.start(spec, { onStderrLine: hooks.onQemuStderr });
+  const vm = await driver.launcher.start(spec, { onStderrLine: hooks.onQemuStderr });
   hooks.onQemuUp?.();
   try {
-    const launch: PinnedLaunch = { spec, argv: [...vm.argv], qemuVersion: vm.qemuVersion, accelReason: accel.reason, bootedAt: new Date().toISOString() };
+    const launch: PinnedLaunch = { spec, argv: [...vm.argv], qemuVersion: vm.version, accelReason: accel.reason, bootedAt: new Date().toISOString() };
     await pinBoot(paths, file, launch);
     hooks.onProgress("waiting for the guest");
     await waitGuestReady(vm, config.timeouts.bootMs);

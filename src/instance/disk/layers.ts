@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { lstat, mkdir, readdir, realpath, rename, rm, symlink } from "node:fs/promises";
-import { imageFacts } from "../../driver/qemu/qemu-img.ts";
+import { driver } from "../../driver/index.ts";
 import { basename, join, relative } from "node:path";
 import { isErrno } from "../../errors/index.ts";
 import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
@@ -58,7 +58,7 @@ export async function layersAbove(paths: InstancePaths, layer: string): Promise<
   const above: string[] = [];
   for (const entry of await readdir(paths.disksDir)) {
     const candidate = join(paths.disksDir, entry);
-    if (candidate !== layer && (await imageFacts(candidate)).backingFile === layer) above.push(candidate);
+    if (candidate !== layer && (await driver.disks.facts(candidate)).backingFile === layer) above.push(candidate);
   }
   return above;
 }

@@ -4,8 +4,7 @@ import { copyFile, mkdir, readFile, rename, rm, symlink, writeFile } from "node:
 import { join } from "node:path";
 import { validateInstanceName } from "../../config/index.ts";
 import type { LaunchSpec, PortForward } from "../../config/launch-spec.ts";
-import { buildQemuArgv } from "../../driver/qemu/argv.ts";
-import { createOverlay, imageFacts } from "../../driver/qemu/qemu-img.ts";
+import { driver } from "../../driver/index.ts";
 import { pickFreePort } from "../../driver/ssh/free-port.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { MANIFEST_NAME, diskLayerPath, instancePaths, instanceSockets, instancesDir, type InstancePaths } from "../../paths/index.ts";
@@ -81,7 +80,7 @@ async function buildFork(name: string, source: InstancePaths, snapshot: Snapshot
   try {
     const manifest = snapshot.manifest;
     const spec = await forkSpec(name, paths, manifest.launch.spec, snapshot);
-    const launch: PinnedLaunch = { ...manifest.launch, spec, argvOptions: { shareMemory: false }, argv: buildQemuArgv(spec, { shareMemory: false }) };
+    const launch: PinnedLaunch = { ...manifest.launch, spec, argvOptions: { shareMemory: false }, argv: driver.launcher.argv(spec, { shareMemory: false }) };
     const config = await readFile(join(source.dir, "snapvm.yaml"), "utf8");
     await writeFile(join(temp, "snapvm.yaml"), replacePorts(config, manifest.launch.spec.ports, spec.ports));
     const pinned = await readPinnedConfig(source).catch(() => undefined);
@@ -90,7 +89,7 @@ async function buildFork(name: string, source: InstancePaths, snapshot: Snapshot
     const layer = diskLayerPath(source, snapshot.diskLayer);
     const top = `${newLayerId()}.qcow2`;
     await mkdir(join(temp, "disks"));
-    await createOverlay(join(temp, "disks", top), layer, (await imageFacts(layer)).virtualSize);
+    await driver.disks.createOverlay(join(temp, "disks", top), layer, (await driver.disks.facts(layer)).virtualSize);
     await symlink(join("disks", top), join(temp, "disk.qcow2"));
     await copyFile(join(snapshot.dir, DEVICE_STATE_FILE), join(temp, "suspend", DEVICE_STATE_FILE));
     const state: StateManifest = {

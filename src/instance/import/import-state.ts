@@ -4,21 +4,16 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { formatSize, resolveConfig, serializeConfig, validateInstanceName, withDefaults, type ConfigFile } from "../../config/index.ts";
 import type { Accel, LaunchSpec } from "../../config/launch-spec.ts";
-import { chooseAccel, probeHost } from "../../driver/qemu/accel.ts";
-import { buildQemuArgv } from "../../driver/qemu/argv.ts";
-import { imageFacts } from "../../driver/qemu/qemu-img.ts";
+import { driver, type ConvertFigures, type SourceLaunch } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instancePaths, instancesDir, type InstancePaths } from "../../paths/index.ts";
 import { claimNewInstance } from "../lifecycle/new-instance.ts";
 import { inspectStreamFile } from "../../snapshot/stream/index.ts";
 import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
 import { CommandFailedError, runCommand } from "../../util/run-command.ts";
-import { parseSnapvmArgv, type SourceLaunch } from "./source-argv.ts";
-import { convertStream, type ConvertFigures } from "./convert.ts";
 import { copySourceDisk } from "./source-disk.ts";
 import { readSourceArgv, type ArgvSource } from "./argv-input.ts";
 import { writeImportedManifest } from "./manifest.ts";
-import { checkStreamFits } from "./stream-fit.ts";
 import { pinBoot } from "../boot/pinned-boot.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
 import { DEVICE_STATE_FILE } from "../suspend/save-state.ts";
@@ -61,7 +56,7 @@ async function checkSource(source: SourceLaunch): Promise<void> {
     });
   }
   // A state saved under KVM does not load under TCG and vice versa (DESIGN.md §2, gotcha 4).
-  if (spec.accel === "kvm" && chooseAccel("auto", await probeHost()).accel !== "kvm") {
+  if (spec.accel === "kvm" && (await driver.host.chooseAccel("auto")).accel !== "kvm") {
     throw new SnapvmError(ErrorCode.StateIncompatible, "the stream was saved under kvm, which this host cannot run", { hint: "Import it on a host with KVM." });
   }
 }
@@ -126,13 +121,13 @@ export async function importState(file: string, name: string, options: ImportOpt
   const started = performance.now();
   const progress = options.onProgress ?? (() => undefined);
   validateInstanceName(name);
-  const source = parseSnapvmArgv(await readSourceArgv(options));
+  const source = driver.launcher.parseArgv(await readSourceArgv(options));
   const streamFile = resolve(file);
   await access(streamFile).catch((error: unknown) => {
     throw new SnapvmError(ErrorCode.InvalidArgument, `${streamFile} is not readable`, { hint: "Give the migration stream file.", cause: error });
   });
   await checkSource(source);
-  const configFile = configFor(source, (await imageFacts(source.spec.disk)).virtualSize);
+  const configFile = configFor(source, (await driver.disks.facts(source.spec.disk)).virtualSize);
   resolveConfig(configFile, { sourceName: "the imported arguments" }); // validates what the arguments gave
   const paths = claimNewInstance(name, options.home);
   await mkdir(instancesDir(options.home), { recursive: true });
@@ -153,7 +148,7 @@ export async function importState(file: string, name: string, options: ImportOpt
       const checkStarted = performance.now();
       // A whole-RAM stream is as large as the guest's used RAM; the decoder reads it through a window.
       const report = await inspectStreamFile(raw, { maxBytes: streamBytes + 1, limits: { maxSections: 1_000_000 } });
-      const capabilities = checkStreamFits(report, spec.memoryBytes, streamFile);
+      const layout = driver.state.checkStream(report, spec.memoryBytes, streamFile);
       t.check = performance.now() - checkStarted;
       progress("copying the disk");
       const diskStarted = performance.now();
@@ -161,13 +156,13 @@ export async function importState(file: string, name: string, options: ImportOpt
       t.disk = performance.now() - diskStarted;
       progress("loading the stream into the RAM file");
       await mkdir(temp.suspendDir);
-      const figures = await convertStream({
+      const figures = await driver.state.convertStream({
         // Host forwards are not part of the state; leaving them out keeps a source still running from colliding.
         spec: { ...spec, memoryPath: temp.memory, disk: layer, ports: [], qmpSocket: join(sockets, "qmp.sock"),
           guestSocket: join(sockets, "guest.sock"), consoleSocket: join(sockets, "console.sock"), consoleLog: join(sockets, "console.log") },
         rawStream: raw,
         streamBytes,
-        capabilities,
+        layout,
         deviceStateFile: join(temp.suspendDir, DEVICE_STATE_FILE),
       });
       return { compression, streamBytes, figures, layer };
@@ -189,7 +184,7 @@ export async function importState(file: string, name: string, options: ImportOpt
       cpus: spec.cpus,
       memoryBytes: spec.memoryBytes,
       accel: spec.accel,
-      qemuVersion: stage.figures.qemuVersion,
+      qemuVersion: stage.figures.version,
       deviceStateBytes: files.find((f) => f.role === "device-state")?.sizeBytes ?? 0,
       memoryAllocatedBytes: files.find((f) => f.role === "memory")?.allocatedBytes ?? 0,
       timings: { prepareMs: t.prepare, checkMs: t.check, diskMs: t.disk, loadMs: stage.figures.loadMs, saveMs: stage.figures.saveMs, totalMs: performance.now() - started },
@@ -207,8 +202,8 @@ export async function importState(file: string, name: string, options: ImportOpt
 function pinnedLaunch(spec: LaunchSpec, figures: ConvertFigures, finalLayer: string): PinnedLaunch {
   return {
     spec,
-    argv: buildQemuArgv({ ...spec, disk: finalLayer }),
-    qemuVersion: figures.qemuVersion,
+    argv: driver.launcher.argv({ ...spec, disk: finalLayer }),
+    qemuVersion: figures.version,
     accelReason: `imported: the stream was saved under ${spec.accel}`,
     bootedAt: new Date().toISOString(),
   };

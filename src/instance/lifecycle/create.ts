@@ -7,10 +7,10 @@ import {
   type ConfigFile, type InstanceConfig,
 } from "../../config/index.ts";
 import { generateSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
-import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { driver } from "../../driver/index.ts";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
 import { requireTinyImage } from "../../image/index.ts";
 import { instancesDir } from "../../paths/index.ts";
-import { CommandFailedError, runCommand } from "../../util/run-command.ts";
 import { newLayerId } from "../disk/layers.ts";
 import { claimNewInstance } from "./new-instance.ts";
 
@@ -89,16 +89,14 @@ export async function createInstance(name: string, options: CreateOptions): Prom
  * silently), so the disk must be at least as large as the image.
  */
 async function checkDiskHoldsImage(image: string, diskBytes: number): Promise<void> {
-  let virtualBytes: number | undefined;
+  let virtualBytes: number;
   try {
-    const info: unknown = JSON.parse((await runCommand("qemu-img", ["info", "--output=json", image])).stdout);
-    const size = typeof info === "object" && info !== null ? (info as Record<string, unknown>)["virtual-size"] : undefined;
-    virtualBytes = typeof size === "number" ? size : undefined;
+    virtualBytes = (await driver.disks.facts(image)).virtualSize;
   } catch (error) {
-    if (!(error instanceof CommandFailedError) && !(error instanceof SyntaxError)) throw error;
+    if (!isSnapvmError(error, ErrorCode.ExternalTool)) throw error;
     throw new SnapvmError(ErrorCode.InvalidArgument, `cannot read the image ${image}: ${error.message}`, { hint: "Give the path of a qcow2 cloud image.", cause: error });
   }
-  if (virtualBytes !== undefined && virtualBytes > diskBytes) {
+  if (virtualBytes > diskBytes) {
     throw new SnapvmError(ErrorCode.InvalidArgument, `image ${image} is ${formatSize(virtualBytes)}, larger than disk.size ${formatSize(diskBytes)}`, {
       hint: `Give a disk at least as large as the image, e.g. \`--disk ${formatSize(Math.ceil(virtualBytes / 2 ** 30) * 2 ** 30)}\`.`,
     });
@@ -106,12 +104,11 @@ async function checkDiskHoldsImage(image: string, diskBytes: number): Promise<vo
 }
 
 async function createDisk(path: string, config: InstanceConfig): Promise<void> {
-  const backing = config.image.kind === "qcow2" ? ["-b", config.image.path, "-F", "qcow2"] : [];
   try {
-    await runCommand("qemu-img", ["create", "-q", "-f", "qcow2", ...backing, path, String(config.disk.sizeBytes)]);
+    await driver.disks.create(path, config.disk.sizeBytes, config.image.kind === "qcow2" ? config.image.path : undefined);
   } catch (error) {
-    if (!(error instanceof CommandFailedError)) throw error;
-    throw new SnapvmError(ErrorCode.ExternalTool, `creating the disk failed: ${error.message}`, {
+    if (!isSnapvmError(error, ErrorCode.ExternalTool)) throw error;
+    throw new SnapvmError(ErrorCode.ExternalTool, error.message, {
       hint: "Check that qemu-img is installed (scripts/setup-host.sh) and the image is a valid qcow2 file.",
       cause: error,
     });

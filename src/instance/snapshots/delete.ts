@@ -1,5 +1,5 @@
 import { rm } from "node:fs/promises";
-import { imageFacts, rebaseImage } from "../../driver/qemu/qemu-img.ts";
+import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { diskLayerPath, instancePaths } from "../../paths/index.ts";
 import { layersAbove } from "../disk/layers.ts";
@@ -39,8 +39,8 @@ export async function deleteSnapshot(name: string, tag: string, home?: string): 
     await rm(details.dir, { recursive: true, force: true });
     // Every layer under the running disk is open in QEMU, which forbids rewriting it: keep it for now.
     if (running && dependents.length > 0) return { instance: name, tag, diskLayer: "kept", merged: [] };
-    const below = (await imageFacts(layer)).backingFile;
-    for (const image of dependents) await rebaseImage(image, below);
+    const below = (await driver.disks.facts(layer)).backingFile;
+    for (const image of dependents) await driver.disks.rebase(image, below);
     await rm(layer, { force: true });
     return { instance: name, tag, diskLayer: dependents.length > 0 ? "merged" : "removed", merged: dependents };
   } finally {

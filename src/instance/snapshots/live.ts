@@ -1,9 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { activeDisk, switchToOverlay } from "../../driver/qemu/block.ts";
-import { migrateOut } from "../../driver/qemu/migrate.ts";
-import { createOverlay } from "../../driver/qemu/qemu-img.ts";
-import type { QemuVm } from "../../driver/qemu/vm.ts";
+import { driver, type RunningVm } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
@@ -11,10 +8,8 @@ import { fsyncFile } from "../../util/fsync.ts";
 import { failPoint } from "../../util/fault-point.ts";
 import { activeLayer, layerIdOf, newLayerId, pointDiskAt } from "../disk/layers.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
-import { ownsRamFile, type PinnedLaunch } from "../../snapshot/launch.ts";
+import type { PinnedLaunch } from "../../snapshot/launch.ts";
 import { DEVICE_STATE_FILE } from "../suspend/save-state.ts";
-import { precopyCapture } from "./precopy.ts";
-import { supportsReflink } from "../../util/reflink-probe.ts";
 import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles } from "../../snapshot/write.ts";
 import { buildManifest } from "../../snapshot/build-manifest.ts";
 import { latestSnapshotTag } from "./list.ts";
@@ -37,18 +32,18 @@ export interface SnapshotFigures {
  *     at once — the disk leg switches writes to the new top layer (~8 ms) and points disk.qcow2 at
  *     it, the memory leg reflinks the RAM file; both are awaited even when one fails, so nothing is
  *     removed under a leg still writing; device state (x-ignore-shared); `cont`. 14–17 ms measured.
- *   - anything else (ext4, anonymous RAM): pre-copy into a second QEMU (snapshot-precopy.ts); the
+ *   - anything else (ext4, anonymous RAM): pre-copy into a second QEMU (driver.snapshots.captureMemory); the
  *     guest pauses for the last dirty pages and the disk leg only.
  * On any failure the guest is resumed and the temp directory removed; a disk leg that completed
  * keeps its layer in the chain (the disk stays whole; the frozen layer is simply not a snapshot).
  */
-export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: InstancePaths, tag: string, timeoutMs: number): Promise<SnapshotFigures> {
+export async function takeLiveSnapshot(vm: RunningVm, launch: PinnedLaunch, paths: InstancePaths, tag: string, timeoutMs: number): Promise<SnapshotFigures> {
   const started = performance.now();
   const frozen = await activeLayer(paths);
   const parent = await latestSnapshotTag(paths);
   const pending = await beginSnapshot(paths, tag);
   const newTop = diskLayerPath(paths, newLayerId());
-  const ownsRam = ownsRamFile(launch);
+  const ownsRam = driver.state.layoutOf(launch) === "device-state";
   let diskSwitched = false;
   const fail = async (error: unknown): Promise<never> => {
     // A completed disk leg stays: the guest writes to the new top now, and the link points at it.
@@ -59,16 +54,16 @@ export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: 
       details: { instance: vm.spec.name, tag, reason: error instanceof Error ? error.message : String(error) },
     });
   };
-  const disk = await activeDisk(vm.qmp).catch(fail);
-  await createOverlay(newTop, frozen, disk.virtualSize, true).catch(fail);
+  const disk = await driver.snapshots.activeDisk(vm).catch(fail);
+  await driver.disks.createOverlay(newTop, frozen, disk.virtualSize, true).catch(fail);
   // Reflink the RAM file while paused where the filesystem can (tens of ms); anywhere else, copy
   // memory by pre-copy migration so the guest pauses only for the last dirty pages.
-  const reflink = ownsRam && (await supportsReflink(paths.dir));
+  const reflink = ownsRam && (await driver.host.reflink(paths.dir));
   // Flushed while the guest runs, so the reflink has no dirty pages to wait for (DESIGN.md §3a).
   if (reflink) await fsyncFile(paths.memory).catch(fail);
   const diskLeg = async (): Promise<void> => {
     await failPoint("snapshot:disk-leg");
-    await switchToOverlay(vm.qmp, disk, newTop, `disk-${layerIdOf(newTop)}`);
+    await driver.snapshots.switchDisk(vm, disk, newTop, `disk-${layerIdOf(newTop)}`);
     diskSwitched = true;
     await pointDiskAt(paths, newTop, false);
   };
@@ -77,7 +72,7 @@ export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: 
   if (reflink) {
     const pausedAt = performance.now();
     try {
-      await vm.qmp.execute("stop");
+      await vm.pause();
       const [diskDone, memoryDone] = await Promise.allSettled([
         diskLeg(),
         copySparse(paths.memory, join(pending.temp, "memory.ram")).then(async (method) => { await failPoint("snapshot:memory-leg"); return method; }),
@@ -85,16 +80,16 @@ export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: 
       if (diskDone.status === "rejected") throw diskDone.reason;
       if (memoryDone.status === "rejected") throw memoryDone.reason;
       memoryCopy = memoryDone.value;
-      await migrateOut(vm.qmp, `file:${join(pending.temp, DEVICE_STATE_FILE)}`, { capabilities: ["x-ignore-shared"], timeoutMs });
-      await vm.qmp.execute("cont");
+      await driver.state.saveDeviceState(vm, join(pending.temp, DEVICE_STATE_FILE), timeoutMs);
+      await vm.resume();
       pauseMs = performance.now() - pausedAt;
     } catch (error) {
-      await vm.qmp.execute("cont").catch(() => undefined);
+      await vm.resume().catch(() => undefined);
       return fail(error);
     }
   } else {
     memoryCopy = "precopy";
-    pauseMs = await precopyCapture(vm, launch, { memory: join(pending.temp, "memory.ram"), deviceState: join(pending.temp, DEVICE_STATE_FILE) }, diskLeg, timeoutMs).catch(fail);
+    pauseMs = await driver.snapshots.captureMemory(vm, launch, { memory: join(pending.temp, "memory.ram"), deviceState: join(pending.temp, DEVICE_STATE_FILE) }, diskLeg, timeoutMs).catch(fail);
   }
   await fsyncDirectory(paths.dir);
   const files = await describeSnapshotFiles(pending, [{ name: "memory.ram", role: "memory" }, { name: DEVICE_STATE_FILE, role: "device-state" }]);

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createOverlay, imageFacts } from "../../driver/qemu/qemu-img.ts";
+import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
 import { readManifest } from "../../snapshot/read-manifest.ts";
@@ -43,7 +43,7 @@ export async function takeOfflineSnapshot(name: string, paths: InstancePaths, ta
       }
     }
     const frozen = await activeLayer(paths);
-    await createOverlay(newTop, frozen, (await imageFacts(frozen)).virtualSize);
+    await driver.disks.createOverlay(newTop, frozen, (await driver.disks.facts(frozen)).virtualSize);
     const files = await describeSnapshotFiles(pending, names);
     // Before the snapshot exists: once it does, its layer must never be written again.
     await pointDiskAt(paths, newTop);

@@ -1,6 +1,6 @@
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createOverlay, imageFacts } from "../../driver/qemu/qemu-img.ts";
+import { driver } from "../../driver/index.ts";
 import { MANIFEST_NAME, diskLayerPath, instancePaths, type InstancePaths } from "../../paths/index.ts";
 import { type StateManifest } from "../../snapshot/manifest.ts";
 import { acquireLock } from "../../store/lock.ts";
@@ -33,7 +33,7 @@ async function stageSnapshot(paths: InstancePaths, manifest: StateManifest, snap
   const layer = diskLayerPath(paths, facts.diskLayer);
   const discarded = await activeLayer(paths);
   const newTop = diskLayerPath(paths, newLayerId());
-  await createOverlay(newTop, layer, (await imageFacts(layer)).virtualSize);
+  await driver.disks.createOverlay(newTop, layer, (await driver.disks.facts(layer)).virtualSize);
   await pointDiskAt(paths, newTop);
   await dropIfUnused(paths, discarded);
   await rm(paths.suspendDir, { recursive: true, force: true });

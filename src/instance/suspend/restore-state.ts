@@ -1,8 +1,6 @@
 import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { chooseAccel, probeHost } from "../../driver/qemu/accel.ts";
-import { migrateIn } from "../../driver/qemu/migrate.ts";
-import { QemuVm } from "../../driver/qemu/vm.ts";
+import { driver, type RunningVm } from "../../driver/index.ts";
 import { guestAccessOf } from "../../config/launch-spec.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import type { InstancePaths } from "../../paths/index.ts";
@@ -24,7 +22,7 @@ export async function checkRestorable(paths: InstancePaths, manifest: StateManif
   // state restores under TCG anywhere, as the pinned argv names the accelerator, so only a KVM
   // state needs the host probed (reading /proc/cpuinfo costs ~25 ms).
   if (manifest.accel === "kvm") {
-    const accel = chooseAccel("auto", await probeHost()).accel;
+    const accel = (await driver.host.chooseAccel("auto")).accel;
     if (accel !== "kvm") throw incompatible(`it was saved under ${manifest.accel}, this host runs ${accel}`);
   }
   for (const file of manifest.files) {
@@ -59,9 +57,9 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
   // QEMU starts before `checked` ends (it overlaps QEMU's ~50 ms start-up; `-incoming defer` touches
   // no guest memory); a failed check kills it, and explains a failed start better than QEMU can.
   checked.catch(() => undefined);
-  let vm: QemuVm;
+  let vm: RunningVm;
   try {
-    vm = await QemuVm.start(spec, { incoming: true, ...manifest.launch.argvOptions, onStderrLine: hooks.onQemuStderr });
+    vm = await driver.launcher.start(spec, { incoming: true, ...manifest.launch.argvOptions, onStderrLine: hooks.onQemuStderr });
   } catch (error) {
     await checked;
     throw error;
@@ -70,12 +68,12 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
   try {
     const { timeoutMs } = await checked;
     // Checked against the running binary's greeting: free, and exact about what will load the state.
-    if (vm.qemuVersion !== manifest.qemuVersion) throw incompatible(`it was saved by QEMU ${manifest.qemuVersion}, this host runs ${vm.qemuVersion}`);
+    if (vm.version !== manifest.qemuVersion) throw incompatible(`it was saved by QEMU ${manifest.qemuVersion}, this host runs ${vm.version}`);
     const stateFile = join(paths.suspendDir, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
     hooks.onProgress("loading the state");
-    await migrateIn(vm.qmp, `file:${stateFile}`, { capabilities: fileBacked ? ["x-ignore-shared"] : ["mapped-ram", "multifd"], timeoutMs });
+    await driver.state.load(vm, stateFile, fileBacked ? "device-state" : "full-ram", timeoutMs);
     faultPoint("restore:before-cont");
-    await vm.qmp.execute("cont");
+    await vm.resume();
     hooks.onProgress("waiting for the guest");
     await Promise.all([consumeState(paths), waitGuestReady(vm, timeoutMs)]);
     // Not awaited: the guest agent serves requests one at a time, in order, so every command sent
@@ -93,12 +91,12 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
 }
 
 /** The guest's clock stood still while it was suspended; set it from the host's. */
-export async function syncGuestClock(vm: QemuVm): Promise<void> {
+export async function syncGuestClock(vm: RunningVm): Promise<void> {
   await (await vm.guest()).setClock(Math.round(Date.now() / 1000));
 }
 
 /** Runs a command as root: the tiny guest's agent is root; over SSH the user goes through sudo (cloud-init grants it). */
-async function asRoot(vm: QemuVm, command: string, what: string): Promise<void> {
+async function asRoot(vm: RunningVm, command: string, what: string): Promise<void> {
   const guest = await vm.guest();
   const viaSsh = guestAccessOf(vm.spec).kind === "ssh";
   const result = await guest.exec(viaSsh ? `sudo -n sh -c ${shellQuote([command])}` : command, { timeoutMs: 10_000 });
@@ -110,7 +108,7 @@ async function asRoot(vm: QemuVm, command: string, what: string): Promise<void> 
  * says, so it is set in the guest; a packet out makes user-mode networking learn it (DESIGN.md §3a).
  * Ordered like the clock: commands sent later run after it.
  */
-async function applyIdentity(vm: QemuVm, identity: GuestIdentity): Promise<void> {
+async function applyIdentity(vm: RunningVm, identity: GuestIdentity): Promise<void> {
   const script = [
     `date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`,
     `hostname ${shellQuote([identity.hostname])}`,

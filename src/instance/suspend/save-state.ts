@@ -1,18 +1,17 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { SaveFigures } from "../../api/schemas.ts";
-import { migrateOut, prepareMigrationOut, type MigrationCapability } from "../../driver/qemu/migrate.ts";
-import type { QemuVm } from "../../driver/qemu/vm.ts";
+import { driver, type RunningVm } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import type { InstancePaths } from "../../paths/index.ts";
-import { type StateFile } from "../../snapshot/manifest.ts";
+import type { StateFile } from "../../snapshot/manifest.ts";
 import { MANIFEST_NAME } from "../../paths/index.ts";
 import { buildManifest } from "../../snapshot/build-manifest.ts";
 import { writeJsonAtomic } from "../../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../../util/file-facts.ts";
 import { fdatasyncFile, fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
 import { faultPoint } from "../../util/fault-point.ts";
-import { ownsRamFile, type PinnedLaunch } from "../../snapshot/launch.ts";
+import type { PinnedLaunch } from "../../snapshot/launch.ts";
 
 export const DEVICE_STATE_FILE = "devices.state";
 export const MEMORY_STREAM_FILE = "memory.state";
@@ -30,29 +29,25 @@ export const LIVE_MEMORY_REF = "../memory.ram";
  * Undo on any failure before the rename: remove the temp directory and resume the guest.
  * The caller quits QEMU afterwards; the VM must not run on after its state was saved.
  */
-export async function saveSuspendState(vm: QemuVm, launch: PinnedLaunch, paths: InstancePaths, baseTimeoutMs: number): Promise<SaveFigures> {
+export async function saveSuspendState(vm: RunningVm, launch: PinnedLaunch, paths: InstancePaths, baseTimeoutMs: number): Promise<SaveFigures> {
   const started = performance.now();
   const temp = `${paths.suspendDir}.tmp-${process.pid}`;
-  const fileBacked = ownsRamFile(launch);
+  const layout = driver.state.layoutOf(launch);
+  const fileBacked = layout === "device-state";
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp);
   let pausedAt: number | undefined;
   try {
-    const capabilities: MigrationCapability[] = fileBacked ? ["x-ignore-shared"] : ["mapped-ram", "multifd"];
     if (fileBacked) await fdatasyncFile(paths.memory);
-    await prepareMigrationOut(vm.qmp, capabilities);
+    await driver.state.prepareSave(vm, layout);
     pausedAt = performance.now();
-    await vm.qmp.execute("stop");
+    await vm.pause();
     faultPoint("save:after-stop");
     const ramFlushed = fileBacked ? fdatasyncFile(paths.memory) : Promise.resolve();
     ramFlushed.catch(() => undefined);
     const stateFile = join(temp, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
-    await migrateOut(vm.qmp, `file:${stateFile}`, {
-      capabilities,
-      prepared: true,
-      // A full-RAM save (anonymous backing) is given time for its size at a slow 50 MiB/s.
-      timeoutMs: baseTimeoutMs + (vm.spec.memoryBytes / (50 * 1024 * 1024)) * 1000,
-    });
+    // A full-RAM save (anonymous backing) is given time for its size at a slow 50 MiB/s.
+    await driver.state.save(vm, stateFile, layout, baseTimeoutMs + (vm.spec.memoryBytes / (50 * 1024 * 1024)) * 1000);
     await Promise.all([fsyncFile(stateFile), ramFlushed]);
     const pauseMs = performance.now() - pausedAt;
 
@@ -68,7 +63,7 @@ export async function saveSuspendState(vm: QemuVm, launch: PinnedLaunch, paths: 
     return { pauseMs, totalMs: performance.now() - started, stateBytes };
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
-    if (pausedAt !== undefined) await vm.qmp.execute("cont").catch(() => undefined);
+    if (pausedAt !== undefined) await vm.resume().catch(() => undefined);
     throw new SnapvmError(ErrorCode.SaveFailed, `instance "${vm.spec.name}": saving its state failed; the guest was resumed`, {
       cause: error,
       hint: "See the agent log for QEMU's reason.",

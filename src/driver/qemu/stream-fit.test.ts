@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { isSnapvmError } from "../../errors/index.ts";
 import type { RamBlockReport, StreamReport } from "../../snapshot/stream/index.ts";
-import { checkStreamFits } from "./stream-fit.ts";
+import { checkStreamFits, streamCapabilities } from "./stream-fit.ts";
 
 const MiB = 1024 * 1024;
 
@@ -43,8 +43,9 @@ function refused(r: StreamReport, memoryBytes: number, pattern: RegExp): void {
 
 describe("checkStreamFits", () => {
   it("accepts a full stream whose block mem has the arguments' size, and says which capabilities load it", () => {
-    assert.deepEqual(checkStreamFits(report(), 256 * MiB, "/s/STATE"), []);
-    assert.deepEqual(checkStreamFits(report({ capabilities: ["mapped-ram"], mappedRam: true }), 256 * MiB, "/s/STATE"), ["mapped-ram", "multifd"]);
+    assert.deepEqual(checkStreamFits(report(), 256 * MiB, "/s/STATE"), { mappedRam: false });
+    assert.deepEqual(checkStreamFits(report({ capabilities: ["mapped-ram"], mappedRam: true }), 256 * MiB, "/s/STATE"), { mappedRam: true });
+    assert.deepEqual(streamCapabilities({ mappedRam: true }), ["mapped-ram", "multifd"]);
   });
 
   it("refuses a size mismatch, naming both sizes", () => {

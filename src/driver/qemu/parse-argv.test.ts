@@ -1,9 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { LaunchSpec } from "../../config/launch-spec.ts";
-import { buildQemuArgv } from "../../driver/qemu/argv.ts";
+import { buildQemuArgv } from "./argv.ts";
 import { isSnapvmError } from "../../errors/index.ts";
-import { normalizeArgv, parseSnapvmArgv, splitOptionValue } from "./source-argv.ts";
+import { normalizeArgv, parseSnapvmArgv, splitOptionValue } from "./parse-argv.ts";
 
 function spec(overrides: Partial<LaunchSpec> = {}): LaunchSpec {
   return {

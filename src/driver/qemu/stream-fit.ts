@@ -1,6 +1,7 @@
 import { formatSize } from "../../config/index.ts";
-import { MEMORY_BACKEND_ID } from "../../driver/qemu/argv.ts";
-import type { MigrationCapability } from "../../driver/qemu/migrate.ts";
+import { MEMORY_BACKEND_ID } from "./argv.ts";
+import type { StreamLayout } from "../driver.ts";
+import type { MigrationCapability } from "./migrate.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import type { StreamReport } from "../../snapshot/stream/index.ts";
 
@@ -13,10 +14,10 @@ const ARGS_HINT = "Give the QEMU arguments the stream was saved with (the source
 /**
  * Checks, before anything is written, that a decoded stream will load into the QEMU the arguments
  * describe, and returns the capabilities to load it with (they must match the ones it was saved
- * with). QEMU would refuse a mismatch too, but only after creating the instance and half-loading
+ * with, see streamCapabilities). QEMU would refuse a mismatch too, but only after creating the instance and half-loading
  * the RAM, and with a less direct message ("Unknown ramblock", "Length mismatch").
  */
-export function checkStreamFits(report: StreamReport, memoryBytes: number, file: string): MigrationCapability[] {
+export function checkStreamFits(report: StreamReport, memoryBytes: number, file: string): StreamLayout {
   const configuration = report.configuration;
   if (configuration === null) {
     throw incompatible(file, "it has no configuration record, so its machine type is unknown", "Import a stream QEMU wrote for a q35 machine.");
@@ -43,6 +44,10 @@ export function checkStreamFits(report: StreamReport, memoryBytes: number, file:
     throw incompatible(file, `its RAM block "${MEMORY_BACKEND_ID}" is ${formatSize(main.sizeBytes)}, the QEMU arguments give ${formatSize(memoryBytes)}`, ARGS_HINT,
       { streamBytes: main.sizeBytes, argsBytes: memoryBytes });
   }
-  // A mapped-ram stream loads only with mapped-ram on; multifd reads it in parallel (and matches snapvm's own saves).
-  return ram.mappedRam ? ["mapped-ram", "multifd"] : [];
+  return { mappedRam: ram.mappedRam };
+}
+
+/** A mapped-ram stream loads only with mapped-ram on; multifd reads it in parallel (and matches snapvm's own saves). */
+export function streamCapabilities(layout: StreamLayout): MigrationCapability[] {
+  return layout.mappedRam ? ["mapped-ram", "multifd"] : [];
 }

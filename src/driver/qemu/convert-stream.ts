@@ -1,24 +1,8 @@
-import type { LaunchSpec } from "../../config/launch-spec.ts";
-import { migrateOut, setCapabilities, waitForMigration, type MigrationCapability } from "../../driver/qemu/migrate.ts";
-import { describeExit } from "../../driver/qemu/process.ts";
-import { QemuVm } from "../../driver/qemu/vm.ts";
+import type { ConvertFigures, ConvertInput } from "../driver.ts";
+import { migrateOut, setCapabilities, waitForMigration } from "./migrate.ts";
+import { streamCapabilities } from "./stream-fit.ts";
+import { QemuVm } from "./vm.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-
-export interface ConvertInput {
-  /** The new instance's spec with the converter's own paths: RAM file, disk copy, sockets. */
-  spec: LaunchSpec;
-  rawStream: string;
-  streamBytes: number;
-  /** What the stream was saved with (checkStreamFits). */
-  capabilities: MigrationCapability[];
-  deviceStateFile: string;
-}
-
-export interface ConvertFigures {
-  qemuVersion: string;
-  loadMs: number;
-  saveMs: number;
-}
 
 /** A load writes every page into the shared file mapping, ~4 s/GiB here (DESIGN.md §3a); allow 20 MiB/s. */
 function loadTimeoutMs(streamBytes: number): number {
@@ -37,7 +21,7 @@ export async function convertStream(input: ConvertInput): Promise<ConvertFigures
   const vm = await QemuVm.start(input.spec, { incoming: true, frozen: true });
   try {
     const loadStarted = performance.now();
-    await setCapabilities(vm.qmp, input.capabilities);
+    await setCapabilities(vm.qmp, streamCapabilities(input.layout));
     // exit-on-error off: a stream QEMU rejects leaves QEMU up, so query-migrate can say why.
     await vm.qmp.execute("migrate-incoming", { uri: `file:${input.rawStream}`, "exit-on-error": false });
     await waitForMigration(vm.qmp, `loading ${input.rawStream}`, loadTimeoutMs(input.streamBytes), 20);
@@ -48,14 +32,14 @@ export async function convertStream(input: ConvertInput): Promise<ConvertFigures
     await migrateOut(vm.qmp, `file:${input.deviceStateFile}`, { capabilities: ["x-ignore-shared"], timeoutMs: 60_000 });
     const saveMs = performance.now() - saveStarted;
     await vm.quit();
-    return { qemuVersion: vm.qemuVersion, loadMs, saveMs };
+    return { version: vm.version, loadMs, saveMs };
   } catch (error) {
     vm.kill();
     const exit = await vm.exited;
     throw new SnapvmError(ErrorCode.QemuFailed, `converting the stream failed: ${error instanceof Error ? error.message : String(error)}`, {
       hint: "QEMU refused the stream: it must come from the same QEMU version and the exact arguments given.",
       cause: error,
-      details: { qemu: describeExit(exit) },
+      details: { qemu: exit.reason },
     });
   } finally {
     vm.closeChannels();

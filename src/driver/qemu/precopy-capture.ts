@@ -2,20 +2,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LaunchSpec } from "../../config/launch-spec.ts";
-import { migrateOut, setCapabilities, UNLIMITED_BANDWIDTH, waitForMigration, waitForMigrationStatus } from "../../driver/qemu/migrate.ts";
-import { QemuVm } from "../../driver/qemu/vm.ts";
+import { migrateOut, setCapabilities, UNLIMITED_BANDWIDTH, waitForMigration, waitForMigrationStatus } from "./migrate.ts";
+import { QemuVm } from "./vm.ts";
 import { failPoint } from "../../util/fault-point.ts";
 import { fsyncFile } from "../../util/fsync.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
+import type { CaptureTarget } from "../driver.ts";
 
 /** The longest the guest may stay stopped for the last dirty pages; QEMU iterates until it fits. */
 const DOWNTIME_LIMIT_MS = 10;
-
-export interface CaptureTarget {
-  /** The snapshot's RAM file, written by the receiving QEMU through a share=on mapping. */
-  memory: string;
-  deviceState: string;
-}
 
 /**
  * Live snapshot memory for filesystems without reflink (ext4) and for anonymous RAM: a pre-copy

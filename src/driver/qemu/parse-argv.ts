@@ -1,18 +1,7 @@
 import type { BootSource, LaunchSpec, PortForward } from "../../config/launch-spec.ts";
-import { buildQemuArgv, MEMORY_BACKEND_ID } from "../../driver/qemu/argv.ts";
+import { buildQemuArgv, MEMORY_BACKEND_ID } from "./argv.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-
-/**
- * What a snapvm-generated QEMU command line says about the VM it ran. `spec` regenerates the argv
- * exactly (with the source's paths); import builds the new instance's spec from it.
- */
-export interface SourceLaunch {
-  spec: LaunchSpec;
-  /** The RAM file's share= (a fork maps its template's file share=off); irrelevant for anonymous RAM. */
-  shareMemory: boolean;
-  /** The arguments as compared: without the binary, `-incoming` and `-S`. */
-  argv: string[];
-}
+import type { SourceLaunch } from "../driver.ts";
 
 const NOT_SNAPVM_HINT =
   "import-state accepts only QEMU arguments snapvm itself generates: the argv of an instance's boot/launch.json " +

@@ -1,0 +1,210 @@
+import type { Accel, LaunchSpec } from "../config/launch-spec.ts";
+import type { PinnedLaunch } from "../snapshot/launch.ts";
+import type { StreamReport } from "../snapshot/stream/index.ts";
+import type { GuestExec } from "./guest/guest-exec.ts";
+
+/**
+ * What snapvm asks of a VMM, as role interfaces plus a capability record (Lima's DriverFeatures,
+ * hypeman's hypervisor interface): starting a VMM is separate from controlling a running one, saving
+ * and loading state, snapshotting a running one, and handling disk images. Callers in instance/ and
+ * agent/ ask `capabilities` and `host` instead of checking which driver they hold; only driver/qemu/
+ * knows QEMU. One driver exists today (QEMU); host-to-host migration and state offload will add roles.
+ */
+export interface Driver {
+  readonly name: string;
+  readonly capabilities: Capabilities;
+  readonly host: HostFacts;
+  readonly launcher: VmmLauncher;
+  readonly state: StateTransfer;
+  readonly snapshots: LiveSnapshots;
+  readonly disks: DiskImages;
+}
+
+/** What the VMM can do whatever the host. Host-dependent answers are in HostFacts. */
+export interface Capabilities {
+  /** Suspend and resume are O(device state): guest RAM is a file the saved state maps (x-ignore-shared). */
+  readonly lazyRestore: boolean;
+  /** A running guest is snapshotted with a pause of milliseconds (reflink, or pre-copy into a receiver). */
+  readonly liveSnapshot: boolean;
+  /** Forks map a snapshot's RAM file copy-on-write and load its device state. */
+  readonly copyOnWriteForks: boolean;
+  /** A full-RAM migration stream converts into the lazy layout (import-state). */
+  readonly streamImport: boolean;
+  /** Post-copy migration between two live VMMs (not used by snapvm yet). */
+  readonly postcopy: boolean;
+}
+
+export type AccelSetting = "auto" | "kvm" | "tcg";
+
+export interface AccelChoice {
+  accel: Accel;
+  /** Why this accelerator was chosen, shown by `snapvm info`. */
+  reason: string;
+}
+
+/** Questions about this host, answered by probing it. */
+export interface HostFacts {
+  /** The accelerator for a setting; `kvm` on a host without usable KVM is an error (E_INVALID_CONFIG). */
+  chooseAccel(setting: AccelSetting): Promise<AccelChoice>;
+  /** Whether files in `dir` can be reflinked (XFS, btrfs): a live snapshot then reflinks RAM while paused. */
+  reflink(dir: string): Promise<boolean>;
+}
+
+export interface LaunchOptions {
+  /** Wait for a state to be loaded instead of booting. */
+  incoming?: boolean;
+  /** Map the RAM file shared (default) or private (a fork on its template's file: copy-on-write). */
+  shareMemory?: boolean;
+  /** Never run the guest: a VMM that only receives a state to write it elsewhere. */
+  frozen?: boolean;
+  onStderrLine?: (line: string) => void;
+  /** How long to wait for the VMM's control socket. */
+  controlTimeoutMs?: number;
+}
+
+/** Starting a VMM. */
+export interface VmmLauncher {
+  /** Starts the VMM; resolves once it answers on its control socket. On failure nothing is left running. */
+  start(spec: LaunchSpec, options?: LaunchOptions): Promise<RunningVm>;
+  /**
+   * The command line `start` runs for a spec, without the binary. Pure: the same spec gives the same
+   * argv. Pinned with every state, so a restore starts the same VMM.
+   */
+  argv(spec: LaunchSpec, options?: Pick<LaunchOptions, "shareMemory">): string[];
+  /** Reads a command line this driver generated back into a spec (import-state); anything else is refused. */
+  parseArgv(argv: readonly string[]): SourceLaunch;
+  /** Pids of live VMM processes whose control socket is `socket` (one left behind by an agent that died). */
+  processesServing(socket: string): Promise<number[]>;
+}
+
+/** A command line parsed back: the spec regenerates it exactly. */
+export interface SourceLaunch {
+  spec: LaunchSpec;
+  /** The RAM file's share= (a fork maps its template's file share=off); irrelevant for anonymous RAM. */
+  shareMemory: boolean;
+  /** The arguments as compared: without the binary and the per-run options (incoming, frozen). */
+  argv: string[];
+}
+
+export interface VmExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The VMM's own last words (stderr), when it had any. */
+  stderrTail: string;
+  /** One line for a person: how it ended and why. */
+  reason: string;
+}
+
+/** Controlling a running VMM. */
+export interface RunningVm {
+  readonly spec: LaunchSpec;
+  readonly argv: readonly string[];
+  readonly pid: number;
+  /** The VMM's version as it reports it, e.g. "10.0.2"; states record it. */
+  readonly version: string;
+  /** Settles when the process has ended, whatever the reason. */
+  readonly exited: Promise<VmExit>;
+  /** How commands reach the guest (the built-in agent's channel, or SSH); kept for the VM's life. */
+  guest(): Promise<GuestExec>;
+  /** Stops the guest's vCPUs; `resume` continues it. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Whether the vCPUs run (false while paused, or loaded and not yet resumed). */
+  isRunning(): Promise<boolean>;
+  /** Asks the guest to power off; after `timeoutMs`, quits. Resolves when the VMM has exited. */
+  powerdown(timeoutMs: number): Promise<"guest" | "quit">;
+  /** Ends the VMM at once (no guest shutdown). */
+  quit(): Promise<void>;
+  kill(): void;
+  closeChannels(): void;
+}
+
+/**
+ * What a saved state holds. `device-state`: the VM owns a shared RAM file, so only device state is
+ * written and a restore maps the file (O(device state)). `full-ram`: the whole RAM goes into the state
+ * (anonymous RAM, or a fork running copy-on-write on its template's file).
+ */
+export type StateLayout = "device-state" | "full-ram";
+
+/** How a full-RAM stream was written, so it is loaded the same way. */
+export interface StreamLayout {
+  /** RAM at fixed offsets (a seekable file), as snapvm's own full-RAM saves write it. */
+  mappedRam: boolean;
+}
+
+export interface ConvertInput {
+  /** The new instance's spec with the converter's own paths: RAM file, disk copy, sockets. */
+  spec: LaunchSpec;
+  rawStream: string;
+  streamBytes: number;
+  layout: StreamLayout;
+  deviceStateFile: string;
+}
+
+export interface ConvertFigures {
+  version: string;
+  loadMs: number;
+  saveMs: number;
+}
+
+/** Saving and loading VM state. */
+export interface StateTransfer {
+  /** What a save of this launch writes. */
+  layoutOf(launch: PinnedLaunch): StateLayout;
+  /** Settings for a save, applied while the guest still runs so the pause does not wait on them. */
+  prepareSave(vm: RunningVm, layout: StateLayout): Promise<void>;
+  /** Writes the state of a paused VM to `file` (after prepareSave). The caller fsyncs. */
+  save(vm: RunningVm, file: string, layout: StateLayout, timeoutMs: number): Promise<void>;
+  /** Saves device state only (the RAM is in a file already), from a paused VM: snapshots, converters. */
+  saveDeviceState(vm: RunningVm, file: string, timeoutMs: number): Promise<void>;
+  /** Loads a state into a VM started with `incoming`. The VM stays paused: the caller resumes it. */
+  load(vm: RunningVm, file: string, layout: StateLayout, timeoutMs: number): Promise<void>;
+  /** Checks, before anything is written, that a decoded stream loads into a VM of `memoryBytes`. */
+  checkStream(report: StreamReport, memoryBytes: number, file: string): StreamLayout;
+  /** Loads a full-RAM stream into a frozen VM whose RAM is the spec's file, then saves device state only. */
+  convertStream(input: ConvertInput): Promise<ConvertFigures>;
+}
+
+export interface ActiveDisk {
+  nodeName: string;
+  virtualSize: number;
+}
+
+export interface CaptureTarget {
+  /** The snapshot's RAM file, written by the receiving VMM through a shared mapping. */
+  memory: string;
+  deviceState: string;
+}
+
+/** Snapshotting a running VM. */
+export interface LiveSnapshots {
+  /** The image currently on top of the guest disk's chain. */
+  activeDisk(vm: RunningVm): Promise<ActiveDisk>;
+  /** Makes `overlay` (made by DiskImages, naming the frozen layer) the new top; constant time. Guest paused. */
+  switchDisk(vm: RunningVm, current: ActiveDisk, overlay: string, nodeName: string): Promise<void>;
+  /**
+   * Copies the running guest's memory into `target` by pre-copy into a frozen receiver: the guest pauses
+   * only for the last dirty pages, during which `diskLeg` runs. Returns the pause in ms. On failure the
+   * guest is left running and the caller removes the files.
+   */
+  captureMemory(vm: RunningVm, launch: PinnedLaunch, target: CaptureTarget, diskLeg: () => Promise<void>, timeoutMs: number): Promise<number>;
+}
+
+export interface ImageFacts {
+  virtualSize: number;
+  backingFile?: string;
+}
+
+/** Disk images (qcow2 chains). */
+export interface DiskImages {
+  /** A new image of `sizeBytes`, optionally over a read-only backing image. */
+  create(path: string, sizeBytes: number, backing?: string): Promise<void>;
+  /** An overlay naming `backing` (absolute); with `unsafe`, the backing need not exist yet. */
+  createOverlay(path: string, backing: string, sizeBytes: number, unsafe?: boolean): Promise<void>;
+  /** Reads an image's header; works while a VMM holds the image. */
+  facts(path: string): Promise<ImageFacts>;
+  /** Offline merge: `path` stops depending on its backing layer and uses `newBacking` (or none). */
+  rebase(path: string, newBacking: string | undefined): Promise<void>;
+  /** Copies an image, flattening its chain; fails if a VMM is still writing it. */
+  flattenCopy(source: string, target: string): Promise<void>;
+}
