@@ -34,6 +34,7 @@ qemu_pkgs=(qemu-system-x86 qemu-utils)
 host_pkgs=(
   busybox-static zstd xorriso e2fsprogs xfsprogs util-linux procps
   openssh-client debootstrap fdisk dosfstools mtools syslinux syslinux-common librsvg2-bin
+  age # age: interop test of snapshot bundle encryption
 )
 
 qemu_ok() {

@@ -30,6 +30,10 @@ export const ErrorCode = {
   RestoreFailed: "E_RESTORE_FAILED",
   NotSupported: "E_NOT_SUPPORTED",
   ExternalTool: "E_EXTERNAL_TOOL",
+  /** An age-encrypted stream is malformed, tampered with or truncated (details.stage: header, mac, payload). */
+  DecryptFailed: "E_DECRYPT_FAILED",
+  /** No given identity or passphrase unwraps any recipient stanza of an age header. */
+  WrongKey: "E_WRONG_KEY",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
