@@ -34,6 +34,8 @@ qemu_pkgs=(qemu-system-x86 qemu-utils)
 host_pkgs=(
   busybox-static zstd xorriso e2fsprogs xfsprogs util-linux procps
   openssh-client debootstrap fdisk dosfstools mtools syslinux syslinux-common librsvg2-bin
+  openssh-server # for scripts/test-hosts.sh: each test host runs its own sshd
+  iproute2 # for scripts/test-hosts.sh: network namespaces and the veth pair
 )
 
 qemu_ok() {
