@@ -35,6 +35,8 @@ host_pkgs=(
   busybox-static zstd xorriso e2fsprogs xfsprogs util-linux procps
   openssh-client debootstrap fdisk dosfstools mtools syslinux syslinux-common librsvg2-bin
   age # age: interop test of snapshot bundle encryption
+  openssh-server # for scripts/test-hosts.sh: each test host runs its own sshd
+  iproute2 # for scripts/test-hosts.sh: network namespaces and the veth pair
 )
 
 qemu_ok() {
