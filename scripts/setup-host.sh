@@ -34,6 +34,8 @@ qemu_pkgs=(qemu-system-x86 qemu-utils)
 host_pkgs=(
   busybox-static zstd xorriso e2fsprogs xfsprogs util-linux procps
   openssh-client debootstrap fdisk dosfstools mtools syslinux syslinux-common librsvg2-bin
+  # Ceph radosgw: the real S3 server of the tests (scripts/s3-server.sh)
+  radosgw ceph-mon ceph-osd ceph-common curl
 )
 
 qemu_ok() {
