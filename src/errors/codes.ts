@@ -30,6 +30,14 @@ export const ErrorCode = {
   RestoreFailed: "E_RESTORE_FAILED",
   NotSupported: "E_NOT_SUPPORTED",
   ExternalTool: "E_EXTERNAL_TOOL",
+  /** The bucket or object an s3:// URL names does not exist. */
+  RemoteNotFound: "E_REMOTE_NOT_FOUND",
+  /** The object store refused the credentials (unknown key, wrong secret, no permission, none found). */
+  RemoteDenied: "E_REMOTE_DENIED",
+  /** The object store's endpoint could not be reached (refused, unresolvable, timed out, reset). */
+  RemoteUnreachable: "E_REMOTE_UNREACHABLE",
+  /** The object store answered with any other error. */
+  RemoteFailed: "E_REMOTE_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
