@@ -19,10 +19,11 @@
 #        free port), SNAPVM_S3_REGION (default us-east-1; radosgw accepts any region in the signature),
 #        SNAPVM_S3_MEM_MIB (memstore capacity, default 2048), SNAPVM_S3_START_TIMEOUT (s, default 60).
 #
-# Capacity: memstore keeps every object in the OSD's RAM, allocated as written. Above the OSD full ratio
-# (95% of SNAPVM_S3_MEM_MIB) writes HANG rather than fail, so a suite must keep its live data below ~1.5 GiB
-# at the default cap; overwritten and deleted data is reclaimed by radosgw's gc after ~10-30 s here, not at
-# once. Several hundred MiB per test is fine.
+# Capacity: memstore keeps every object in the OSD's RAM, allocated as written (OSD RSS ~0.8 GB after a
+# 400 MiB upload). Once the OSD is full (95% of SNAPVM_S3_MEM_MIB, noticed a little late: with a 256 MiB cap
+# a 300 MiB upload still went through, a 700 MiB one hung) writes HANG rather than fail, with `ceph health`
+# saying OSD_FULL. So at the default 2 GiB cap a suite keeps its live data below ~1.5 GiB; overwritten and
+# deleted data is reclaimed by radosgw's gc within ~10-30 s, not at once. A few hundred MiB per test is fine.
 #
 # Facts this relies on (measured on this machine kind, Ceph 16.2.15): systemd is not PID 1, so daemons run
 # by hand (in the foreground of their own session, so their PID is the one recorded); msgr v2 only on
