@@ -233,7 +233,12 @@ do_start() {
   done
   { [[ $MEM_MIB =~ ^[0-9]+$ ]] && (( MEM_MIB >= 256 )); } || die "SNAPVM_S3_MEM_MIB must be a number >= 256"
 
-  if healthy; then log "already running in $DIR"; cat "$DIR/env"; return 0; fi
+  if healthy; then
+    local running; running=$(env_value AWS_ENDPOINT_URL)
+    [[ -z ${SNAPVM_S3_PORT:-} || $running == "http://127.0.0.1:$SNAPVM_S3_PORT" ]] ||
+      die "already running in $DIR at $running, not on port $SNAPVM_S3_PORT; stop it first"
+    log "already running in $DIR"; cat "$DIR/env"; return 0
+  fi
   if [[ -e $DIR ]]; then
     [[ -f $MARK ]] || die "$DIR exists and was not made by s3-server.sh; set SNAPVM_S3_DIR to another path"
     log "replacing a stopped or broken server in $DIR"
