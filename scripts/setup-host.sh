@@ -37,6 +37,8 @@ host_pkgs=(
   age # age: interop test of snapshot bundle encryption
   openssh-server # for scripts/test-hosts.sh: each test host runs its own sshd
   iproute2 # for scripts/test-hosts.sh: network namespaces and the veth pair
+  # Ceph radosgw: the real S3 server of the tests (scripts/s3-server.sh)
+  radosgw ceph-mon ceph-osd ceph-common curl
 )
 
 qemu_ok() {

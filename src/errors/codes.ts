@@ -34,6 +34,14 @@ export const ErrorCode = {
   DecryptFailed: "E_DECRYPT_FAILED",
   /** No given identity or passphrase unwraps any recipient stanza of an age header. */
   WrongKey: "E_WRONG_KEY",
+  /** The bucket or object an s3:// URL names does not exist. */
+  RemoteNotFound: "E_REMOTE_NOT_FOUND",
+  /** The object store refused the credentials (unknown key, wrong secret, no permission, none found). */
+  RemoteDenied: "E_REMOTE_DENIED",
+  /** The object store's endpoint could not be reached (refused, unresolvable, timed out, reset). */
+  RemoteUnreachable: "E_REMOTE_UNREACHABLE",
+  /** The object store answered with any other error. */
+  RemoteFailed: "E_REMOTE_FAILED",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,100 @@
+import type { Readable } from "node:stream";
+import type { S3Connection } from "./client.ts";
+import { s3Error, type S3ErrorContext } from "./errors.ts";
+import type { S3Location } from "./url.ts";
+
+// Every function here imports the SDK when called (see createS3Client) and throws SnapvmErrors from
+// s3Error for what the server or the network refused.
+
+function context(connection: S3Connection, action: string, location: S3Location): S3ErrorContext {
+  return { action, bucket: location.bucket, key: location.key, endpoint: connection.endpoint };
+}
+
+export interface ObjectFacts {
+  readonly size: number;
+  /** As the server reports it on HEAD; quoted, and for multipart objects "<md5 of md5s>-<parts>". */
+  readonly etag: string | undefined;
+}
+
+/** One PUT: for bodies up to a few tens of MiB whose length is known. Larger ones: uploadMultipart. */
+export async function putObject(connection: S3Connection, location: S3Location, body: Buffer | string): Promise<void> {
+  const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+  try {
+    await connection.client.send(new PutObjectCommand({ Bucket: location.bucket, Key: location.key, Body: body }));
+  } catch (error) {
+    throw s3Error(error, context(connection, "uploading", location));
+  }
+}
+
+/** The object's bytes as a stream (optionally bytes start..end, inclusive, as HTTP ranges are). */
+export async function getObjectStream(
+  connection: S3Connection,
+  location: S3Location,
+  range?: { start: number; end: number },
+): Promise<Readable> {
+  const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+  try {
+    const answer = await connection.client.send(new GetObjectCommand({
+      Bucket: location.bucket,
+      Key: location.key,
+      ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.end}` }),
+    }));
+    // In Node the SDK's body is an http.IncomingMessage, a Readable.
+    return answer.Body as Readable;
+  } catch (error) {
+    throw s3Error(error, context(connection, "reading", location));
+  }
+}
+
+export async function headObject(connection: S3Connection, location: S3Location): Promise<ObjectFacts> {
+  const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
+  try {
+    const answer = await connection.client.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
+    return { size: answer.ContentLength ?? 0, etag: answer.ETag };
+  } catch (error) {
+    throw s3Error(error, context(connection, "looking up", location));
+  }
+}
+
+/** Deletes the object; deleting one that does not exist succeeds, as S3 defines it. */
+export async function deleteObject(connection: S3Connection, location: S3Location): Promise<void> {
+  const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
+  try {
+    await connection.client.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key }));
+  } catch (error) {
+    throw s3Error(error, context(connection, "deleting", location));
+  }
+}
+
+export interface MultipartOptions {
+  /** Bytes per part; S3's minimum (and the default) is 5 MiB. Memory held: partSize × queueSize. */
+  partSize?: number;
+  /** Parts in flight at once (default 4). */
+  queueSize?: number;
+}
+
+/**
+ * Streams a body of unknown length to one object with lib-storage's multipart Upload; a failed upload is
+ * aborted so no parts are left behind. Returns nothing on purpose: radosgw 16 answers
+ * CompleteMultipartUpload with an empty ETag, so callers that need facts ask headObject.
+ */
+export async function uploadMultipart(
+  connection: S3Connection,
+  location: S3Location,
+  body: Readable | Buffer,
+  options: MultipartOptions = {},
+): Promise<void> {
+  const { Upload } = await import("@aws-sdk/lib-storage");
+  const upload = new Upload({
+    client: connection.client,
+    params: { Bucket: location.bucket, Key: location.key, Body: body },
+    partSize: options.partSize ?? 5 * 1024 * 1024,
+    queueSize: options.queueSize ?? 4,
+    leavePartsOnError: false,
+  });
+  try {
+    await upload.done();
+  } catch (error) {
+    throw s3Error(error, context(connection, "uploading", location));
+  }
+}
