@@ -16,6 +16,8 @@ echo "== import layering"; npx depcruise src bin --config .dependency-cruiser.cj
 echo "== unit tests"
 mapfile -t unit < <(find src -name '*.test.ts' | sort)
 node --import tsx --test --test-reporter=spec "${unit[@]}"
+echo "== host tests (network namespaces with sshd; a real S3 server, Ceph radosgw)"
+node --import tsx --test --test-concurrency=1 --test-reporter=spec test/hosts/*.test.ts test/s3/*.test.ts
 echo "== VM tests (real QEMU, TCG here)"
 mapfile -t vm < <(find test/vm -name '*.test.ts' | sort)
 node --import tsx --test --test-concurrency=1 --test-timeout=1800000 --test-reporter=spec "${vm[@]}"
