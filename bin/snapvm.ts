@@ -12,6 +12,9 @@ if (command === "agent" && name !== undefined) {
   const [{ runAction }, { startCommand }] = await Promise.all([import("../src/cli/run.ts"), import("../src/cli/start.ts")]);
   const json = rest.length > 0;
   await runAction(json, () => startCommand(name, json ? { json: true } : {}));
+} else if (command === "completion" || command === "complete") {
+  const { completionCommand } = await import("../src/cli/completion.ts");
+  await completionCommand();
 } else {
   const { buildProgram } = await import("../src/cli/program.ts");
   await buildProgram().parseAsync(process.argv);

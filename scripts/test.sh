@@ -15,7 +15,7 @@ echo "== import layering"; npx depcruise src bin --config .dependency-cruiser.cj
 # Node 20's --test does not expand globs itself: list the files.
 echo "== unit tests"
 mapfile -t unit < <(find src -name '*.test.ts' | sort)
-node --import tsx --test --test-reporter=spec "${unit[@]}"
+npx c8 --reporter=text-summary --include="src/**" --exclude="**/*.test.ts" --exclude="**/fixtures/**" node --import tsx --test --test-reporter=spec "${unit[@]}"
 echo "== host tests (network namespaces with sshd; a real S3 server, Ceph radosgw)"
 node --import tsx --test --test-concurrency=1 --test-reporter=spec test/hosts/*.test.ts test/s3/*.test.ts
 echo "== VM tests (real QEMU, TCG here)"

@@ -6,8 +6,8 @@ import type { z } from "zod";
 import { ApiPaths } from "../api/paths.ts";
 import { ConfigPatch, type AgentStatus, ExecRequest, SnapshotRequest, StopRequest, type ExecResponse, type RuntimeConfig, type SaveFigures, type SnapshotResponse, type StopResponse } from "../api/schemas.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
-import { httpStatusFor } from "./http-status.ts";
-import { openApiDocument } from "./openapi.ts";
+import { httpStatusFor } from "../api/http-status.ts";
+import { openApiDocument } from "../api/openapi.ts";
 
 /** What the API serves; the agent's controller implements it. */
 export interface AgentHandlers {

@@ -13,7 +13,8 @@ function int(value: string): number {
   return n;
 }
 
-export function buildProgram(): Command {
+/** The command tree; `completion: false` leaves out the help-only `completion` entry (completion.ts adds the real one). */
+export function buildProgram(options: { completion?: boolean } = {}): Command {
   const program = new Command("snapvm")
     .description("QEMU/KVM virtual machines that stop and start in milliseconds with their memory intact")
     .version("0.1.0")
@@ -130,5 +131,9 @@ export function buildProgram(): Command {
     .option("--force", "rebuild even if it exists").addOption(json)
     .action(async (o) => { await runAction(o.json === true, async () => { await (await import("./image-build.ts")).imageBuildCommand(o); }); });
 
+  // Listed for --help; bin/snapvm.ts hands `completion …` and `complete -- …` to completion.ts (and @bomb.sh/tab).
+  if (options.completion !== false) program.command("completion").description("print a shell completion script: snapvm completion bash|zsh|fish (e.g. source <(snapvm completion bash))")
+    .argument("<shell>", "bash, zsh, fish or powershell")
+    .action(async () => { await runAction(false, async () => { await (await import("./completion.ts")).completionCommand(); }); });
   return program;
 }

@@ -1,14 +1,20 @@
 import { ErrorCode } from "../errors/index.ts";
 
 /** The one place an error code becomes an HTTP status. */
-export function httpStatusFor(code: ErrorCode): 400 | 404 | 409 | 422 | 500 | 502 | 504 {
+export function httpStatusFor(code: ErrorCode): 400 | 403 | 404 | 409 | 413 | 422 | 500 | 502 | 504 {
   switch (code) {
     case ErrorCode.InvalidArgument:
     case ErrorCode.InvalidConfig:
     case ErrorCode.InvalidName:
+    case ErrorCode.DecryptFailed:
+    case ErrorCode.WrongKey:
       return 400;
+    case ErrorCode.RemoteDenied:
+      return 403;
     case ErrorCode.InstanceNotFound:
+    case ErrorCode.RemoteNotFound:
       return 404;
+    case ErrorCode.InstanceExists:
     case ErrorCode.InstanceRunning:
     case ErrorCode.InstanceNotRunning:
     case ErrorCode.InstanceLocked:
@@ -24,6 +30,8 @@ export function httpStatusFor(code: ErrorCode): 400 | 404 | 409 | 422 | 500 | 50
     case ErrorCode.QmpError:
     case ErrorCode.QmpClosed:
     case ErrorCode.QemuFailed:
+    case ErrorCode.RemoteUnreachable:
+    case ErrorCode.RemoteFailed:
       return 502;
     default:
       return 500;
