@@ -7,6 +7,7 @@ import { SshGuest } from "../ssh/ssh-guest.ts";
 import { buildQemuArgv, type ArgvOptions } from "./argv.ts";
 import { describeExit, spawnQemu, type QemuExit, type QemuProcess } from "./process.ts";
 import { QmpClient } from "./qmp/index.ts";
+import { processAlive } from "../../util/process-alive.ts";
 
 export interface StartOptions extends ArgvOptions {
   onStderrLine?: (line: string) => void;
@@ -63,6 +64,35 @@ export class QemuVm {
     } finally {
       died.catch(() => undefined);
     }
+  }
+
+  /**
+   * Takes over a QEMU that is running but not our child (its agent died): connects to its QMP socket
+   * within `qmpTimeoutMs` (E_QMP_* when it does not answer). Not being its parent, we cannot wait for
+   * it: `exited` resolves once its QMP socket closed and the pid is gone, with code 0 when QEMU said
+   * SHUTDOWN first (a guest power-off or a quit), else an unknown status.
+   */
+  static async adopt(spec: LaunchSpec, argv: readonly string[], pid: number, options: { qmpTimeoutMs?: number } = {}): Promise<QemuVm> {
+    const qmp = await QmpClient.connect(spec.qmpSocket, { timeoutMs: options.qmpTimeoutMs ?? 3000 });
+    let shutdown = false;
+    qmp.onEvent("SHUTDOWN", () => { shutdown = true; });
+    const exited = qmp.closed.then(async () => {
+      while (processAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+      return { code: shutdown ? 0 : null, signal: null, stderrTail: shutdown ? "" : "the adopted QEMU ended; not being its parent, snapvm cannot tell how" } satisfies QemuExit;
+    });
+    const adopted: QemuProcess = {
+      pid,
+      exited,
+      stderrTail: () => "",
+      kill: (signal: NodeJS.Signals = "SIGKILL") => {
+        try {
+          process.kill(pid, signal);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+        }
+      },
+    };
+    return new QemuVm(spec, argv, adopted, qmp);
   }
 
   /**
