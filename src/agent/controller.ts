@@ -133,7 +133,7 @@ export class AgentController implements AgentHandlers {
       try {
         this.requireRunning("stop it");
       } catch (error) {
-        return Promise.reject(error);
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
     }
     const inFlight = this.stopping;
