@@ -8,7 +8,7 @@ import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
 import { fsyncFile } from "../../util/fsync.ts";
-import { failPoint } from "../../util/fault-point.ts";
+import { failPoint, faultPoint } from "../../util/fault-point.ts";
 import { activeLayer, layerIdOf, newLayerId, pointDiskAt } from "../disk/layers.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
 import { ownsRamFile, type PinnedLaunch } from "../../snapshot/launch.ts";
@@ -59,6 +59,7 @@ export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: 
       details: { instance: vm.spec.name, tag, reason: error instanceof Error ? error.message : String(error) },
     });
   };
+  faultPoint("snapshot:before-pause");
   const disk = await activeDisk(vm.qmp).catch(fail);
   await createOverlay(newTop, frozen, disk.virtualSize, true).catch(fail);
   // Reflink the RAM file while paused where the filesystem can (tens of ms); anywhere else, copy
@@ -70,6 +71,7 @@ export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: 
     await failPoint("snapshot:disk-leg");
     await switchToOverlay(vm.qmp, disk, newTop, `disk-${layerIdOf(newTop)}`);
     diskSwitched = true;
+    faultPoint("snapshot:disk-switched");
     await pointDiskAt(paths, newTop, false);
   };
   let pauseMs: number;
