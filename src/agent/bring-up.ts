@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import type { BootHooks, BootedVm } from "../instance/boot/cold-boot.ts";
 import { readPinnedConfig } from "../instance/boot/pinned-boot.ts";
-import { checkRestorable, moveStateAside, restoreSuspended, verifyDigests } from "../instance/suspend/restore-state.ts";
+import { checkRestorable, GUEST_RAN_REASON, moveStateAside, restoreSuspended, stateWasResumed, verifyDigests } from "../instance/suspend/restore-state.ts";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
 import { settingsFromConfig, settingsFromPinned, type RuntimeSettings } from "../instance/boot/settings.ts";
 import { readManifest } from "../snapshot/read-manifest.ts";
 import type { InstancePaths } from "../paths/index.ts";
@@ -16,12 +17,30 @@ export interface BringUpResult extends BootedVm {
 
 /**
  * Restore when a saved state is present, else cold boot. A restore that fails for any reason
- * moves the state aside (never deleting it), says why, and cold boots: a start never hangs.
+ * moves the state aside under failed-states/ with its REASON (never deleting it), says why, and cold
+ * boots: a start never hangs. Two exceptions, both leaving the state where it is: a state that cannot
+ * be moved aside (the error is thrown; nothing boots over it), and a restore stopped by `signal`
+ * before the guest ran (the state is as good as before; nothing boots, the agent exits).
+ * A state a previous restore already resumed (its agent died before consuming it) is never restored:
+ * the guest ran on its RAM file and disk since.
  * The restore path loads nothing it does not need before the guest answers (see settings.ts).
  */
-export async function bringUp(name: string, paths: InstancePaths, events: EventLog, hooks: BootHooks & { onNotice: (message: string) => void }): Promise<BringUpResult> {
+export async function bringUp(name: string, paths: InstancePaths, events: EventLog, hooks: BootHooks & { onNotice: (message: string) => void; signal?: AbortSignal }): Promise<BringUpResult> {
   let restoreFailure: string | undefined;
-  if (existsSync(paths.suspendDir)) {
+  const keepAside = async (reason: string): Promise<void> => {
+    let aside: string | undefined;
+    try {
+      aside = await moveStateAside(paths, reason);
+    } catch (error) {
+      throw new SnapvmError(ErrorCode.RestoreFailed, `instance "${name}": ${reason}; and the state could not be moved aside (${error instanceof Error ? error.message : String(error)}), so it stays in ${paths.suspendDir} and nothing was booted over it`, { cause: error, details: { instance: name } });
+    }
+    restoreFailure = reason;
+    events.write("restore-failed", { reason, movedTo: aside ?? null });
+    hooks.onNotice(`restore failed, cold booting instead: ${reason}${aside === undefined ? "" : ` (state kept in ${aside})`}`);
+  };
+  if (existsSync(paths.suspendDir) && stateWasResumed(paths)) {
+    await keepAside(`a previous restore resumed the guest and its agent died before the guest answered; ${GUEST_RAN_REASON}`);
+  } else if (existsSync(paths.suspendDir)) {
     try {
       const manifest = await readManifest(paths.suspendDir);
       await checkRestorable(paths, manifest);
@@ -31,12 +50,13 @@ export async function bringUp(name: string, paths: InstancePaths, events: EventL
       events.write("restored", { readyMs: booted.readyMs });
       return { ...booted, kind: "restore", settings: await settings };
     } catch (error) {
-      restoreFailure = error instanceof Error ? error.message : String(error);
-      const aside = await moveStateAside(paths, restoreFailure);
-      events.write("restore-failed", { reason: restoreFailure, movedTo: aside ?? null });
-      hooks.onNotice(`restore failed, cold booting instead: ${restoreFailure}${aside === undefined ? "" : ` (state kept in ${aside})`}`);
+      const guestRan = isSnapvmError(error) && error.details["guestRan"] === true;
+      if (hooks.signal?.aborted === true && !guestRan) throw error; // the state is untouched: it stays in suspend/
+      const message = error instanceof Error ? error.message : String(error);
+      await keepAside(guestRan ? `${message}; ${GUEST_RAN_REASON}` : message);
     }
   }
+  if (hooks.signal?.aborted === true) throw new SnapvmError(ErrorCode.AgentFailed, `instance "${name}": stopped by a signal while starting`, { details: { instance: name } });
   const [{ readConfigFile, resolveConfig, withDefaults }, { coldBoot }] = await Promise.all([import("../config/index.ts"), import("../instance/boot/cold-boot.ts")]);
   const file = withDefaults(await readConfigFile(paths.config));
   const config = resolveConfig(file, { baseDir: paths.dir, sourceName: paths.config });

@@ -111,12 +111,44 @@ export class AgentController implements AgentHandlers {
     return response.save;
   }
 
-  /** Idempotent: a second stop while one is under way gets the same result. */
+  /**
+   * Idempotent: a second stop while one is under way gets the same result — except `force`, which
+   * preempts anything (a stuck save, a snapshot): QEMU is killed at once and the operation in flight
+   * fails (a save's undo removes its temp directory; a state already renamed into place stays).
+   */
   stop(request: StopRequest): Promise<StopResponse> {
+    if (request.mode === "force") return this.forceStop();
     this.stopping ??= this.performStop(request).finally(() => {
       if (this.state === "running") this.stopping = undefined; // a failed save resumed the guest
     });
     return this.stopping;
+  }
+
+  private forcing: Promise<StopResponse> | undefined;
+
+  private forceStop(): Promise<StopResponse> {
+    if (this.forcing !== undefined) return this.forcing;
+    if (this.state !== "running" && this.state !== "saving" && this.state !== "stopping") {
+      try {
+        this.requireRunning("stop it");
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    const inFlight = this.stopping;
+    this.forcing = (async () => {
+      const started = performance.now();
+      await Promise.resolve(); // this.forcing is set before QEMU dies: onQemuExit stays quiet
+      this.init.vm.kill();
+      await this.init.vm.exited;
+      await Promise.allSettled([inFlight, this.busy]);
+      // A save that completed just before the kill leaves the instance suspended: that stays true.
+      if (this.state !== "suspended" && this.state !== "stopped") await this.setState("stopped", "killed by snapvm stop --force");
+      this.resolveFinished();
+      return { action: "killed" as const, totalMs: performance.now() - started };
+    })();
+    this.stopping = this.forcing;
+    return this.forcing;
   }
 
   private async performStop(request: StopRequest): Promise<StopResponse> {
@@ -134,22 +166,22 @@ export class AgentController implements AgentHandlers {
         this.resolveFinished();
         return { action: "saved", save, totalMs: performance.now() - started };
       } catch (error) {
-        await this.setState("running", `save failed, guest resumed: ${error instanceof Error ? error.message : String(error)}`);
+        if (this.forcing === undefined) await this.setState("running", `save failed, guest resumed: ${error instanceof Error ? error.message : String(error)}`);
         throw error;
       }
     }
     await this.setState("stopping");
-    if (mode === "force") vm.kill();
-    const how = mode === "force" ? "killed" : await vm.powerdown(this.settings.shutdownMs);
+    const how = await vm.powerdown(this.settings.shutdownMs);
     await vm.exited;
-    await this.setState("stopped", mode === "force" ? "killed by snapvm stop --force" : how === "guest" ? "guest powered off" : "shutdown timed out; QEMU quit");
+    if (this.forcing !== undefined) return this.forcing;
+    await this.setState("stopped", how === "guest" ? "guest powered off" : "shutdown timed out; QEMU quit");
     this.resolveFinished();
-    return { action: mode === "force" ? "killed" : "shutdown", totalMs: performance.now() - started };
+    return { action: "shutdown", totalMs: performance.now() - started };
   }
 
   /** QEMU ended without us asking: the guest powered off, or QEMU crashed or was killed. */
   private async onQemuExit(exit: VmExit): Promise<void> {
-    if (this.stopping !== undefined && this.state !== "running") return;
+    if (this.forcing !== undefined || (this.stopping !== undefined && this.state !== "running")) return;
     const clean = exit.code === 0 && exit.signal === null;
     const reason = clean ? "the guest powered off" : exit.reason;
     this.init.events.write("qemu-exit", { code: exit.code, signal: exit.signal, reason });

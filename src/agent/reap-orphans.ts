@@ -1,41 +1,37 @@
-import { readdir, rm } from "node:fs/promises";
-import { dirname, basename, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { existsSync } from "node:fs";
 import type { InstancePaths } from "../paths/index.ts";
-import { driver } from "../driver/index.ts";
-import { processAlive } from "../util/process-alive.ts";
+import { driver, type VmmProcess } from "../driver/index.ts";
+import { cleanUpAfterCrash, killAndWait } from "../instance/lifecycle/crash-hygiene.ts";
+import { stateWasResumed } from "../instance/suspend/restore-state.ts";
 import { isActive } from "../store/instance-state.ts";
 import type { InstanceStatus } from "../store/status.ts";
 
-const REAP_WAIT_MS = 15_000;
+export interface OrphanFindings {
+  /** What was cleaned up or killed, for the events log. */
+  done: string[];
+  /** The dead agent's QEMU, still running and to be re-adopted. */
+  adopt?: VmmProcess;
+}
 
 /**
- * Cleans up after an agent that was killed: its QEMU may still run (nothing ties QEMU's life to
- * the agent's) and would hold the disk lock and answer on the instance's sockets; a save may have
- * left a temp directory. A complete state (renamed into place) is kept; a partial one never looks
- * valid and is removed. Call only while holding the instance lock.
+ * Cleans up after an agent that was killed (crash-hygiene.ts), and decides about its QEMU, which
+ * nothing ties to the agent's life. A complete saved state not yet resumed (a save that finished
+ * before the agent died, or a restore that had not resumed the guest) is the truth: the QEMU is
+ * killed and the state restored. Otherwise the running guest is worth more than anything on disk:
+ * the QEMU is handed back for adoption (adopt.ts). Call only while holding the instance lock.
  */
-export async function reapOrphans(paths: InstancePaths, previous: InstanceStatus | undefined): Promise<string[]> {
-  const reaped: string[] = [];
-  // Only an agent that died while active can have left a QEMU; after a clean stop the /proc scan
-  // (~30 ms) is skipped, which matters on the resume path.
-  const orphans = previous !== undefined && isActive(previous.state) ? await driver.launcher.processesServing(paths.qmpSocket) : [];
-  for (const pid of orphans) {
-    process.kill(pid, "SIGKILL");
-    // Until it is gone it holds the disk's lock and the instance's sockets: never start beside it.
-    const deadline = Date.now() + REAP_WAIT_MS;
-    while (processAlive(pid)) {
-      if (Date.now() > deadline) throw new Error(`QEMU pid ${pid}, left by a dead agent, did not exit within ${REAP_WAIT_MS} ms of SIGKILL`);
-      await sleep(5);
-    }
-    reaped.push(`killed QEMU pid ${pid} left by a dead agent`);
+export async function reapOrphans(paths: InstancePaths, previous: InstanceStatus | undefined): Promise<OrphanFindings> {
+  // Only an agent that died while active can have left a QEMU; after a clean stop the /proc scans
+  // (~30 ms each) are skipped, which matters on the resume path.
+  if (previous === undefined || !isActive(previous.state)) return { done: await cleanUpAfterCrash(paths, { processes: false }) };
+  const done = await cleanUpAfterCrash(paths);
+  const orphans = await driver.launcher.processesServing(paths.qmpSocket);
+  const stateRules = existsSync(paths.suspendDir) && !stateWasResumed(paths);
+  const [only] = orphans;
+  if (only !== undefined && orphans.length === 1 && !stateRules) return { done, adopt: only };
+  for (const orphan of orphans) {
+    await killAndWait(orphan.pid);
+    done.push(`killed QEMU pid ${orphan.pid} left by a dead agent (${stateRules ? "its saved state is complete and is restored instead" : "more than one QEMU claimed the instance"})`);
   }
-  const prefix = `${basename(paths.suspendDir)}.tmp-`;
-  for (const entry of await readdir(dirname(paths.suspendDir))) {
-    if (entry.startsWith(prefix)) {
-      await rm(join(dirname(paths.suspendDir), entry), { recursive: true, force: true });
-      reaped.push(`removed the partial state ${entry}`);
-    }
-  }
-  return reaped;
+  return { done };
 }

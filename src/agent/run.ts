@@ -5,7 +5,8 @@ import { instancePaths, snapvmHome, type InstancePaths } from "../paths/index.ts
 import { acquireLock, type InstanceLock } from "../store/lock.ts";
 import { readStatus, writeStatus } from "../store/status.ts";
 import type { RunningVm } from "../driver/index.ts";
-import { bringUp, currentSettings } from "./bring-up.ts";
+import { bringUp, currentSettings, type BringUpResult } from "./bring-up.ts";
+import { adoptOrphan } from "./adopt.ts";
 import type { AgentController } from "./controller.ts";
 import { EventLog } from "./events.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -42,22 +43,50 @@ export async function runAgent(name: string): Promise<number> {
   const loadLater = (): NonNullable<typeof later> => (later ??= Promise.all([import("./controller.ts"), import("./server.ts")]));
   let server: Server | undefined;
   let vm: RunningVm | undefined;
+  // Signals are handled from the start: one during bring-up kills the half-started QEMU.
+  let halfStarted: RunningVm | undefined;
+  const signals = handleSignals(log, () => { halfStarted?.kill(); });
   try {
-    for (const what of await reapOrphans(paths, await readStatus(paths.status))) {
+    const previous = await readStatus(paths.status);
+    const orphans = await reapOrphans(paths, previous);
+    for (const what of orphans.done) {
       events.write("reaped", { what });
       log.warn(what);
     }
-    await ensureLayeredDisk(paths);
-    await writeStatus(paths.status, { state: "starting", agentPid: process.pid });
-    const up = await bringUp(name, paths, events, {
-      home,
-      onProgress: (step) => { report({ kind: "progress", step }); log.info({ step }, "progress"); },
-      onNotice: (message) => { report({ kind: "notice", message }); log.warn(message); },
-      onQemuStderr: (line) => { log.warn({ qemu: line }, "qemu stderr"); },
-      onQemuUp: () => { loadLater().catch(() => undefined); },
-      onWarning: (message) => { events.write("warning", { message }); log.warn(message); },
-    });
+    const adoption = orphans.adopt === undefined ? undefined : await adoptOrphan(paths, orphans.adopt);
+    if (adoption !== undefined && "killed" in adoption) {
+      events.write("reaped", { what: adoption.killed });
+      report({ kind: "notice", message: adoption.killed });
+      log.warn(adoption.killed);
+    }
+    const adopted = adoption !== undefined && "adopted" in adoption ? adoption.adopted : undefined;
+    let up: Omit<BringUpResult, "kind" | "accelReason"> & { kind: BringUpResult["kind"]; accelReason: string; adopted?: true };
+    if (adopted !== undefined) {
+      const notice = "re-adopted the running VM (its agent had died)";
+      for (const warning of adopted.warnings) log.warn(warning);
+      events.write("adopted", { qemuPid: adopted.vm.pid, steps: adopted.warnings });
+      report({ kind: "notice", message: [notice, ...adopted.warnings].join("; ") });
+      log.warn(notice);
+      up = { vm: adopted.vm, launch: adopted.launch, settings: adopted.settings, readyMs: adopted.readyMs, accelReason: adopted.launch.accelReason, kind: previous?.bootKind ?? "cold", adopted: true };
+    } else {
+      await ensureLayeredDisk(paths);
+      await writeStatus(paths.status, { state: "starting", agentPid: process.pid });
+      up = await bringUp(name, paths, events, {
+        home,
+        signal: signals.bringUp,
+        onProgress: (step) => { report({ kind: "progress", step }); log.info({ step }, "progress"); },
+        onNotice: (message) => { report({ kind: "notice", message }); log.warn(message); },
+        onQemuStderr: (line) => { log.warn({ qemu: line }, "qemu stderr"); },
+        onQemuUp: (started) => {
+          halfStarted = started;
+          if (signals.bringUp.aborted) started.kill();
+          loadLater().catch(() => undefined);
+        },
+        onWarning: (message) => { events.write("warning", { message }); log.warn(message); },
+      });
+    }
     vm = up.vm;
+    halfStarted = undefined; // up: a signal from here on stops it through the controller
     const [{ AgentController }, apiModule] = await loadLater();
     const controller: AgentController = new AgentController({
       name,
@@ -66,37 +95,40 @@ export async function runAgent(name: string): Promise<number> {
       launch: up.launch,
       vm: up.vm,
       events,
-      initialState: up.kind === "restore" ? "restoring" : "starting",
+      initialState: up.kind === "restore" && up.adopted !== true ? "restoring" : "starting",
       status: {
         agentPid: process.pid,
         qemuPid: up.vm.pid,
         accel: up.vm.spec.accel,
         accelReason: up.accelReason,
         qemuVersion: up.vm.version,
-        startedAt: new Date().toISOString(),
+        startedAt: up.adopted === true ? (previous?.startedAt ?? new Date().toISOString()) : new Date().toISOString(),
         bootKind: up.kind,
         readyMs: Math.round(up.readyMs),
+        ...(up.adopted === true ? { lastEvent: "re-adopted the running VM (its agent had died)" } : {}),
         ...(up.restoreFailure === undefined ? {} : { lastEvent: `restore failed: ${up.restoreFailure}` }),
       },
     });
     await controller.setState("running");
-    handleSignals(controller, log);
+    signals.attach(controller);
     // Ready is reported before the API listens: clients retry a missing socket while this agent lives.
     report({ kind: "ready", status: controller.status() });
     detachFromParent();
     server = await serveApi(apiModule, controller, paths.agentSocket, log);
-    if (up.kind === "restore") await refreshSettings(controller, paths, log);
+    if (up.kind === "restore" && up.adopted !== true) await refreshSettings(controller, paths, log);
     await controller.finished;
     return 0;
   } catch (error) {
     const userError = toUserError(error);
     log.error({ err: error }, "agent failed");
-    if (vm !== undefined) {
-      vm.kill(); // a VM nobody controls must not outlive its agent
-      await vm.exited;
+    const doomed = vm ?? halfStarted;
+    if (doomed !== undefined) {
+      doomed.kill(); // a VM nobody controls must not outlive its agent
+      await doomed.exited;
     }
     events.write("failed", { code: userError.code, message: userError.message });
-    await writeStatus(paths.status, { state: "broken", lastEvent: userError.message }).catch(() => undefined);
+    const stoppedBySignal = signals.bringUp.aborted;
+    await writeStatus(paths.status, { state: stoppedBySignal ? "stopped" : "broken", lastEvent: stoppedBySignal ? `stopped by a signal while starting: ${userError.message}` : userError.message }).catch(() => undefined);
     report({ kind: "failed", error: userError.toJSON() });
     return 1;
   } finally {

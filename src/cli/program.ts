@@ -134,6 +134,6 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
   // Listed for --help; bin/snapvm.ts hands `completion …` and `complete -- …` to completion.ts (and @bomb.sh/tab).
   if (options.completion !== false) program.command("completion").description("print a shell completion script: snapvm completion bash|zsh|fish (e.g. source <(snapvm completion bash))")
     .argument("<shell>", "bash, zsh, fish or powershell")
-    .action(async () => { await runAction(false, async () => { await (await import("./completion.ts")).completionCommand(); }); });
+    .action(() => { throw new Error("bin/snapvm.ts runs `completion` before the parser"); });
   return program;
 }

@@ -73,8 +73,21 @@ export interface VmmLauncher {
   argv(spec: LaunchSpec, options?: Pick<LaunchOptions, "shareMemory">): string[];
   /** Reads a command line this driver generated back into a spec (import-state); anything else is refused. */
   parseArgv(argv: readonly string[]): SourceLaunch;
-  /** Pids of live VMM processes whose control socket is `socket` (one left behind by an agent that died). */
-  processesServing(socket: string): Promise<number[]>;
+  /** Live VMM processes whose control socket is `socket` (one left behind by an agent that died). */
+  processesServing(socket: string): Promise<VmmProcess[]>;
+  /** Live helper VMMs of an instance (a live snapshot's receiver), with the temp directory of their sockets. */
+  helperProcesses(instance: string): Promise<(VmmProcess & { socketDir: string })[]>;
+  /**
+   * Takes over a VMM that runs but is not our child (its agent died), by its control socket. `exited`
+   * resolves once it is gone; not being its parent, the exit status may be unknown.
+   */
+  adopt(spec: LaunchSpec, process: VmmProcess, options?: { controlTimeoutMs?: number }): Promise<RunningVm>;
+}
+
+export interface VmmProcess {
+  pid: number;
+  /** Its command line without the binary. */
+  argv: string[];
 }
 
 /** A command line parsed back: the spec regenerates it exactly. */
@@ -111,6 +124,11 @@ export interface RunningVm {
   resume(): Promise<void>;
   /** Whether the vCPUs run (false while paused, or loaded and not yet resumed). */
   isRunning(): Promise<boolean>;
+  /**
+   * Brings a VM left mid-operation by a dead agent back to running: a migration under way is cancelled,
+   * a guest paused by a save or snapshot resumed. Returns what was done; rejects when it cannot (broken).
+   */
+  settle(): Promise<string[]>;
   /** Asks the guest to power off; after `timeoutMs`, quits. Resolves when the VMM has exited. */
   powerdown(timeoutMs: number): Promise<"guest" | "quit">;
   /** Ends the VMM at once (no guest shutdown). */
@@ -167,6 +185,8 @@ export interface StateTransfer {
 
 export interface ActiveDisk {
   nodeName: string;
+  /** The image file the VMM writes: the top of the chain. */
+  file: string;
   virtualSize: number;
 }
 

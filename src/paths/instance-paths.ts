@@ -31,6 +31,11 @@ export interface InstancePaths {
   sshKey: string;
   /** The suspend state (a directory, complete only when renamed into place). */
   suspendDir: string;
+  /**
+   * Written in suspendDir just before a restore resumes the guest: from then on the guest runs on the
+   * RAM file and the disk, and the state no longer matches them (it is kept, never restored again).
+   */
+  suspendResumed: string;
   /** Where states that failed to restore are moved, one subdirectory each. */
   failedStatesDir: string;
   snapshotsDir: string;
@@ -63,6 +68,7 @@ export function instancePaths(name: string, home = snapvmHome()): InstancePaths 
     cidataIso: join(bootDir, "cidata.iso"),
     sshKey: join(dir, "ssh", "id_ed25519"),
     suspendDir: join(dir, "suspend"),
+    suspendResumed: join(dir, "suspend", "RESUMED"),
     failedStatesDir: join(dir, "failed-states"),
     snapshotsDir: join(dir, "snapshots"),
     origin: join(dir, "origin.json"),

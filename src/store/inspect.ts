@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError, isErrno } from "../errors/index.ts";
@@ -6,6 +6,7 @@ import { isActive, type InstanceState } from "./instance-state.ts";
 import { MANIFEST_NAME, instancePaths, instancesDir, type InstancePaths } from "../paths/index.ts";
 import { fileSizes } from "../util/file-facts.ts";
 import { lockOwner } from "./lock.ts";
+import { processAlive } from "../util/process-alive.ts";
 import { readStatus, type InstanceStatus } from "./status.ts";
 
 export interface SuspendFacts {
@@ -24,6 +25,20 @@ export interface InstanceSummary {
   suspended?: SuspendFacts;
   /** Why the shown state differs from the recorded one, e.g. an agent that died. */
   note?: string;
+  /** Its agent died but its QEMU still runs (pid): shown as running; `snapvm start` re-adopts it. */
+  orphanedQemuPid?: number;
+}
+
+/** The QEMU a dead agent recorded, if it still runs for this instance (its argv names the instance's QMP socket). */
+function orphanedQemu(paths: InstancePaths, status: InstanceStatus): number | undefined {
+  const pid = status.qemuPid;
+  if (pid === undefined || !processAlive(pid)) return undefined;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(paths.qmpSocket) ? pid : undefined;
+  } catch (error) {
+    if (isErrno(error, "ENOENT") || isErrno(error, "ESRCH")) return undefined;
+    throw error;
+  }
 }
 
 async function suspendFacts(paths: InstancePaths): Promise<SuspendFacts | undefined> {
@@ -59,7 +74,11 @@ export async function inspectInstance(name: string, home?: string): Promise<Inst
   if (agentPid !== undefined) return { ...base, state: status?.state ?? "starting", agentPid };
   if (suspended !== undefined) return { ...base, state: "suspended" };
   if (status === undefined) return { ...base, state: "created" };
-  if (isActive(status.state)) return { ...base, state: "broken", note: `its agent exited while ${status.state}` };
+  if (isActive(status.state)) {
+    const orphan = orphanedQemu(paths, status);
+    if (orphan !== undefined) return { ...base, state: "running", orphanedQemuPid: orphan, note: `orphaned: its agent died while ${status.state}; QEMU pid ${orphan} still runs, \`snapvm start ${name}\` re-adopts it` };
+    return { ...base, state: "broken", note: `its agent exited while ${status.state}` };
+  }
   return { ...base, state: status.state === "suspended" ? "stopped" : status.state };
 }
 

@@ -1,13 +1,10 @@
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import type { ActiveDisk } from "../driver.ts";
 import type { QmpClient } from "./qmp/index.ts";
 
 /** The guest disk's device id in every argv (argv.ts). */
 const DISK_DEVICE = "vda";
 
-export interface ActiveDisk {
-  nodeName: string;
-  virtualSize: number;
-}
 
 /** The node currently on top of the guest disk's chain (it changes with every disk snapshot). */
 export async function activeDisk(qmp: QmpClient): Promise<ActiveDisk> {
@@ -17,7 +14,7 @@ export async function activeDisk(qmp: QmpClient): Promise<ActiveDisk> {
   if (disk?.inserted === undefined || node === undefined) {
     throw new SnapvmError(ErrorCode.QemuFailed, "QEMU reports no disk behind the guest's vda device");
   }
-  return { nodeName: node, virtualSize: disk.inserted.image["virtual-size"] };
+  return { nodeName: node, file: disk.inserted.file, virtualSize: disk.inserted.image["virtual-size"] };
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { LaunchSpec } from "../../config/launch-spec.ts";
 import { migrateOut, setCapabilities, UNLIMITED_BANDWIDTH, waitForMigration, waitForMigrationStatus } from "./migrate.ts";
 import { QemuVm } from "./vm.ts";
-import { failPoint } from "../../util/fault-point.ts";
+import { failPoint, faultPoint } from "../../util/fault-point.ts";
 import { fsyncFile } from "../../util/fsync.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
 import type { CaptureTarget } from "../driver.ts";
@@ -51,6 +51,7 @@ export async function precopyCapture(vm: QemuVm, launch: PinnedLaunch, target: C
     const stop = vm.qmp.waitForEvent("STOP", { timeoutMs });
     stop.catch(() => undefined);
     await vm.qmp.execute("migrate", { uri: migration });
+    faultPoint("precopy:copying");
     await waitForMigrationStatus(vm.qmp, "pre-switchover", "copying memory to the snapshot", timeoutMs);
     const stoppedAt = (await stop).timestamp;
     await diskLeg();

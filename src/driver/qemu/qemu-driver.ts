@@ -3,7 +3,7 @@ import { buildQemuArgv } from "./argv.ts";
 import { qemuHost } from "./host.ts";
 import { qemuLiveSnapshots } from "./live-snapshots.ts";
 import { parseSnapvmArgv } from "./parse-argv.ts";
-import { processesServing } from "./processes.ts";
+import { findHelperQemus, findInstanceQemus } from "./processes.ts";
 import { qemuDisks } from "./qemu-img.ts";
 import { qemuState } from "./state.ts";
 import { QemuVm } from "./vm.ts";
@@ -17,7 +17,9 @@ export const qemuDriver: Driver = {
     start: (spec, options) => QemuVm.start(spec, options),
     argv: (spec, options) => buildQemuArgv(spec, options),
     parseArgv: parseSnapvmArgv,
-    processesServing,
+    processesServing: findInstanceQemus,
+    helperProcesses: findHelperQemus,
+    adopt: (spec, process, options) => QemuVm.adopt(spec, process.argv, process.pid, options?.controlTimeoutMs === undefined ? {} : { qmpTimeoutMs: options.controlTimeoutMs }),
   },
   state: qemuState,
   snapshots: qemuLiveSnapshots,

@@ -8,6 +8,8 @@ import type { LaunchOptions, RunningVm } from "../driver.ts";
 import { buildQemuArgv, type ArgvOptions } from "./argv.ts";
 import { spawnQemu, type QemuExit, type QemuProcess } from "./process.ts";
 import { QmpClient } from "./qmp/index.ts";
+import { settleQemu } from "./settle.ts";
+import { processAlive } from "../../util/process-alive.ts";
 
 export type StartOptions = LaunchOptions & ArgvOptions;
 
@@ -57,6 +59,10 @@ export class QemuVm implements RunningVm {
     return (await this.qmp.execute("query-status")).running;
   }
 
+  settle(): Promise<string[]> {
+    return settleQemu(this.qmp);
+  }
+
   static async start(specIn: LaunchSpec, options: StartOptions = {}): Promise<QemuVm> {
     // The disk path is a link to the chain's top layer: QEMU must open the layer by its real name, the
     // name the next layer's header will give as its backing file.
@@ -79,6 +85,36 @@ export class QemuVm implements RunningVm {
     } finally {
       died.catch(() => undefined);
     }
+  }
+
+  /**
+   * Takes over a QEMU that is running but not our child (its agent died): connects to its QMP socket
+   * within `qmpTimeoutMs` (E_QMP_* when it does not answer). Not being its parent, we cannot wait for
+   * it: `exited` resolves once its QMP socket closed and the pid is gone, with code 0 when QEMU said
+   * SHUTDOWN first (a guest power-off or a quit), else an unknown status.
+   */
+  static async adopt(spec: LaunchSpec, argv: readonly string[], pid: number, options: { qmpTimeoutMs?: number } = {}): Promise<QemuVm> {
+    const qmp = await QmpClient.connect(spec.qmpSocket, { timeoutMs: options.qmpTimeoutMs ?? 3000 });
+    let shutdown = false;
+    qmp.onEvent("SHUTDOWN", () => { shutdown = true; });
+    const exited = qmp.closed.then(async () => {
+      while (processAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+      const stderrTail = shutdown ? "" : "the adopted QEMU ended; not being its parent, snapvm cannot tell how";
+      return { code: shutdown ? 0 : null, signal: null, stderrTail, reason: shutdown ? "QEMU exited with code 0" : `QEMU ended: ${stderrTail}` } satisfies QemuExit;
+    });
+    const adopted: QemuProcess = {
+      pid,
+      exited,
+      stderrTail: () => "",
+      kill: (signal: NodeJS.Signals = "SIGKILL") => {
+        try {
+          process.kill(pid, signal);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+        }
+      },
+    };
+    return new QemuVm(spec, argv, adopted, qmp);
   }
 
   /**

@@ -17,8 +17,11 @@ import { waitGuestReady } from "./guest-ready.ts";
 export interface BootHooks {
   onProgress: (step: string) => void;
   onQemuStderr: (line: string) => void;
-  /** QEMU answers on QMP: from here the caller mostly waits on it, and may load what it needs later. */
-  onQemuUp?: () => void;
+  /**
+   * QEMU answers on QMP: from here the caller mostly waits on it, and may load what it needs later.
+   * It gets the VM so a signal during bring-up can kill it (which fails the boot or restore).
+   */
+  onQemuUp?: (vm: RunningVm) => void;
   /** Something went wrong that does not stop the VM from coming up. */
   onWarning?: (message: string) => void;
   home?: string;
@@ -46,7 +49,7 @@ export async function coldBoot(name: string, paths: InstancePaths, file: Complet
   hooks.onProgress(`booting (${accel.accel})`);
   const started = performance.now();
   const vm = await driver.launcher.start(spec, { onStderrLine: hooks.onQemuStderr });
-  hooks.onQemuUp?.();
+  hooks.onQemuUp?.(vm);
   try {
     const launch: PinnedLaunch = { spec, argv: [...vm.argv], qemuVersion: vm.version, accelReason: accel.reason, bootedAt: new Date().toISOString() };
     await pinBoot(paths, file, launch);

@@ -198,7 +198,7 @@ export async function importState(file: string, name: string, options: ImportOpt
   }
 }
 
-/** As a cold boot pins it: the argv names the disk layer by its real path (QemuVm.start resolves the link). */
+/** As a cold boot pins it: the argv names the disk layer by its real path (the launcher resolves the link). */
 function pinnedLaunch(spec: LaunchSpec, figures: ConvertFigures, finalLayer: string): PinnedLaunch {
   return {
     spec,

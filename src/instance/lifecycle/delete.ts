@@ -3,11 +3,19 @@ import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instancePaths } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { processAlive } from "../../util/process-alive.ts";
+import { acquireLock } from "../../store/lock.ts";
+import { cleanUpUnderLock } from "./crash-hygiene.ts";
 import { stopInstance, waitAgentGone } from "./stop.ts";
 
 /** Deletes an instance and everything in its directory. A running one only with `force` (it is killed first). */
 export async function deleteInstance(name: string, options: { force?: boolean; home?: string } = {}): Promise<{ name: string; deleted: true }> {
   const current = await inspectInstance(name, options.home);
+  if (current.orphanedQemuPid !== undefined && options.force !== true) {
+    throw new SnapvmError(ErrorCode.InstanceRunning, `instance "${name}" still runs (QEMU pid ${current.orphanedQemuPid}, its agent died); refusing to delete it`, {
+      hint: `\`snapvm start ${name}\` re-adopts it; or \`snapvm delete --force ${name}\` kills and deletes it.`,
+      details: { instance: name, state: current.state },
+    });
+  }
   if (current.agentPid !== undefined) {
     if (options.force !== true) {
       throw new SnapvmError(ErrorCode.InstanceRunning, `instance "${name}" is ${current.state}; refusing to delete it`, {
@@ -21,6 +29,13 @@ export async function deleteInstance(name: string, options: { force?: boolean; h
       if (current.agentPid !== undefined) await waitAgentGone(current.agentPid);
     });
   }
-  await rm(instancePaths(name, options.home).dir, { recursive: true, force: true });
+  const paths = instancePaths(name, options.home);
+  const lock = await acquireLock(paths.agentLock, name);
+  try {
+    await cleanUpUnderLock(paths, "kill"); // an orphaned QEMU (allowed by --force above) and temp directories
+    await rm(paths.dir, { recursive: true, force: true });
+  } finally {
+    await lock.release();
+  }
   return { name, deleted: true };
 }

@@ -35,7 +35,8 @@ function agentCommand(name: string): { command: string; args: string[] } {
 export async function startInstance(name: string, hooks: StartHooks = {}): Promise<StartResult> {
   const started = performance.now();
   const current = await inspectInstance(name, hooks.home);
-  if (isActive(current.state)) {
+  // An orphaned QEMU (its agent died) is not refused: the agent started here re-adopts it.
+  if (isActive(current.state) && current.orphanedQemuPid === undefined) {
     throw new SnapvmError(ErrorCode.InstanceRunning, `instance "${name}" is already ${current.state}`, {
       hint: `Stop it first with \`snapvm stop ${name}\`.`,
       details: { instance: name, state: current.state },

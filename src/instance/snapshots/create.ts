@@ -1,5 +1,6 @@
 import { instancePaths } from "../../paths/index.ts";
 import { acquireLock } from "../../store/lock.ts";
+import { cleanUpUnderLock } from "../lifecycle/crash-hygiene.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { agentClient } from "../access/agent-client.ts";
 import { takeOfflineSnapshot } from "./offline.ts";
@@ -23,6 +24,7 @@ async function takeSnapshot(name: string, tag: string, home?: string): Promise<S
   const paths = instancePaths(name, home);
   const lock = await acquireLock(paths.agentLock, name);
   try {
+    await cleanUpUnderLock(paths, "refuse");
     return await takeOfflineSnapshot(name, paths, tag);
   } finally {
     await lock.release();

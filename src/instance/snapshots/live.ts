@@ -5,7 +5,7 @@ import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
 import { fsyncFile } from "../../util/fsync.ts";
-import { failPoint } from "../../util/fault-point.ts";
+import { failPoint, faultPoint } from "../../util/fault-point.ts";
 import { activeLayer, layerIdOf, newLayerId, pointDiskAt } from "../disk/layers.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
@@ -54,6 +54,7 @@ export async function takeLiveSnapshot(vm: RunningVm, launch: PinnedLaunch, path
       details: { instance: vm.spec.name, tag, reason: error instanceof Error ? error.message : String(error) },
     });
   };
+  faultPoint("snapshot:before-pause");
   const disk = await driver.snapshots.activeDisk(vm).catch(fail);
   await driver.disks.createOverlay(newTop, frozen, disk.virtualSize, true).catch(fail);
   // Reflink the RAM file while paused where the filesystem can (tens of ms); anywhere else, copy
@@ -65,6 +66,7 @@ export async function takeLiveSnapshot(vm: RunningVm, launch: PinnedLaunch, path
     await failPoint("snapshot:disk-leg");
     await driver.snapshots.switchDisk(vm, disk, newTop, `disk-${layerIdOf(newTop)}`);
     diskSwitched = true;
+    faultPoint("snapshot:disk-switched");
     await pointDiskAt(paths, newTop, false);
   };
   let pauseMs: number;

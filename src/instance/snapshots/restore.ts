@@ -4,6 +4,7 @@ import { driver } from "../../driver/index.ts";
 import { MANIFEST_NAME, diskLayerPath, instancePaths, type InstancePaths } from "../../paths/index.ts";
 import { type StateManifest } from "../../snapshot/manifest.ts";
 import { acquireLock } from "../../store/lock.ts";
+import { cleanUpUnderLock } from "../lifecycle/crash-hygiene.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { writeJsonAtomic } from "../../util/atomic-write.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
@@ -73,6 +74,7 @@ export async function restoreSnapshot(name: string, tag: string, hooks: StartHoo
   const paths = instancePaths(name, hooks.home);
   const lock = await acquireLock(paths.agentLock, name);
   try {
+    await cleanUpUnderLock(paths, "kill"); // the snapshot replaces what ran, even a dead agent's QEMU
     await stageSnapshot(paths, details.manifest, details.dir);
   } finally {
     await lock.release();

@@ -1,13 +1,14 @@
 import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { driver, type RunningVm } from "../../driver/index.ts";
 import { guestAccessOf } from "../../config/launch-spec.ts";
-import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { ErrorCode, SnapvmError, isErrno } from "../../errors/index.ts";
 import type { InstancePaths } from "../../paths/index.ts";
 import type { GuestIdentity, StateManifest } from "../../snapshot/manifest.ts";
 import { fileSizes, sha256File } from "../../util/file-facts.ts";
 import { shellQuote } from "../../util/shell-quote.ts";
-import { faultPoint } from "../../util/fault-point.ts";
+import { failPoint, faultPoint } from "../../util/fault-point.ts";
 import type { BootHooks, BootedVm } from "../boot/cold-boot.ts";
 import { waitGuestReady } from "../boot/guest-ready.ts";
 import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save-state.ts";
@@ -46,8 +47,11 @@ export async function verifyDigests(paths: InstancePaths, manifest: StateManifes
 /**
  * Restores a suspended VM: the pinned argv with `-incoming defer`, once `checked` (checkRestorable and
  * whatever else the caller must know first) has resolved load the state, `cont` (a VM saved after
- * `stop` comes back paused), wait for the guest, set its clock. The state is consumed as soon
- * as the guest runs: from then on the RAM file moves on and the old device state no longer matches it.
+ * `stop` comes back paused), wait for the guest, set its clock. The state is consumed only once the
+ * guest answered. From `cont` on the guest runs on the RAM file and the disk, so the state no longer
+ * matches them: suspend/RESUMED is written just before `cont` to say so, and a failure after it
+ * carries `details.guestRan` (the caller keeps the state aside with that reason; it is never restored
+ * again). A failure before `cont` leaves the state as restorable as it was.
  */
 export async function restoreSuspended(manifest: StateManifest, paths: InstancePaths, checked: Promise<{ timeoutMs: number }>, hooks: BootHooks): Promise<BootedVm> {
   const spec = manifest.launch.spec;
@@ -64,7 +68,8 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
     await checked;
     throw error;
   }
-  hooks.onQemuUp?.();
+  hooks.onQemuUp?.(vm);
+  let guestRan = false;
   try {
     const { timeoutMs } = await checked;
     // Checked against the running binary's greeting: free, and exact about what will load the state.
@@ -73,9 +78,16 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
     hooks.onProgress("loading the state");
     await driver.state.load(vm, stateFile, fileBacked ? "device-state" : "full-ram", timeoutMs);
     faultPoint("restore:before-cont");
+    // Not fsynced (it would cost the resume a journal commit): after a host crash QEMU is gone too,
+    // and a RAM file the guest wrote through is no worse than one a crash mid-save leaves.
+    await writeFile(paths.suspendResumed, "");
+    guestRan = true;
     await vm.resume();
+    faultPoint("restore:after-cont");
     hooks.onProgress("waiting for the guest");
-    await Promise.all([consumeState(paths), waitGuestReady(vm, timeoutMs)]);
+    await failPoint("restore:guest-ready");
+    await waitGuestReady(vm, timeoutMs);
+    await consumeState(paths);
     // Not awaited: the guest agent serves requests one at a time, in order, so every command sent
     // after this one already sees the corrected clock. Awaiting it would add the guest's first fork
     // (~0.1 s under TCG, which translates fork and exec anew after a restore) to every resume.
@@ -86,7 +98,7 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
   } catch (error) {
     vm.kill();
     await vm.exited;
-    throw new SnapvmError(ErrorCode.RestoreFailed, `restoring instance "${spec.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new SnapvmError(ErrorCode.RestoreFailed, `restoring instance "${spec.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, details: { instance: spec.name, guestRan } });
   }
 }
 
@@ -124,16 +136,34 @@ async function consumeState(paths: InstancePaths): Promise<void> {
   await rm(paths.suspendDir, { recursive: true, force: true });
 }
 
-/** Keeps a state that failed to restore, with its RAM file, for a person to look at; never deletes it. */
-export async function moveStateAside(paths: InstancePaths, reason: string): Promise<string | undefined> {
+/** What a failed state's REASON adds when the guest ran on it. */
+export const GUEST_RAN_REASON = "the guest ran after the restore; memory has moved on (its RAM file and disk no longer match this state, which is kept but cannot be restored faithfully)";
+
+/** Whether a restore resumed the guest on this state (suspend/RESUMED): it must not be restored again. */
+export function stateWasResumed(paths: InstancePaths): boolean {
+  return existsSync(paths.suspendResumed);
+}
+
+/**
+ * Keeps a state that failed to restore for a person to look at, with a REASON; never deletes it.
+ * The instance's RAM file goes with it when the state names it and no QEMU runs on it any more
+ * (`withRam`); an adopted guest still runs on it, so then it stays. Resolves to undefined when there
+ * is no state to move; any other failure (a full disk, a permission) throws and the state stays put.
+ */
+export async function moveStateAside(paths: InstancePaths, reason: string, options: { withRam?: boolean } = {}): Promise<string | undefined> {
   const target = join(paths.failedStatesDir, new Date().toISOString().replaceAll(":", "-"));
   await mkdir(paths.failedStatesDir, { recursive: true });
   try {
     await rename(paths.suspendDir, target);
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (isErrno(error, "ENOENT")) return undefined;
+    throw error;
   }
-  await rename(paths.memory, join(target, "memory.ram")).catch(() => undefined);
   await writeFile(join(target, "REASON"), `${reason}\n`);
+  if (options.withRam !== false) {
+    await rename(paths.memory, join(target, "memory.ram")).catch((error: unknown) => {
+      if (!isErrno(error, "ENOENT")) throw error;
+    });
+  }
   return target;
 }
