@@ -30,6 +30,8 @@ export const ErrorCode = {
   RestoreFailed: "E_RESTORE_FAILED",
   NotSupported: "E_NOT_SUPPORTED",
   ExternalTool: "E_EXTERNAL_TOOL",
+  /** Input past a size bound: a decompressed stream, an API request body. */
+  InputTooLarge: "E_INPUT_TOO_LARGE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
