@@ -1,7 +1,7 @@
 import { ErrorCode } from "../errors/index.ts";
 
 /** The one place an error code becomes an HTTP status. */
-export function httpStatusFor(code: ErrorCode): 400 | 404 | 409 | 422 | 500 | 502 | 504 {
+export function httpStatusFor(code: ErrorCode): 400 | 404 | 409 | 413 | 422 | 500 | 502 | 504 {
   switch (code) {
     case ErrorCode.InvalidArgument:
     case ErrorCode.InvalidConfig:
@@ -14,6 +14,8 @@ export function httpStatusFor(code: ErrorCode): 400 | 404 | 409 | 422 | 500 | 50
     case ErrorCode.InstanceLocked:
     case ErrorCode.InvalidTransition:
       return 409;
+    case ErrorCode.InputTooLarge:
+      return 413;
     case ErrorCode.NotSupported:
       return 422;
     case ErrorCode.GuestTimeout:
