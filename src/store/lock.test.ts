@@ -16,9 +16,9 @@ function deadPid(): number {
 /** Reads the lock over and over while `busy` runs; every read is "no lock" or a whole pid. */
 async function whileWatching<T>(path: string, busy: () => Promise<T>): Promise<{ result: T; badReads: string[] }> {
   const badReads: string[] = [];
-  let stop = false;
+  const state = { stop: false };
   const watcher = (async () => {
-    while (!stop) {
+    while (!state.stop) {
       try {
         const text = readFileSync(path, "utf8");
         if (!/^[1-9][0-9]*$/.test(text)) badReads.push(JSON.stringify(text));
@@ -31,7 +31,7 @@ async function whileWatching<T>(path: string, busy: () => Promise<T>): Promise<{
   try {
     return { result: await busy(), badReads };
   } finally {
-    stop = true;
+    state.stop = true;
     await watcher;
   }
 }
