@@ -12,7 +12,7 @@ import { newLayerId } from "../disk/layers.ts";
  * copy of a disk a running QEMU still writes fail, rather than silently copy a moving disk.
  */
 export async function copySourceDisk(source: string, paths: InstancePaths): Promise<string> {
-  await mkdir(paths.disksDir, { recursive: true });
+  await mkdir(paths.disksDir, { recursive: true, mode: 0o700 });
   const layer = join(paths.disksDir, `${newLayerId()}.qcow2`);
   try {
     await runCommand("qemu-img", ["convert", "-q", "-O", "qcow2", source, layer]);
