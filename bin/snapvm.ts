@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// Private by default: every file and directory snapvm (and QEMU, which inherits this) makes is the
+// user's alone (docs/internals.md, Modes). First, before any module can create anything.
+process.umask(0o077);
 // Builds the command tree and runs it; each command's module loads only when that command runs,
 // which keeps `snapvm start` (the resume path) from paying for the others.
 const [, , command, name, ...rest] = process.argv;

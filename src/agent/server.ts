@@ -1,7 +1,8 @@
 import { chmod, unlink } from "node:fs/promises";
 import type { Server } from "node:http";
 import { createAdaptorServer } from "@hono/node-server";
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { ApiPaths } from "../api/paths.ts";
 import { ConfigPatch, type AgentStatus, ExecRequest, SnapshotRequest, StopRequest, type ExecResponse, type RuntimeConfig, type SaveFigures, type SnapshotResponse, type StopResponse } from "../api/schemas.ts";
@@ -29,15 +30,33 @@ async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.
   return result.data;
 }
 
+/**
+ * The largest request body the API reads. Requests are small JSON objects, except an exec's, which
+ * carries the command's stdin (base64); past the cap a request is refused (413) before it is buffered.
+ */
+export const MAX_REQUEST_BODY_BYTES = 2 ** 20;
+export const MAX_EXEC_BODY_BYTES = 16 * 2 ** 20;
+
+function limit(maxSize: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize,
+    onError: (c) => {
+      const error = new SnapvmError(ErrorCode.InputTooLarge, `the request body to ${c.req.path} is larger than ${maxSize} bytes`, { details: { maxBytes: maxSize } });
+      return c.json({ error: error.toJSON() }, httpStatusFor(error.code));
+    },
+  });
+}
+
 export function buildApp(handlers: AgentHandlers, onUnexpected: (error: unknown) => void): Hono {
   const app = new Hono();
+  const small = limit(MAX_REQUEST_BODY_BYTES);
   app.get(ApiPaths.status, (c) => c.json(handlers.status()));
   app.get(ApiPaths.openapi, (c) => c.json(openApiDocument()));
-  app.post(ApiPaths.exec, async (c) => c.json(await handlers.exec(await parseBody(c, ExecRequest))));
-  app.post(ApiPaths.stop, async (c) => c.json(await handlers.stop(await parseBody(c, StopRequest))));
-  app.post(ApiPaths.save, async (c) => c.json(await handlers.save()));
-  app.post(ApiPaths.snapshots, async (c) => c.json(await handlers.snapshot(await parseBody(c, SnapshotRequest))));
-  app.patch(ApiPaths.config, async (c) => c.json(handlers.patchConfig(await parseBody(c, ConfigPatch))));
+  app.post(ApiPaths.exec, limit(MAX_EXEC_BODY_BYTES), async (c) => c.json(await handlers.exec(await parseBody(c, ExecRequest))));
+  app.post(ApiPaths.stop, small, async (c) => c.json(await handlers.stop(await parseBody(c, StopRequest))));
+  app.post(ApiPaths.save, small, async (c) => c.json(await handlers.save()));
+  app.post(ApiPaths.snapshots, small, async (c) => c.json(await handlers.snapshot(await parseBody(c, SnapshotRequest))));
+  app.patch(ApiPaths.config, small, async (c) => c.json(handlers.patchConfig(await parseBody(c, ConfigPatch))));
   app.onError((error, c) => {
     if (isSnapvmError(error)) return c.json({ error: error.toJSON() }, httpStatusFor(error.code));
     onUnexpected(error);

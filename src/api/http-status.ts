@@ -20,6 +20,8 @@ export function httpStatusFor(code: ErrorCode): 400 | 403 | 404 | 409 | 413 | 42
     case ErrorCode.InstanceLocked:
     case ErrorCode.InvalidTransition:
       return 409;
+    case ErrorCode.InputTooLarge:
+      return 413;
     case ErrorCode.NotSupported:
       return 422;
     case ErrorCode.GuestTimeout:

@@ -42,6 +42,8 @@ export const ErrorCode = {
   RemoteUnreachable: "E_REMOTE_UNREACHABLE",
   /** The object store answered with any other error. */
   RemoteFailed: "E_REMOTE_FAILED",
+  /** Input past a size bound: a decompressed stream, an API request body. */
+  InputTooLarge: "E_INPUT_TOO_LARGE",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,3 +1,3 @@
 export { snapvmHome, instancesDir, imagesDir } from "./home.ts";
-export { instancePaths, instanceSockets, snapshotPaths, diskLayerPath, UNIX_SOCKET_PATH_MAX, MANIFEST_NAME, type InstancePaths, type SnapshotPaths } from "./instance-paths.ts";
+export { instancePaths, instanceDirPaths, newInstanceTempDir, instanceSockets, snapshotPaths, stateDirPaths, diskLayerPath, UNIX_SOCKET_PATH_MAX, MANIFEST_NAME, type InstancePaths, type SnapshotPaths } from "./instance-paths.ts";
 export { tinyImagePaths, TINY_IMAGE, type TinyImagePaths } from "./image-paths.ts";

@@ -28,7 +28,10 @@ export interface InstancePaths {
   bootConfig: string;
   bootLaunch: string;
   cidataIso: string;
+  /** The instance's SSH key pair (cloud images): 0700, the private key 0600. */
+  sshDir: string;
   sshKey: string;
+  sshPublicKey: string;
   /** The suspend state (a directory, complete only when renamed into place). */
   suspendDir: string;
   /**
@@ -44,7 +47,14 @@ export interface InstancePaths {
 }
 
 export function instancePaths(name: string, home = snapvmHome()): InstancePaths {
-  const dir = join(instancesDir(home), name);
+  return instanceDirPaths(join(instancesDir(home), name));
+}
+
+/**
+ * The same layout under any directory: a new instance is built in a hidden temp sibling
+ * (newInstanceTempDir) with the final layout, then renamed into place.
+ */
+export function instanceDirPaths(dir: string): InstancePaths {
   const bootDir = join(dir, "boot");
   return {
     dir,
@@ -66,13 +76,23 @@ export function instancePaths(name: string, home = snapvmHome()): InstancePaths 
     bootConfig: join(bootDir, "config.json"),
     bootLaunch: join(bootDir, "launch.json"),
     cidataIso: join(bootDir, "cidata.iso"),
+    sshDir: join(dir, "ssh"),
     sshKey: join(dir, "ssh", "id_ed25519"),
+    sshPublicKey: join(dir, "ssh", "id_ed25519.pub"),
     suspendDir: join(dir, "suspend"),
     suspendResumed: join(dir, "suspend", "RESUMED"),
     failedStatesDir: join(dir, "failed-states"),
     snapshotsDir: join(dir, "snapshots"),
     origin: join(dir, "origin.json"),
   };
+}
+
+/**
+ * Where a new instance directory is built before its rename: a dot-name, which `list` skips, unique
+ * to this process and call (parallel forks build side by side).
+ */
+export function newInstanceTempDir(name: string, unique: string, home = snapvmHome()): string {
+  return join(instancesDir(home), `.${name}.tmp-${process.pid}-${unique}`);
 }
 
 /** The per-instance sockets and console log a launch spec names. */
@@ -93,7 +113,11 @@ export interface SnapshotPaths {
 
 /** A snapshot's directory; the disk layer it names lives in the instance's disks/. */
 export function snapshotPaths(instance: InstancePaths, tag: string): SnapshotPaths {
-  const dir = join(instance.snapshotsDir, tag);
+  return stateDirPaths(join(instance.snapshotsDir, tag));
+}
+
+/** The files of any saved state directory (suspend/, a snapshot, a failed state): the same names in each. */
+export function stateDirPaths(dir: string): SnapshotPaths {
   return {
     dir,
     manifest: join(dir, MANIFEST_NAME),

@@ -6,7 +6,7 @@ import { fsyncDirectory } from "./fsync.ts";
  * Writes a file so that readers see the old content or the new, never a mix: write a temp
  * sibling, fsync it, rename over the target, fsync the directory.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, durable = true): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, durable = true): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
   const handle = await open(temp, "w", mode);
   try {
@@ -26,5 +26,5 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 
 /** `durable: false` keeps the all-or-nothing rename but skips the fsyncs, for files that are only a cache. */
 export async function writeJsonAtomic(path: string, value: unknown, durable = true): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, 0o644, durable);
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, 0o600, durable);
 }

@@ -82,7 +82,7 @@ async function guestAccessForBoot(config: InstanceConfig, paths: InstancePaths):
 async function writeBootCidata(spec: LaunchSpec, config: InstanceConfig, paths: InstancePaths): Promise<void> {
   if (spec.cidataIso === undefined) return;
   const publicKey = await ensureSshKey(paths.sshKey, sshKeyComment(spec.name));
-  await mkdir(paths.bootDir, { recursive: true });
+  await mkdir(paths.bootDir, { recursive: true, mode: 0o700 });
   await writeCidata(spec.cidataIso, {
     instanceId: `snapvm-${spec.name}-${randomUUID()}`,
     hostname: spec.name,

@@ -6,7 +6,7 @@ import type { InstancePaths } from "../../paths/index.ts";
 import { writeJsonAtomic } from "../../util/atomic-write.ts";
 
 export async function pinBoot(paths: InstancePaths, config: CompleteConfigFile, launch: PinnedLaunch): Promise<void> {
-  await mkdir(paths.bootDir, { recursive: true });
+  await mkdir(paths.bootDir, { recursive: true, mode: 0o700 });
   await writeJsonAtomic(paths.bootConfig, config);
   await writeJsonAtomic(paths.bootLaunch, launch);
 }

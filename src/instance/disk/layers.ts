@@ -41,7 +41,7 @@ export async function pointDiskAt(paths: InstancePaths, layerPath: string, durab
  * Only while no QEMU has the disk open (the caller holds the instance lock, before starting QEMU).
  */
 export async function ensureLayeredDisk(paths: InstancePaths): Promise<void> {
-  await mkdir(paths.disksDir, { recursive: true });
+  await mkdir(paths.disksDir, { recursive: true, mode: 0o700 });
   try {
     if ((await lstat(paths.disk)).isSymbolicLink()) return;
   } catch (error) {

@@ -1,24 +1,25 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { validateInstanceName } from "../../config/index.ts";
+import { copyFile, readFile, rm, symlink } from "node:fs/promises";
+import { join, relative } from "node:path";
 import type { LaunchSpec, PortForward } from "../../config/launch-spec.ts";
 import { driver } from "../../driver/index.ts";
 import { pickFreePort } from "../../driver/ssh/free-port.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { MANIFEST_NAME, diskLayerPath, instancePaths, instanceSockets, instancesDir, type InstancePaths } from "../../paths/index.ts";
+import { diskLayerPath, instancePaths, instanceSockets, stateDirPaths, type InstancePaths } from "../../paths/index.ts";
 import { type StateManifest } from "../../snapshot/manifest.ts";
-import { writeJsonAtomic } from "../../util/atomic-write.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../../util/atomic-write.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
 import { writeOrigin } from "../../store/fork-origin.ts";
 import { newLayerId } from "../disk/layers.ts";
 import { macForName } from "../boot/launch-spec.ts";
 import { readPinnedConfig } from "../boot/pinned-boot.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
-import { DEVICE_STATE_FILE } from "../suspend/save-state.ts";
 import { decompressSnapshot } from "../snapshots/compress.ts";
 import { snapshotDetails, type SnapshotDetails } from "../snapshots/list.ts";
 import { startInstance, type StartResult } from "../lifecycle/start.ts";
+import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
+import { rewriteForkPorts } from "./fork-config.ts";
 
 export interface ForkOptions {
   count?: number;
@@ -54,7 +55,7 @@ async function forkSpec(name: string, paths: InstancePaths, template: LaunchSpec
     ...template,
     name,
     // The template's RAM file, mapped copy-on-write: forks share its page cache and never change it.
-    memoryPath: join(snapshot.dir, "memory.ram"),
+    memoryPath: stateDirPaths(snapshot.dir).memory,
     disk: paths.disk,
     ports: await freshPorts(template.ports),
     mac: macForName(name),
@@ -65,33 +66,32 @@ async function forkSpec(name: string, paths: InstancePaths, template: LaunchSpec
 }
 
 /**
- * Builds one fork's directory (in a temp dir, renamed into place): a config like the source's with its
- * own ports, a disk overlay on the snapshot's layer, and a suspend state whose launch maps the
- * snapshot's RAM file privately with a new VM generation ID, MAC and ports. Its first start is a
- * restore; the guest then gets its own hostname and MAC (DESIGN.md §3a).
+ * Builds one fork's directory (buildNewInstance: a temp dir, sealed, renamed into place): a config
+ * like the source's with its own ports, a disk overlay on the snapshot's layer, and a suspend state
+ * whose launch maps the snapshot's RAM file privately with a new VM generation ID, MAC and ports. Its
+ * first start is a restore; the guest then gets its own hostname and MAC (DESIGN.md §3a).
  */
 async function buildFork(name: string, source: InstancePaths, snapshot: SnapshotDetails, home?: string): Promise<{ name: string; ports: PortForward[] }> {
-  const paths = instancePaths(name, home);
-  const temp = join(instancesDir(home), `.${name}.tmp-${process.pid}`);
-  const tempPaths = { ...paths, dir: temp };
-  await rm(temp, { recursive: true, force: true });
-  await mkdir(join(temp, "boot"), { recursive: true });
-  await mkdir(join(temp, "suspend"));
-  try {
+  const { result } = await buildNewInstance(name, home, async (temp, paths) => {
     const manifest = snapshot.manifest;
+    const from = stateDirPaths(snapshot.dir);
+    const suspend = stateDirPaths(temp.suspendDir);
+    // The spec names the final paths: QEMU runs after the rename.
     const spec = await forkSpec(name, paths, manifest.launch.spec, snapshot);
     const launch: PinnedLaunch = { ...manifest.launch, spec, argvOptions: { shareMemory: false }, argv: driver.launcher.argv(spec, { shareMemory: false }) };
-    const config = await readFile(join(source.dir, "snapvm.yaml"), "utf8");
-    await writeFile(join(temp, "snapvm.yaml"), replacePorts(config, manifest.launch.spec.ports, spec.ports));
+    const config = await readFile(source.config, "utf8");
+    await writeFileAtomic(temp.config, rewriteForkPorts(config, manifest.launch.spec.ports, spec.ports), PRIVATE_FILE_MODE);
+    await ensurePrivateDir(temp.bootDir);
     const pinned = await readPinnedConfig(source).catch(() => undefined);
-    if (pinned !== undefined) await writeJsonAtomic(join(temp, "boot", "config.json"), { ...pinned, ports: spec.ports });
-    await writeJsonAtomic(join(temp, "boot", "launch.json"), launch);
+    if (pinned !== undefined) await writeJsonAtomic(temp.bootConfig, { ...pinned, ports: spec.ports });
+    await writeJsonAtomic(temp.bootLaunch, launch);
     const layer = diskLayerPath(source, snapshot.diskLayer);
-    const top = `${newLayerId()}.qcow2`;
-    await mkdir(join(temp, "disks"));
-    await driver.disks.createOverlay(join(temp, "disks", top), layer, (await driver.disks.facts(layer)).virtualSize);
-    await symlink(join("disks", top), join(temp, "disk.qcow2"));
-    await copyFile(join(snapshot.dir, DEVICE_STATE_FILE), join(temp, "suspend", DEVICE_STATE_FILE));
+    const top = diskLayerPath(temp, newLayerId());
+    await ensurePrivateDir(temp.disksDir);
+    await driver.disks.createOverlay(top, layer, (await driver.disks.facts(layer)).virtualSize);
+    await symlink(relative(temp.dir, top), temp.disk);
+    await ensurePrivateDir(temp.suspendDir);
+    await copyFile(from.deviceState, suspend.deviceState);
     const state: StateManifest = {
       ...manifest,
       kind: "suspend",
@@ -100,33 +100,19 @@ async function buildFork(name: string, source: InstancePaths, snapshot: Snapshot
       identity: { hostname: name, mac: spec.mac },
     };
     delete state.snapshot;
-    await writeJsonAtomic(join(temp, "suspend", MANIFEST_NAME), state);
-    if (existsSync(join(source.dir, "ssh"))) await copySshKey(source, tempPaths);
-    await writeOrigin(join(temp, "origin.json"), { instance: snapshot.instance, tag: snapshot.tag, createdAt: new Date().toISOString() });
-    await rename(temp, paths.dir);
-    return { name, ports: spec.ports };
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+    await writeJsonAtomic(suspend.manifest, state);
+    if (existsSync(source.sshDir)) await copySshKey(source, temp);
+    await writeOrigin(temp.origin, { instance: snapshot.instance, tag: snapshot.tag, createdAt: new Date().toISOString() });
+    return spec.ports;
+  });
+  return { name, ports: result };
 }
 
 async function copySshKey(source: InstancePaths, target: InstancePaths): Promise<void> {
-  await mkdir(join(target.dir, "ssh"), { recursive: true, mode: 0o700 });
-  for (const file of ["id_ed25519", "id_ed25519.pub"]) {
-    const from = join(source.dir, "ssh", file);
-    if (existsSync(from)) await copyFile(from, join(target.dir, "ssh", file));
+  await ensurePrivateDir(target.sshDir);
+  for (const [from, to] of [[source.sshKey, target.sshKey], [source.sshPublicKey, target.sshPublicKey]] as const) {
+    if (existsSync(from)) await copyFile(from, to);
   }
-}
-
-/** Rewrites `host: N` lines of forwarded ports in the YAML so the fork's config matches its launch. */
-function replacePorts(yaml: string, before: readonly PortForward[], after: readonly PortForward[]): string {
-  let text = yaml;
-  before.forEach((port, i) => {
-    const next = after[i];
-    if (next !== undefined && next.host !== port.host) text = text.replace(new RegExp(`(host:\\s*)${port.host}\\b`), `$1${next.host}`);
-  });
-  return text;
 }
 
 function forkNames(base: string, count: number): string[] {
@@ -151,12 +137,8 @@ export async function forkInstance(sourceText: string, newName: string, options:
     throw new SnapvmError(ErrorCode.InvalidArgument, `--count must be a whole number from 1 to 64, got ${count}`);
   }
   const names = forkNames(newName, count);
-  for (const name of names) {
-    validateInstanceName(name);
-    if (existsSync(instancePaths(name, options.home).dir)) {
-      throw new SnapvmError(ErrorCode.InstanceExists, `instance "${name}" already exists`, { hint: "Pick another name for the forks." });
-    }
-  }
+  // All names are checked before any work; buildNewInstance checks each again when it claims it.
+  for (const name of names) claimNewInstance(name, options.home);
   let snapshot = await snapshotDetails(sourceName, tag, options.home);
   if (!snapshot.hasMemory || !snapshot.manifest.files.some((f) => f.role === "memory")) {
     throw new SnapvmError(ErrorCode.NotSupported, `snapshot "${tag}" of "${sourceName}" has no RAM file to fork from`, {

@@ -1,22 +1,23 @@
 import { randomUUID } from "node:crypto";
-import { access, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { formatSize, resolveConfig, serializeConfig, validateInstanceName, withDefaults, type ConfigFile } from "../../config/index.ts";
 import type { Accel, LaunchSpec } from "../../config/launch-spec.ts";
 import { driver, type ConvertFigures, type SourceLaunch } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths, instancesDir, type InstancePaths } from "../../paths/index.ts";
-import { claimNewInstance } from "../lifecycle/new-instance.ts";
+import { instanceDirPaths, instanceSockets, stateDirPaths, type InstancePaths } from "../../paths/index.ts";
+import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { inspectStreamFile } from "../../snapshot/stream/index.ts";
-import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
+import { writeFileAtomic } from "../../util/atomic-write.ts";
+import { fsyncFile } from "../../util/fsync.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
 import { CommandFailedError, runCommand } from "../../util/run-command.ts";
 import { copySourceDisk } from "./source-disk.ts";
 import { readSourceArgv, type ArgvSource } from "./argv-input.ts";
 import { writeImportedManifest } from "./manifest.ts";
 import { pinBoot } from "../boot/pinned-boot.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
-import { DEVICE_STATE_FILE } from "../suspend/save-state.ts";
 import { withRawStream, type StreamCompression } from "../../snapshot/stream-compression.ts";
 
 export interface ImportOptions extends ArgvSource {
@@ -109,13 +110,15 @@ async function digHoles(path: string, notes: string[]): Promise<void> {
  * snapvm-generated QEMU arguments it was saved with become a suspended instance that resumes
  * lazily (file-backed RAM + device state) from then on.
  *   1. read and check the arguments; check the stream's files and host (nothing written yet);
- *   2. build the instance in a hidden temp directory: decompress the stream there, decode it and
+ *   2. build the instance in a hidden temp directory (buildNewInstance): decompress the stream there
+ *      (bounded by importStreamBound), decode it and
  *      check it fits the arguments (machine, RAM block "mem" and its size), copy the disk;
  *   3. convert (import-state-convert.ts): load the stream into a paused QEMU whose RAM is the new
  *      memory.ram, save device state only; dig holes in the RAM file;
  *   4. write snapvm.yaml, boot/ (config and launch, as a cold boot pins them) and suspend/manifest.json;
- *   5. rename the temp directory into place: the instance exists, suspended, or not at all.
- * Undo on any failure: kill the converting QEMU, remove the temp directory.
+ *   5. buildNewInstance seals the temp directory and renames it into place: the instance exists,
+ *      suspended, or not at all.
+ * Undo on any failure: kill the converting QEMU, remove the temp directory (buildNewInstance).
  */
 export async function importState(file: string, name: string, options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
@@ -129,54 +132,49 @@ export async function importState(file: string, name: string, options: ImportOpt
   await checkSource(source);
   const configFile = configFor(source, (await driver.disks.facts(source.spec.disk)).virtualSize);
   resolveConfig(configFile, { sourceName: "the imported arguments" }); // validates what the arguments gave
-  const paths = claimNewInstance(name, options.home);
-  await mkdir(instancesDir(options.home), { recursive: true });
-  // A hidden sibling with the same layout: `list` skips dot-names, and the rename is atomic.
-  const temp = instancePaths(`.${name}.import-${process.pid}`, options.home);
-  await rm(temp.dir, { recursive: true, force: true });
-  await mkdir(temp.dir, { mode: 0o700 });
+  claimNewInstance(name, options.home);
   // The converter's sockets in a short directory of their own: unix socket paths are capped at 107 bytes.
   const sockets = await mkdtemp(join(tmpdir(), "snapvm-import-"));
   const notes: string[] = [];
   try {
-    const spec = specFor(name, source, paths);
     const t = { prepare: performance.now(), check: 0, disk: 0 };
-    const stage = await withRawStream(streamFile, temp.dir, async (raw, compression) => {
-      const streamBytes = (await stat(raw)).size;
-      t.prepare = performance.now() - t.prepare;
-      progress("checking the stream");
-      const checkStarted = performance.now();
-      // A whole-RAM stream is as large as the guest's used RAM; the decoder reads it through a window.
-      const report = await inspectStreamFile(raw, { maxBytes: streamBytes + 1, limits: { maxSections: 1_000_000 } });
-      const layout = driver.state.checkStream(report, spec.memoryBytes, streamFile);
-      t.check = performance.now() - checkStarted;
-      progress("copying the disk");
-      const diskStarted = performance.now();
-      const layer = await copySourceDisk(source.spec.disk, temp);
-      t.disk = performance.now() - diskStarted;
-      progress("loading the stream into the RAM file");
-      await mkdir(temp.suspendDir);
-      const figures = await driver.state.convertStream({
-        // Host forwards are not part of the state; leaving them out keeps a source still running from colliding.
-        spec: { ...spec, memoryPath: temp.memory, disk: layer, ports: [], qmpSocket: join(sockets, "qmp.sock"),
-          guestSocket: join(sockets, "guest.sock"), consoleSocket: join(sockets, "console.sock"), consoleLog: join(sockets, "console.log") },
-        rawStream: raw,
-        streamBytes,
-        layout,
-        deviceStateFile: join(temp.suspendDir, DEVICE_STATE_FILE),
-      });
-      return { compression, streamBytes, figures, layer };
+    const { paths, result: stage } = await buildNewInstance(name, options.home, async (temp, paths) => {
+      const spec = specFor(name, source, paths);
+      const converted = await withRawStream(streamFile, temp.dir, async (raw, compression) => {
+        const streamBytes = (await stat(raw)).size;
+        t.prepare = performance.now() - t.prepare;
+        progress("checking the stream");
+        const checkStarted = performance.now();
+        // A whole-RAM stream is as large as the guest's used RAM; the decoder reads it through a window.
+        const report = await inspectStreamFile(raw, { maxBytes: streamBytes + 1, limits: { maxSections: 1_000_000 } });
+        const layout = driver.state.checkStream(report, spec.memoryBytes, streamFile);
+        t.check = performance.now() - checkStarted;
+        progress("copying the disk");
+        const diskStarted = performance.now();
+        const layer = await copySourceDisk(source.spec.disk, temp);
+        t.disk = performance.now() - diskStarted;
+        progress("loading the stream into the RAM file");
+        await ensurePrivateDir(temp.suspendDir);
+        const figures = await driver.state.convertStream({
+          // Host forwards are not part of the state; leaving them out keeps a source still running from colliding.
+          spec: { ...spec, memoryPath: temp.memory, disk: layer, ports: [], ...instanceSockets(instanceDirPaths(sockets)) },
+          rawStream: raw,
+          streamBytes,
+          layout,
+          deviceStateFile: stateDirPaths(temp.suspendDir).deviceState,
+        });
+        return { compression, streamBytes, figures, layer };
+      }, { maxBytes: importStreamBound(spec.memoryBytes), reason: "the guest's RAM + 64 MiB" });
+      await digHoles(temp.memory, notes);
+      const launch = pinnedLaunch(spec, converted.figures, join(paths.disksDir, basename(converted.layer)));
+      await writeFileAtomic(temp.config, serializeConfig(configFile), PRIVATE_FILE_MODE);
+      await pinBoot(temp, withDefaults(configFile), launch);
+      const files = await writeImportedManifest(temp, launch);
+      return { ...converted, spec, files };
     });
-    await digHoles(temp.memory, notes);
-    const launch = pinnedLaunch(spec, stage.figures, join(paths.disksDir, basename(stage.layer)));
-    await writeFile(temp.config, serializeConfig(configFile));
-    await pinBoot(temp, withDefaults(configFile), launch);
-    const files = await writeImportedManifest(temp, launch);
-    await fsyncDirectory(temp.dir);
-    await rename(temp.dir, paths.dir);
-    await fsyncDirectory(instancesDir(options.home));
     notes.push(`the disk was copied from ${source.spec.disk}; it must be the disk as it was when the stream was saved`,
       "the instance has a new VM generation ID: it is a copy of the VM the stream came from");
+    const { spec, files } = stage;
     return {
       name,
       dir: paths.dir,
@@ -190,12 +188,17 @@ export async function importState(file: string, name: string, options: ImportOpt
       timings: { prepareMs: t.prepare, checkMs: t.check, diskMs: t.disk, loadMs: stage.figures.loadMs, saveMs: stage.figures.saveMs, totalMs: performance.now() - started },
       notes,
     };
-  } catch (error) {
-    await rm(temp.dir, { recursive: true, force: true });
-    throw error;
   } finally {
     await rm(sockets, { recursive: true, force: true });
   }
+}
+
+/**
+ * The most a compressed stream may decompress to: a migration stream of a guest is its RAM pages
+ * plus device state, so guest RAM + 64 MiB is generous for a real stream and stops a bomb early.
+ */
+export function importStreamBound(memoryBytes: number): number {
+  return memoryBytes + 64 * 2 ** 20;
 }
 
 /** As a cold boot pins it: the argv names the disk layer by its real path (the launcher resolves the link). */

@@ -12,7 +12,7 @@ import { newLayerId } from "../disk/layers.ts";
  * writes is refused by its image lock rather than copied while it moves.
  */
 export async function copySourceDisk(source: string, paths: InstancePaths): Promise<string> {
-  await mkdir(paths.disksDir, { recursive: true });
+  await mkdir(paths.disksDir, { recursive: true, mode: 0o700 });
   const layer = diskLayerPath(paths, newLayerId());
   try {
     await driver.disks.flattenCopy(source, layer);

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { symlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { parseUserCloudConfig } from "../../cloudinit/index.ts";
 import {
@@ -10,9 +10,11 @@ import { generateSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
 import { requireTinyImage } from "../../image/index.ts";
-import { instancesDir } from "../../paths/index.ts";
+import { diskLayerPath } from "../../paths/index.ts";
+import { writeFileAtomic } from "../../util/atomic-write.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
 import { newLayerId } from "../disk/layers.ts";
-import { claimNewInstance } from "./new-instance.ts";
+import { buildNewInstance, claimNewInstance } from "./new-instance.ts";
 
 export interface CreateOptions {
   /** A whole config to start from (`--from-file`); flags override its fields. */
@@ -43,8 +45,8 @@ function applyFlags(base: ConfigFile, options: CreateOptions): ConfigFile {
 }
 
 /**
- * Creates an instance: its directory, snapvm.yaml and qcow2 disk. Built in a hidden temp directory
- * and renamed into place, so bad input or a failed step leaves nothing behind.
+ * Creates an instance: its directory, snapvm.yaml and qcow2 disk. Built by buildNewInstance (a hidden
+ * temp directory, fsynced, renamed into place), so bad input or a failed step leaves nothing behind.
  */
 export async function createInstance(name: string, options: CreateOptions): Promise<CreateResult> {
   const paths = claimNewInstance(name, options.home);
@@ -63,24 +65,16 @@ export async function createInstance(name: string, options: CreateOptions): Prom
   if (config.cloudInit.userData !== undefined) parseUserCloudConfig(config.cloudInit.userData);
   if (config.image.kind === "qcow2") await checkDiskHoldsImage(config.image.path, config.disk.sizeBytes);
 
-  await mkdir(instancesDir(options.home), { recursive: true });
-  const temp = join(instancesDir(options.home), `.${name}.tmp-${process.pid}`);
-  await rm(temp, { recursive: true, force: true });
-  await mkdir(temp, { mode: 0o700 });
-  try {
-    await writeFile(join(temp, "snapvm.yaml"), serializeConfig(file));
+  await buildNewInstance(name, options.home, async (temp) => {
+    await writeFileAtomic(temp.config, serializeConfig(file), PRIVATE_FILE_MODE);
     // The first disk layer, linked as disk.qcow2 (see disk-layers.ts).
-    const layer = `${newLayerId()}.qcow2`;
-    await mkdir(join(temp, "disks"));
-    await createDisk(join(temp, "disks", layer), config);
-    await symlink(join("disks", layer), join(temp, "disk.qcow2"));
+    const layer = diskLayerPath(temp, newLayerId());
+    await ensurePrivateDir(temp.disksDir);
+    await createDisk(layer, config);
+    await symlink(relative(temp.dir, layer), temp.disk);
     // A cloud image is reached over SSH with this key; cloud-init installs it at each cold boot.
-    if (config.image.kind === "qcow2") await generateSshKey(join(temp, relative(paths.dir, paths.sshKey)), sshKeyComment(name));
-    await rename(temp, paths.dir);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+    if (config.image.kind === "qcow2") await generateSshKey(temp.sshKey, sshKeyComment(name));
+  });
   return { name, dir: paths.dir, config };
 }
 

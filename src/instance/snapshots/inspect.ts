@@ -8,7 +8,7 @@ import type { StateFile, StateManifest } from "../../snapshot/manifest.ts";
 import { readManifest } from "../../snapshot/read-manifest.ts";
 import { DEFAULT_LIMITS, inspectStreamFile, type StreamReport } from "../../snapshot/stream/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
-import { withRawStream, type StreamCompression } from "../../snapshot/stream-compression.ts";
+import { freeSpaceBound, withRawStream, type StreamCompression } from "../../snapshot/stream-compression.ts";
 
 /** Where an inspected stream came from. */
 export type InspectedOrigin =
@@ -45,14 +45,15 @@ function streamFileOf(manifest: StateManifest, dir: string, label: string): { pa
  * flat and only time grows with the file. States snapvm wrote keep the default cap.
  */
 async function decode(path: string, wholeFile: boolean): Promise<{ compression: StreamCompression; report: StreamReport }> {
-  return withRawStream(path, tmpdir(), async (raw, compression) => {
+  const temp = tmpdir();
+  return withRawStream(path, temp, async (raw, compression) => {
     const size = (await stat(raw)).size;
     const maxBytes = wholeFile || compression !== "none" ? Math.max(DEFAULT_LIMITS.maxBytes, size) : DEFAULT_LIMITS.maxBytes;
     const report = await inspectStreamFile(raw, { maxBytes, limits: { maxSections: wholeFile ? 1_000_000 : DEFAULT_LIMITS.maxSections } }).catch((error: unknown) => {
       throw raw === path ? error : renamed(error, raw, path);
     });
     return { compression, report };
-  });
+  }, await freeSpaceBound(temp));
 }
 
 /** Errors about the temp decompressed copy name the file the user gave instead. */
