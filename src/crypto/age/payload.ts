@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
+import { createCipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { TAG_SIZE } from "./constants.ts";
-import { hkdf32 } from "./primitives.ts";
+import { hkdf32, open } from "./primitives.ts";
 
 /** 11-byte counter: chunk numbers past 2^48 would need > 16 EiB, so 6 counter bytes are ever used. */
 const MAX_CHUNKS = 2 ** 48;
@@ -46,16 +46,8 @@ export class PayloadCipher {
    * (and the counter stays, so the caller may retry with the other flag).
    */
   tryOpen(sealed: Buffer, last: boolean): Buffer | undefined {
-    const decipher = createDecipheriv("chacha20-poly1305", this.#key, this.#nonceFor(last), { authTagLength: TAG_SIZE });
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
-    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_SIZE));
-    try {
-      decipher.final();
-    } catch {
-      // OpenSSL's only failure here is a tag mismatch ("Unsupported state or unable to authenticate data").
-      return undefined;
-    }
-    this.#counter++;
+    const plaintext = open(this.#key, this.#nonceFor(last), sealed);
+    if (plaintext !== undefined) this.#counter++;
     return plaintext;
   }
 }

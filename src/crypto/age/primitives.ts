@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, type KeyObject } from "node:crypto";
 import { TAG_SIZE } from "./constants.ts";
 
 /** HKDF-SHA-256 (extract with `salt`, expand with `info`) to 32 bytes, as every age key is derived. */
@@ -19,7 +19,7 @@ export function seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array):
 }
 
 /** ChaCha20-Poly1305 open of ciphertext || tag; undefined when the tag does not authenticate. */
-export function open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Buffer | undefined {
+export function open(key: Uint8Array | KeyObject, nonce: Uint8Array, sealed: Uint8Array): Buffer | undefined {
   if (sealed.length < TAG_SIZE) return undefined;
   const decipher = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_SIZE });
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
