@@ -4,7 +4,7 @@ import { readPinnedConfig } from "../instance/boot/pinned-boot.ts";
 import { checkRestorable, moveStateAside, restoreSuspended, verifyDigests } from "../instance/suspend/restore-state.ts";
 import { settingsFromConfig, settingsFromPinned, type RuntimeSettings } from "../instance/boot/settings.ts";
 import { readManifest } from "../snapshot/read-manifest.ts";
-import type { InstancePaths } from "../paths/index.ts";
+import type { InstanceName, InstancePaths } from "../paths/index.ts";
 import type { EventLog } from "./events.ts";
 
 export interface BringUpResult extends BootedVm {
@@ -19,7 +19,7 @@ export interface BringUpResult extends BootedVm {
  * moves the state aside (never deleting it), says why, and cold boots: a start never hangs.
  * The restore path loads nothing it does not need before the guest answers (see settings.ts).
  */
-export async function bringUp(name: string, paths: InstancePaths, events: EventLog, hooks: BootHooks & { onNotice: (message: string) => void }): Promise<BringUpResult> {
+export async function bringUp(name: InstanceName, paths: InstancePaths, events: EventLog, hooks: BootHooks & { onNotice: (message: string) => void }): Promise<BringUpResult> {
   let restoreFailure: string | undefined;
   if (existsSync(paths.suspendDir)) {
     try {

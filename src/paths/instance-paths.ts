@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { instancesDir, snapvmHome } from "./home.ts";
+import type { InstanceName, SnapshotTag } from "./names.ts";
 
 /**
  * Every file in an instance directory, named once. docs/internals.md lists them with their writers;
@@ -38,8 +39,16 @@ export interface InstancePaths {
   origin: string;
 }
 
-export function instancePaths(name: string, home = snapvmHome()): InstancePaths {
-  const dir = join(instancesDir(home), name);
+/** Only a parsed InstanceName is accepted, so no caller can build a path outside instances/. */
+export function instancePaths(name: InstanceName, home = snapvmHome()): InstancePaths {
+  return instanceDirPaths(join(instancesDir(home), name));
+}
+
+/**
+ * The same files in a directory the caller chose, e.g. a hidden temp directory under instances/ that
+ * is filled and then renamed to its parsed name. Never pass it anything derived from user input unparsed.
+ */
+export function instanceDirPaths(dir: string): InstancePaths {
   const bootDir = join(dir, "boot");
   return {
     dir,
@@ -86,7 +95,7 @@ export interface SnapshotPaths {
 }
 
 /** A snapshot's directory; the disk layer it names lives in the instance's disks/. */
-export function snapshotPaths(instance: InstancePaths, tag: string): SnapshotPaths {
+export function snapshotPaths(instance: InstancePaths, tag: SnapshotTag): SnapshotPaths {
   const dir = join(instance.snapshotsDir, tag);
   return {
     dir,

@@ -1,3 +1,4 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { writeCidata } from "../../cloudinit/index.ts";
@@ -38,7 +39,7 @@ export interface BootedVm {
  * Cold boot: choose the accelerator, pin the config and launch spec, start QEMU with fresh RAM,
  * wait for the guest agent. On any failure QEMU is killed; nothing is left running.
  */
-export async function coldBoot(name: string, paths: InstancePaths, file: CompleteConfigFile, config: InstanceConfig, hooks: BootHooks): Promise<BootedVm> {
+export async function coldBoot(name: InstanceName, paths: InstancePaths, file: CompleteConfigFile, config: InstanceConfig, hooks: BootHooks): Promise<BootedVm> {
   const accel = chooseAccel(config.accel, await probeHost());
   const spec = launchSpecFromConfig(name, config, paths, accel.accel, await guestAccessForBoot(config, paths), hooks.home);
   await writeBootCidata(spec, config, paths);

@@ -1,14 +1,15 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { randomUUID } from "node:crypto";
 import { access, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { formatSize, resolveConfig, serializeConfig, validateInstanceName, withDefaults, type ConfigFile } from "../../config/index.ts";
+import { formatSize, resolveConfig, serializeConfig, withDefaults, type ConfigFile } from "../../config/index.ts";
 import type { Accel, LaunchSpec } from "../../config/launch-spec.ts";
 import { chooseAccel, probeHost } from "../../driver/qemu/accel.ts";
 import { buildQemuArgv } from "../../driver/qemu/argv.ts";
 import { imageFacts } from "../../driver/qemu/qemu-img.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths, instancesDir, type InstancePaths } from "../../paths/index.ts";
+import { instanceDirPaths, instancesDir, type InstancePaths } from "../../paths/index.ts";
 import { claimNewInstance } from "../lifecycle/new-instance.ts";
 import { inspectStreamFile } from "../../snapshot/stream/index.ts";
 import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
@@ -122,10 +123,9 @@ async function digHoles(path: string, notes: string[]): Promise<void> {
  *   5. rename the temp directory into place: the instance exists, suspended, or not at all.
  * Undo on any failure: kill the converting QEMU, remove the temp directory.
  */
-export async function importState(file: string, name: string, options: ImportOptions): Promise<ImportResult> {
+export async function importState(file: string, name: InstanceName, options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
   const progress = options.onProgress ?? (() => undefined);
-  validateInstanceName(name);
   const source = parseSnapvmArgv(await readSourceArgv(options));
   const streamFile = resolve(file);
   await access(streamFile).catch((error: unknown) => {
@@ -137,7 +137,7 @@ export async function importState(file: string, name: string, options: ImportOpt
   const paths = claimNewInstance(name, options.home);
   await mkdir(instancesDir(options.home), { recursive: true });
   // A hidden sibling with the same layout: `list` skips dot-names, and the rename is atomic.
-  const temp = instancePaths(`.${name}.import-${process.pid}`, options.home);
+  const temp = instanceDirPaths(join(instancesDir(options.home), `.${name}.import-${process.pid}`));
   await rm(temp.dir, { recursive: true, force: true });
   await mkdir(temp.dir, { mode: 0o700 });
   // The converter's sockets in a short directory of their own: unix socket paths are capped at 107 bytes.

@@ -1,3 +1,4 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { readFile } from "node:fs/promises";
 import { parse, parseDocument } from "yaml";
 import { parseConfigText, resolveConfig } from "../../config/index.ts";
@@ -22,7 +23,7 @@ const LIVE_KEYS = new Set(["saveOnStop"]);
  * `snapvm config set NAME key=value`: edits snapvm.yaml keeping its comments, validates the result
  * (an invalid edit writes nothing), and hands live settings to the running agent.
  */
-export async function setConfigValue(name: string, assignment: string, home?: string): Promise<ConfigSetResult> {
+export async function setConfigValue(name: InstanceName, assignment: string, home?: string): Promise<ConfigSetResult> {
   const eq = assignment.indexOf("=");
   if (eq <= 0) {
     throw new SnapvmError(ErrorCode.InvalidArgument, `expected key=value, got ${JSON.stringify(assignment)}`, { hint: "For example: snapvm config set NAME saveOnStop=false" });

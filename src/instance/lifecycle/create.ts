@@ -1,3 +1,4 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
@@ -46,7 +47,7 @@ function applyFlags(base: ConfigFile, options: CreateOptions): ConfigFile {
  * Creates an instance: its directory, snapvm.yaml and qcow2 disk. Built in a hidden temp directory
  * and renamed into place, so bad input or a failed step leaves nothing behind.
  */
-export async function createInstance(name: string, options: CreateOptions): Promise<CreateResult> {
+export async function createInstance(name: InstanceName, options: CreateOptions): Promise<CreateResult> {
   const paths = claimNewInstance(name, options.home);
   const base = options.fromFile === undefined ? {} : await readConfigFile(options.fromFile);
   const file = applyFlags(base, options);

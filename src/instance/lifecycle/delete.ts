@@ -1,3 +1,4 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { rm } from "node:fs/promises";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instancePaths } from "../../paths/index.ts";
@@ -6,7 +7,7 @@ import { processAlive } from "../../util/process-alive.ts";
 import { stopInstance, waitAgentGone } from "./stop.ts";
 
 /** Deletes an instance and everything in its directory. A running one only with `force` (it is killed first). */
-export async function deleteInstance(name: string, options: { force?: boolean; home?: string } = {}): Promise<{ name: string; deleted: true }> {
+export async function deleteInstance(name: InstanceName, options: { force?: boolean; home?: string } = {}): Promise<{ name: string; deleted: true }> {
   const current = await inspectInstance(name, options.home);
   if (current.agentPid !== undefined) {
     if (options.force !== true) {

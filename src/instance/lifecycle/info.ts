@@ -1,3 +1,4 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
 import { readConfigFile, withDefaults, type CompleteConfigFile } from "../../config/index.ts";
 import { instancePaths } from "../../paths/index.ts";
@@ -26,7 +27,7 @@ async function sizesOf(path: string): Promise<FileSizes | undefined> {
   return existsSync(path) ? fileSizes(path) : undefined;
 }
 
-export async function instanceInfo(name: string, home?: string): Promise<InstanceInfo> {
+export async function instanceInfo(name: InstanceName, home?: string): Promise<InstanceInfo> {
   const summary = await inspectInstance(name, home);
   const paths = instancePaths(name, home);
   const config = await readConfigFile(paths.config).then(withDefaults, (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));

@@ -1,3 +1,4 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { createReadStream, existsSync, watch } from "node:fs";
 import { stat } from "node:fs/promises";
 import { instancePaths } from "../../paths/index.ts";
@@ -5,7 +6,7 @@ import { inspectInstance } from "../../store/inspect.ts";
 
 export type LogKind = "console" | "agent" | "events";
 
-export function logPath(name: string, kind: LogKind, home?: string): string {
+export function logPath(name: InstanceName, kind: LogKind, home?: string): string {
   const paths = instancePaths(name, home);
   return kind === "console" ? paths.consoleLog : kind === "agent" ? paths.agentLog : paths.events;
 }
@@ -14,7 +15,7 @@ export function logPath(name: string, kind: LogKind, home?: string): string {
  * Yields the log's content, then (with follow) what is appended, until `signal` aborts.
  * Follows by watching the file and reading from the last offset; a truncated file is read from 0.
  */
-export async function* readLog(name: string, kind: LogKind, options: { follow?: boolean; signal?: AbortSignal; home?: string } = {}): AsyncGenerator<Buffer> {
+export async function* readLog(name: InstanceName, kind: LogKind, options: { follow?: boolean; signal?: AbortSignal; home?: string } = {}): AsyncGenerator<Buffer> {
   await inspectInstance(name, options.home); // a clear error for an unknown instance
   const path = logPath(name, kind, options.home);
   let offset = 0;

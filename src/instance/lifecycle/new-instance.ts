@@ -1,11 +1,10 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
-import { validateInstanceName } from "../../config/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instancePaths, UNIX_SOCKET_PATH_MAX, type InstancePaths } from "../../paths/index.ts";
 
 /** Checks a name for a new instance (create, import, fork): valid, free, and short enough for its sockets. */
-export function claimNewInstance(name: string, home?: string): InstancePaths {
-  validateInstanceName(name);
+export function claimNewInstance(name: InstanceName, home?: string): InstancePaths {
   const paths = instancePaths(name, home);
   if (existsSync(paths.dir)) {
     throw new SnapvmError(ErrorCode.InstanceExists, `instance "${name}" already exists in ${paths.dir}`, {

@@ -1,3 +1,4 @@
+import type { InstanceName } from "../../paths/index.ts";
 import type { SaveFigures } from "../../api/schemas.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
@@ -5,7 +6,7 @@ import { agentClient } from "../access/agent-client.ts";
 import { waitAgentGone } from "./stop.ts";
 
 /** `snapvm save`: always saves the state (whatever saveOnStop says) and stops the VM. */
-export async function saveInstance(name: string, home?: string): Promise<SaveFigures & { name: string }> {
+export async function saveInstance(name: InstanceName, home?: string): Promise<SaveFigures & { name: string }> {
   const current = await inspectInstance(name, home);
   if (current.agentPid === undefined) {
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state}); there is nothing to save`, {

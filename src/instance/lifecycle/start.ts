@@ -1,3 +1,4 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import type { AgentReport } from "../../api/agent-report.ts";
@@ -32,7 +33,7 @@ function agentCommand(name: string): { command: string; args: string[] } {
  * Starts an instance by spawning its agent, detached, and waiting for the agent's report over IPC:
  * ready (restored or booted), or failed with the reason. The agent outlives this process.
  */
-export async function startInstance(name: string, hooks: StartHooks = {}): Promise<StartResult> {
+export async function startInstance(name: InstanceName, hooks: StartHooks = {}): Promise<StartResult> {
   const started = performance.now();
   const current = await inspectInstance(name, hooks.home);
   if (isActive(current.state)) {

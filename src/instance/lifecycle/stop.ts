@@ -1,3 +1,4 @@
+import type { InstanceName } from "../../paths/index.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { agentClient } from "../access/agent-client.ts";
 import type { StopMode, StopResponse } from "../../api/schemas.ts";
@@ -15,7 +16,7 @@ export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<vo
 }
 
 /** Stops a running instance (save, shutdown or kill, per `mode`) and returns once its agent has exited. */
-export async function stopInstance(name: string, mode: StopMode, home?: string): Promise<StopResponse & { name: string }> {
+export async function stopInstance(name: InstanceName, mode: StopMode, home?: string): Promise<StopResponse & { name: string }> {
   const current = await inspectInstance(name, home);
   if (current.agentPid === undefined) {
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state})`, {

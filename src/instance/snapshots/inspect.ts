@@ -1,3 +1,4 @@
+import type { InstanceName, SnapshotTag } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -66,7 +67,7 @@ function renamed(error: unknown, raw: string, original: string): unknown {
 }
 
 /** `snapvm snapshot inspect NAME TAG`: the snapshot's device-state (or memory) stream, decoded. */
-export async function inspectSnapshotState(instance: string, tag: string, home?: string): Promise<StateInspection> {
+export async function inspectSnapshotState(instance: InstanceName, tag: SnapshotTag, home?: string): Promise<StateInspection> {
   await inspectInstance(instance, home);
   const dir = snapshotPaths(instancePaths(instance, home), tag).dir;
   if (!existsSync(dir)) {

@@ -1,3 +1,4 @@
+import type { SnapshotTag } from "../../paths/index.ts";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { activeDisk, switchToOverlay } from "../../driver/qemu/block.ts";
@@ -42,7 +43,7 @@ export interface SnapshotFigures {
  * On any failure the guest is resumed and the temp directory removed; a disk leg that completed
  * keeps its layer in the chain (the disk stays whole; the frozen layer is simply not a snapshot).
  */
-export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: InstancePaths, tag: string, timeoutMs: number): Promise<SnapshotFigures> {
+export async function takeLiveSnapshot(vm: QemuVm, launch: PinnedLaunch, paths: InstancePaths, tag: SnapshotTag, timeoutMs: number): Promise<SnapshotFigures> {
   const started = performance.now();
   const frozen = await activeLayer(paths);
   const parent = await latestSnapshotTag(paths);

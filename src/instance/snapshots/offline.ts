@@ -1,3 +1,4 @@
+import type { InstanceName, SnapshotTag } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
 import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ import { buildManifest } from "../../snapshot/build-manifest.ts";
  * suspend state (RAM file and device state); a shut-down one is disk only, and restoring it cold boots.
  * The caller holds the instance lock, so nothing starts meanwhile.
  */
-export async function takeOfflineSnapshot(name: string, paths: InstancePaths, tag: string): Promise<SnapshotFigures> {
+export async function takeOfflineSnapshot(name: InstanceName, paths: InstancePaths, tag: SnapshotTag): Promise<SnapshotFigures> {
   const started = performance.now();
   if (!existsSync(paths.bootLaunch)) {
     throw new SnapvmError(ErrorCode.InvalidTransition, `instance "${name}" has never booted; there is nothing to snapshot`, { hint: `Start it first with \`snapvm start ${name}\`.` });

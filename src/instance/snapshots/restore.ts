@@ -1,3 +1,4 @@
+import type { InstanceName, SnapshotTag } from "../../paths/index.ts";
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createOverlay, imageFacts } from "../../driver/qemu/qemu-img.ts";
@@ -59,7 +60,7 @@ async function stageSnapshot(paths: InstancePaths, manifest: StateManifest, snap
 }
 
 /** `snapvm snapshot restore NAME TAG`: memory and disk go back; a running instance comes back running. */
-export async function restoreSnapshot(name: string, tag: string, hooks: StartHooks = {}): Promise<SnapshotRestoreResult> {
+export async function restoreSnapshot(name: InstanceName, tag: SnapshotTag, hooks: StartHooks = {}): Promise<SnapshotRestoreResult> {
   let details = await snapshotDetails(name, tag, hooks.home);
   if (details.compressed) {
     // Decompressed in place, once (it stays so); refused with the space needed when the disk is short.
