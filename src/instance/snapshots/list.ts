@@ -120,14 +120,19 @@ export async function latestSnapshotTag(paths: InstancePaths): Promise<SnapshotT
   return latest?.tag ?? null;
 }
 
-/** Instances forked from instance@tag (their origin.json says so). */
-export async function forksOf(instance: InstanceName, tag: SnapshotTag, home?: string): Promise<string[]> {
-  const forks: string[] = [];
+/** Instances forked from any snapshot of `instance` (their origin.json says so), with the tag each depends on. */
+export async function forksOfInstance(instance: InstanceName, home?: string): Promise<{ name: InstanceName; tag: string }[]> {
+  const forks: { name: InstanceName; tag: string }[] = [];
   for (const name of await listInstanceNames(home)) {
     const origin = await readOrigin(instancePaths(name, home));
-    if (origin?.instance === instance && origin.tag === tag) forks.push(name);
+    if (origin?.instance === instance) forks.push({ name, tag: origin.tag });
   }
   return forks;
+}
+
+/** Instances forked from instance@tag (their origin.json says so). */
+export async function forksOf(instance: InstanceName, tag: SnapshotTag, home?: string): Promise<string[]> {
+  return (await forksOfInstance(instance, home)).filter((f) => f.tag === tag).map((f) => f.name);
 }
 
 export async function snapshotDetails(instance: InstanceName, tag: SnapshotTag, home?: string): Promise<SnapshotDetails> {
