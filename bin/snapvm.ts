@@ -13,6 +13,6 @@ if (command === "agent" && name !== undefined) {
   const json = rest.length > 0;
   await runAction(json, () => startCommand(name, json ? { json: true } : {}));
 } else {
-  const { buildProgram } = await import("../src/cli/program.ts");
-  await buildProgram().parseAsync(process.argv);
+  const [{ buildProgram }, { runParser }] = await Promise.all([import("../src/cli/program.ts"), import("../src/cli/parse-errors.ts")]);
+  await runParser(buildProgram(), process.argv);
 }

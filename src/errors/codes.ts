@@ -30,6 +30,8 @@ export const ErrorCode = {
   RestoreFailed: "E_RESTORE_FAILED",
   NotSupported: "E_NOT_SUPPORTED",
   ExternalTool: "E_EXTERNAL_TOOL",
+  /** A bug in snapvm (not a user error): exit status 70; --json output still carries this code. */
+  Internal: "E_INTERNAL",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
