@@ -1,9 +1,8 @@
-import type { SnapshotTag } from "../paths/index.ts";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
-import { MANIFEST_NAME, snapshotPaths, type InstancePaths, type SnapshotPaths } from "../paths/index.ts";
+import { MANIFEST_NAME, snapshotPaths, type InstancePaths, type SnapshotPaths, type SnapshotTag } from "../paths/index.ts";
 import { type StateFile, type StateManifest } from "./manifest.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";

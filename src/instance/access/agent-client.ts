@@ -1,8 +1,7 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { AgentClient } from "../../api/client.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { lockOwner } from "../../store/lock.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 
 export function agentClient(name: InstanceName, home?: string): AgentClient {

@@ -1,10 +1,9 @@
-import type { InstanceName } from "../../paths/index.ts";
 import type { Socket } from "node:net";
 import { guestAccessOf } from "../../config/launch-spec.ts";
 import { SSH_HOST } from "../../driver/ssh/ssh-args.ts";
 import { runInteractiveSsh } from "../../driver/ssh/interactive.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { connectUnixWithRetry } from "../../util/connect-unix.ts";
 import { readPinnedLaunch } from "../boot/pinned-boot.ts";

@@ -1,7 +1,7 @@
-import type { InstanceName } from "../../paths/index.ts";
 import type { ExecResponse } from "../../api/schemas.ts";
 import { shellQuote } from "../../util/shell-quote.ts";
 import { withAgent } from "./agent-client.ts";
+import type { InstanceName } from "../../paths/index.ts";
 
 export interface ExecOutcome {
   exitCode: number;

@@ -1,4 +1,3 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { writeCidata } from "../../cloudinit/index.ts";
@@ -9,7 +8,7 @@ import { QemuVm } from "../../driver/qemu/vm.ts";
 import { pickFreePort } from "../../driver/ssh/free-port.ts";
 import { ensureSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
-import type { InstancePaths } from "../../paths/index.ts";
+import type { InstancePaths, InstanceName } from "../../paths/index.ts";
 import { tailFile } from "../../util/tail-file.ts";
 import { launchSpecFromConfig } from "./launch-spec.ts";
 import { pinBoot } from "./pinned-boot.ts";

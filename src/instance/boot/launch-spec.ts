@@ -1,8 +1,7 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { createHash, randomUUID } from "node:crypto";
 import type { InstanceConfig } from "../../config/index.ts";
 import type { Accel, GuestAccess, LaunchSpec } from "../../config/launch-spec.ts";
-import type { InstancePaths } from "../../paths/index.ts";
+import type { InstancePaths, InstanceName } from "../../paths/index.ts";
 import { instanceSockets, tinyImagePaths } from "../../paths/index.ts";
 
 /** The tiny guest's kernel command line: serial console, and a panic ends QEMU (with -no-reboot). */

@@ -1,4 +1,3 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { randomUUID } from "node:crypto";
 import { access, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,7 +8,7 @@ import { chooseAccel, probeHost } from "../../driver/qemu/accel.ts";
 import { buildQemuArgv } from "../../driver/qemu/argv.ts";
 import { imageFacts } from "../../driver/qemu/qemu-img.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instanceDirPaths, instancesDir, type InstancePaths } from "../../paths/index.ts";
+import { instanceDirPaths, instancesDir, type InstancePaths, type InstanceName } from "../../paths/index.ts";
 import { claimNewInstance } from "../lifecycle/new-instance.ts";
 import { inspectStreamFile } from "../../snapshot/stream/index.ts";
 import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";

@@ -1,9 +1,8 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { readFile } from "node:fs/promises";
 import { parse, parseDocument } from "yaml";
 import { parseConfigText, resolveConfig } from "../../config/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { writeFileAtomic } from "../../util/atomic-write.ts";
 import { agentClient } from "../access/agent-client.ts";

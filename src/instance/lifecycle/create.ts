@@ -1,4 +1,3 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
@@ -10,7 +9,7 @@ import {
 import { generateSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { requireTinyImage } from "../../image/index.ts";
-import { instancesDir } from "../../paths/index.ts";
+import { instancesDir, type InstanceName } from "../../paths/index.ts";
 import { CommandFailedError, runCommand } from "../../util/run-command.ts";
 import { newLayerId } from "../disk/layers.ts";
 import { claimNewInstance } from "./new-instance.ts";

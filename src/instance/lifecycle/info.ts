@@ -1,7 +1,6 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
 import { readConfigFile, withDefaults, type CompleteConfigFile } from "../../config/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance, type InstanceSummary } from "../../store/inspect.ts";
 import { fileSizes, type FileSizes } from "../../util/file-facts.ts";
 import { readPinnedLaunch } from "../boot/pinned-boot.ts";

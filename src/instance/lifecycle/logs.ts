@@ -1,5 +1,4 @@
-import type { InstanceName } from "../../paths/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { followFile } from "../../util/follow-file.ts";
 

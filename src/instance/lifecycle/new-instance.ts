@@ -1,7 +1,6 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths, UNIX_SOCKET_PATH_MAX, type InstancePaths } from "../../paths/index.ts";
+import { instancePaths, UNIX_SOCKET_PATH_MAX, type InstancePaths, type InstanceName } from "../../paths/index.ts";
 
 /** Checks a name for a new instance (create, import, fork): valid, free, and short enough for its sockets. */
 export function claimNewInstance(name: InstanceName, home?: string): InstancePaths {

@@ -1,6 +1,5 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { rm } from "node:fs/promises";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { startInstance, type StartHooks, type StartResult } from "./start.ts";
 import { stopInstance } from "./stop.ts";

@@ -1,9 +1,9 @@
-import type { InstanceName } from "../../paths/index.ts";
 import type { SaveFigures } from "../../api/schemas.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { agentClient } from "../access/agent-client.ts";
 import { waitAgentGone } from "./stop.ts";
+import type { InstanceName } from "../../paths/index.ts";
 
 /** `snapvm save`: always saves the state (whatever saveOnStop says) and stops the VM. */
 export async function saveInstance(name: InstanceName, home?: string): Promise<SaveFigures & { name: string }> {

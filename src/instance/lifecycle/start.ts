@@ -1,9 +1,8 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import type { AgentReport } from "../../api/agent-report.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import type { InstanceStatus } from "../../store/status.ts";
 import { isActive } from "../../store/instance-state.ts";

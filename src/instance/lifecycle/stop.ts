@@ -1,10 +1,10 @@
-import type { InstanceName } from "../../paths/index.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { agentClient } from "../access/agent-client.ts";
 import type { StopMode, StopResponse } from "../../api/schemas.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { processAlive } from "../../util/process-alive.ts";
+import type { InstanceName } from "../../paths/index.ts";
 
 /** Waits until the agent process has gone, so its lock and sockets are free for the next start. */
 export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<void> {

@@ -1,4 +1,3 @@
-import type { InstanceName, SnapshotTag } from "../../paths/index.ts";
 import { spawn } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { setPriority } from "node:os";
@@ -6,7 +5,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { loadConfigFile, type InstanceConfig } from "../../config/index.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { COMPRESS_LOCK_NAME, isCompressible } from "../../snapshot/compress-manifest.ts";
 import { cleanStateDir, compressStateDir, decompressStateDir, type StateCompression } from "../../snapshot/compress.ts";
 import type { StatfsFn } from "../../snapshot/compress-space.ts";

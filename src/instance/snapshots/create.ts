@@ -1,5 +1,4 @@
-import type { InstanceName, SnapshotTag } from "../../paths/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { acquireLock } from "../../store/lock.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { agentClient } from "../access/agent-client.ts";

@@ -1,8 +1,7 @@
-import type { InstanceName, SnapshotTag } from "../../paths/index.ts";
 import { rm } from "node:fs/promises";
 import { imageFacts, rebaseImage } from "../../driver/qemu/qemu-img.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, instancePaths } from "../../paths/index.ts";
+import { diskLayerPath, instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { layersAbove } from "../disk/layers.ts";
 import { acquireLock, lockOwner } from "../../store/lock.ts";
 import { snapshotDetails } from "./list.ts";

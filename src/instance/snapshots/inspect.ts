@@ -1,10 +1,9 @@
-import type { InstanceName, SnapshotTag } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { ErrorCode, SnapvmError, isErrno } from "../../errors/index.ts";
-import { instancePaths, snapshotPaths } from "../../paths/index.ts";
+import { instancePaths, snapshotPaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import type { StateFile, StateManifest } from "../../snapshot/manifest.ts";
 import { readManifest } from "../../snapshot/read-manifest.ts";
 import { DEFAULT_LIMITS, inspectStreamFile, type StreamReport } from "../../snapshot/stream/index.ts";

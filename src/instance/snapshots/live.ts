@@ -1,4 +1,3 @@
-import type { SnapshotTag } from "../../paths/index.ts";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { activeDisk, switchToOverlay } from "../../driver/qemu/block.ts";
@@ -6,7 +5,7 @@ import { migrateOut } from "../../driver/qemu/migrate.ts";
 import { createOverlay } from "../../driver/qemu/qemu-img.ts";
 import type { QemuVm } from "../../driver/qemu/vm.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
+import { diskLayerPath, type InstancePaths, type SnapshotTag } from "../../paths/index.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
 import { fsyncFile } from "../../util/fsync.ts";
 import { failPoint } from "../../util/fault-point.ts";

@@ -1,10 +1,9 @@
-import type { InstanceName, SnapshotTag } from "../../paths/index.ts";
 import { existsSync } from "node:fs";
 import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createOverlay, imageFacts } from "../../driver/qemu/qemu-img.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
+import { diskLayerPath, type InstancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { readManifest } from "../../snapshot/read-manifest.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
 import { activeLayer, ensureLayeredDisk, layerIdOf, newLayerId, pointDiskAt } from "../disk/layers.ts";

@@ -1,8 +1,7 @@
-import type { InstanceName, SnapshotTag } from "../../paths/index.ts";
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createOverlay, imageFacts } from "../../driver/qemu/qemu-img.ts";
-import { MANIFEST_NAME, diskLayerPath, instancePaths, type InstancePaths } from "../../paths/index.ts";
+import { MANIFEST_NAME, diskLayerPath, instancePaths, type InstancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { type StateManifest } from "../../snapshot/manifest.ts";
 import { acquireLock } from "../../store/lock.ts";
 import { inspectInstance } from "../../store/inspect.ts";
