@@ -19,6 +19,6 @@ if (command === "agent" && name !== undefined) {
   const { completionCommand } = await import("../src/cli/completion.ts");
   await completionCommand();
 } else {
-  const { buildProgram } = await import("../src/cli/program.ts");
-  await buildProgram().parseAsync(process.argv);
+  const [{ buildProgram }, { runParser }] = await Promise.all([import("../src/cli/program.ts"), import("../src/cli/parse-errors.ts")]);
+  await runParser(buildProgram(), process.argv);
 }

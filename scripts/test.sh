@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command README.md gives and .ci/run calls: set-up, type check, lint, unit tests, VM tests.
+# The test command README.md gives and .ci/run calls: set-up, type check, lint, unit tests, e2e tests, VM tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The VM tests need root (debootstrap for the cloud image, userfaultfd, loop mounts): escalate once.
@@ -16,6 +16,8 @@ echo "== import layering"; npx depcruise src bin --config .dependency-cruiser.cj
 echo "== unit tests"
 mapfile -t unit < <(find src -name '*.test.ts' | sort)
 npx c8 --reporter=text-summary --include="src/**" --exclude="**/*.test.ts" --exclude="**/fixtures/**" node --import tsx --test --test-reporter=spec "${unit[@]}"
+echo "== e2e tests (built CLI, no QEMU)"  # setup.sh built dist/
+node --import tsx --test --test-reporter=spec test/e2e/*.test.ts
 echo "== host tests (network namespaces with sshd; a real S3 server, Ceph radosgw)"
 node --import tsx --test --test-concurrency=1 --test-reporter=spec test/hosts/*.test.ts test/s3/*.test.ts
 echo "== VM tests (real QEMU, TCG here)"

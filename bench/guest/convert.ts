@@ -4,7 +4,7 @@ import type { LaunchSpec } from "../../src/config/launch-spec.ts";
 import { readPinnedLaunch } from "../../src/instance/boot/pinned-boot.ts";
 import { DEVICE_STATE_FILE } from "../../src/instance/suspend/save-state.ts";
 import { waitAgentGone } from "../../src/instance/lifecycle/stop.ts";
-import { instancePaths } from "../../src/paths/index.ts";
+import { instancePaths, parseInstanceName } from "../../src/paths/index.ts";
 import type { BenchHome } from "../home.ts";
 import { restoreRaw, saveRaw, type Migration } from "../qemu/raw.ts";
 import { GUEST_KINDS, guestKind, type AgentGuest, type GuestKind, type QemuGuest, type RunningGuest } from "./running.ts";
@@ -33,7 +33,7 @@ export async function convertGuest(guest: RunningGuest, to: GuestKind, env: Conv
 async function agentToQemu(guest: AgentGuest, home: BenchHome): Promise<QemuGuest> {
   await guest.client.stop({ mode: "save" });
   await waitAgentGone(guest.agentPid);
-  const paths = instancePaths(guest.name, home.dir);
+  const paths = instancePaths(parseInstanceName(guest.name), home.dir);
   // The launch snapvm pinned at cold boot (boot/launch.json) is what its saved state loads into; read
   // as plain data, so a state format bump in a concurrently rebuilt snapvm cannot break the chain.
   const { spec } = await readPinnedLaunch(paths);

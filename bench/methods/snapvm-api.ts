@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { waitAgentGone } from "../../src/instance/lifecycle/stop.ts";
-import { instancePaths } from "../../src/paths/index.ts";
+import { instancePaths, parseInstanceName } from "../../src/paths/index.ts";
 import type { InstanceStatus } from "../../src/store/status.ts";
 import { CLI, type BenchHome } from "../home.ts";
 import type { AgentGuest, RunningGuest } from "../guest/running.ts";
@@ -20,7 +20,7 @@ interface AgentMessage {
  * waits for its report. Not startInstance(): that spawns process.argv[1], which here is the benchmark.
  */
 function spawnAgent(home: BenchHome, name: string): Promise<InstanceStatus> {
-  const log = openSync(instancePaths(name, home.dir).agentLog, "a");
+  const log = openSync(instancePaths(parseInstanceName(name), home.dir).agentLog, "a");
   const child = spawn(process.execPath, [CLI, "agent", name], {
     detached: true,
     stdio: ["ignore", log, log, "ipc"],

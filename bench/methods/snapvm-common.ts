@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { AgentClient } from "../../src/api/client.ts";
-import { instancePaths } from "../../src/paths/index.ts";
+import { instancePaths, parseInstanceName } from "../../src/paths/index.ts";
 import type { InstanceStatus } from "../../src/store/status.ts";
 import type { BenchHome } from "../home.ts";
 import { diskUse, filesIn, memoryOf, type DiskUse } from "../host.ts";
@@ -15,13 +15,13 @@ export function requireAgentGuest(running: RunningGuest, method: string): AgentG
 
 /** A suspended snapvm instance costs its suspend directory plus its RAM file. */
 export async function suspendedUse(home: BenchHome, name: string): Promise<DiskUse> {
-  const paths = instancePaths(name, home.dir);
+  const paths = instancePaths(parseInstanceName(name), home.dir);
   return diskUse([...filesIn(paths.suspendDir), ...(existsSync(paths.memory) ? [paths.memory] : [])]);
 }
 
 export function agentGuest(home: BenchHome, name: string, status: InstanceStatus): AgentGuest {
   if (status.agentPid === undefined || status.qemuPid === undefined) throw new Error(`instance ${name}: the agent reported no pids`);
-  return { kind: "agent", name, agentPid: status.agentPid, qemuPid: status.qemuPid, client: new AgentClient(instancePaths(name, home.dir).agentSocket, name) };
+  return { kind: "agent", name, agentPid: status.agentPid, qemuPid: status.qemuPid, client: new AgentClient(instancePaths(parseInstanceName(name), home.dir).agentSocket, name) };
 }
 
 function lastTime(path: string, sinceEpochMs: number, match: (record: Record<string, unknown>) => boolean): number | undefined {
@@ -47,7 +47,7 @@ function lastTime(path: string, sinceEpochMs: number, match: (record: Record<str
  *   afterReadyMs  restored → the caller hears "ready" (API server start, IPC, CLI exit)
  */
 export function restoreTimeline(home: BenchHome, name: string, issuedAtEpochMs: number, readyAtEpochMs: number, status: InstanceStatus): Extra {
-  const paths = instancePaths(name, home.dir);
+  const paths = instancePaths(parseInstanceName(name), home.dir);
   const restoring = lastTime(paths.agentLog, issuedAtEpochMs, (r) => r["step"] === "restoring");
   const restored = lastTime(paths.events, issuedAtEpochMs, (r) => r["event"] === "restored");
   const extra: Extra = {};

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { ForkResult } from "../../src/instance/fork/fork.ts";
 import { forksOf } from "../../src/instance/snapshots/list.ts";
-import { instancePaths, snapshotPaths } from "../../src/paths/index.ts";
+import { instancePaths, parseInstanceName, parseSnapshotTag, snapshotPaths } from "../../src/paths/index.ts";
 import { probe, type AgentGuest, type RunningGuest } from "../guest/running.ts";
 import { memoryOf } from "../host.ts";
 import { agentGuest, requireAgentGuest } from "./snapvm-common.ts";
@@ -23,7 +23,7 @@ export function snapvmFork(env: MethodEnv): ForkMethod {
   let guest: AgentGuest | undefined;
 
   const removeForks = async (): Promise<void> => {
-    const names = await forksOf(instance, TAG, home.dir);
+    const names = await forksOf(parseInstanceName(instance), parseSnapshotTag(TAG), home.dir);
     const runs = await Promise.all(names.map((name) => home.deleteInstance(name)));
     const failed = runs.filter((r) => r.code !== 0);
     if (failed.length > 0) throw new Error(`could not delete ${failed.length} of ${names.length} forks: ${failed[0]?.stderr.trim() ?? ""}`);
@@ -78,7 +78,7 @@ export function snapvmFork(env: MethodEnv): ForkMethod {
     removeForks,
     async cleanup() {
       await removeForks();
-      if (existsSync(snapshotPaths(instancePaths(instance, home.dir), TAG).dir)) await home.cliJson(["snapshot", "delete", instance, TAG]);
+      if (existsSync(snapshotPaths(instancePaths(parseInstanceName(instance), home.dir), parseSnapshotTag(TAG)).dir)) await home.cliJson(["snapshot", "delete", instance, TAG]);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { SnapshotFigures } from "../../src/instance/snapshots/live.ts";
 import type { StartResult } from "../../src/instance/lifecycle/start.ts";
-import { instancePaths, snapshotPaths } from "../../src/paths/index.ts";
+import { instancePaths, parseInstanceName, parseSnapshotTag, snapshotPaths } from "../../src/paths/index.ts";
 import { scribbleMemory } from "../guest-workload.ts";
 import type { AgentGuest, RunningGuest } from "../guest/running.ts";
 import { diskUse, filesIn } from "../host.ts";
@@ -26,7 +26,7 @@ export function snapvmSnapshot(env: MethodEnv): SuspendMethod {
 
   const deleteSnapshot = async (): Promise<void> => {
     if (tag === undefined) return;
-    if (existsSync(snapshotPaths(instancePaths(instance, home.dir), tag).dir)) await home.cliJson(["snapshot", "delete", instance, tag]);
+    if (existsSync(snapshotPaths(instancePaths(parseInstanceName(instance), home.dir), parseSnapshotTag(tag)).dir)) await home.cliJson(["snapshot", "delete", instance, tag]);
     tag = undefined;
   };
 
@@ -44,7 +44,7 @@ export function snapvmSnapshot(env: MethodEnv): SuspendMethod {
       const { run, ...parsed } = await home.cliJson(["snapshot", "create", instance, tag]);
       const value = parsed.value as SnapshotFigures;
       if (value.pauseMs <= 0) throw new Error(`snapvm snapshot create did not snapshot live: ${run.stdout}`);
-      const use = await diskUse(filesIn(snapshotPaths(instancePaths(instance, home.dir), tag).dir));
+      const use = await diskUse(filesIn(snapshotPaths(instancePaths(parseInstanceName(instance), home.dir), parseSnapshotTag(tag)).dir));
       return {
         pauseMs: value.pauseMs,
         totalMs: run.wallMs,

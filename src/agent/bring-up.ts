@@ -5,7 +5,7 @@ import { checkRestorable, GUEST_RAN_REASON, moveStateAside, restoreSuspended, st
 import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
 import { settingsFromConfig, settingsFromPinned, type RuntimeSettings } from "../instance/boot/settings.ts";
 import { readManifest } from "../snapshot/read-manifest.ts";
-import type { InstancePaths } from "../paths/index.ts";
+import type { InstanceName, InstancePaths } from "../paths/index.ts";
 import type { EventLog } from "./events.ts";
 
 export interface BringUpResult extends BootedVm {
@@ -25,7 +25,7 @@ export interface BringUpResult extends BootedVm {
  * the guest ran on its RAM file and disk since.
  * The restore path loads nothing it does not need before the guest answers (see settings.ts).
  */
-export async function bringUp(name: string, paths: InstancePaths, events: EventLog, hooks: BootHooks & { onNotice: (message: string) => void; signal?: AbortSignal }): Promise<BringUpResult> {
+export async function bringUp(name: InstanceName, paths: InstancePaths, events: EventLog, hooks: BootHooks & { onNotice: (message: string) => void; signal?: AbortSignal }): Promise<BringUpResult> {
   let restoreFailure: string | undefined;
   const keepAside = async (reason: string): Promise<void> => {
     let aside: string | undefined;

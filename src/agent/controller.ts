@@ -7,7 +7,7 @@ import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { assertTransition } from "../instance/lifecycle/transitions.ts";
 import type { InstanceState } from "../store/instance-state.ts";
 import { saveSuspendState } from "../instance/suspend/save-state.ts";
-import type { InstancePaths } from "../paths/index.ts";
+import { parseSnapshotTag, type InstancePaths } from "../paths/index.ts";
 import { writeStatus, type InstanceStatus } from "../store/status.ts";
 import type { EventLog } from "./events.ts";
 import type { AgentHandlers } from "./server.ts";
@@ -97,8 +97,10 @@ export class AgentController implements AgentHandlers {
   private busy: Promise<unknown> = Promise.resolve();
 
   async snapshot(request: SnapshotRequest): Promise<SnapshotResponse> {
+    // The wire carries a plain string: parsed here, the API's only way to a snapshot path.
+    const tag = parseSnapshotTag(request.tag);
     this.requireRunning("snapshot it");
-    const run = this.busy.then(() => takeLiveSnapshot(this.init.vm, this.init.launch, this.init.paths, request.tag, this.settings.shutdownMs));
+    const run = this.busy.then(() => takeLiveSnapshot(this.init.vm, this.init.launch, this.init.paths, tag, this.settings.shutdownMs));
     this.busy = run.catch(() => undefined);
     const figures = await run;
     this.init.events.write("snapshot", { tag: figures.tag, pauseMs: figures.pauseMs, memoryCopy: figures.memoryCopy });

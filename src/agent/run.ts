@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import { isSnapvmError, ErrorCode, SnapvmError } from "../errors/index.ts";
-import { instancePaths, snapvmHome, type InstancePaths } from "../paths/index.ts";
+import { instancePaths, parseInstanceName, snapvmHome, type InstancePaths } from "../paths/index.ts";
 import { acquireLock, type InstanceLock } from "../store/lock.ts";
 import { readStatus, writeStatus } from "../store/status.ts";
 import type { RunningVm } from "../driver/index.ts";
@@ -24,8 +24,15 @@ function toUserError(error: unknown): SnapvmError {
  * reports the outcome to the `snapvm start` that spawned it, then serves /v1 until the VM stops.
  * Returns the process exit code.
  */
-export async function runAgent(name: string): Promise<number> {
+export async function runAgent(text: string): Promise<number> {
   const home = snapvmHome();
+  let name;
+  try {
+    name = parseInstanceName(text);
+  } catch (error) {
+    report({ kind: "failed", error: toUserError(error).toJSON() });
+    return 1;
+  }
   const paths = instancePaths(name, home);
   const log = createLogger(name);
   let lock: InstanceLock;

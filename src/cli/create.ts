@@ -1,5 +1,6 @@
 import { createInstance } from "../instance/lifecycle/create.ts";
 import { printResult } from "./output.ts";
+import { parseInstanceName } from "../paths/index.ts";
 
 export interface CreateFlags {
   cpus?: number;
@@ -12,7 +13,7 @@ export interface CreateFlags {
 }
 
 export async function createCommand(name: string, flags: CreateFlags): Promise<void> {
-  const result = await createInstance(name, {
+  const result = await createInstance(parseInstanceName(name), {
     ...(flags.fromFile === undefined ? {} : { fromFile: flags.fromFile }),
     ...(flags.cpus === undefined ? {} : { cpus: flags.cpus }),
     ...(flags.memory === undefined ? {} : { memory: flags.memory }),

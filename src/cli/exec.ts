@@ -1,7 +1,9 @@
 import { execInInstance } from "../instance/access/exec.ts";
+import { parseInstanceName } from "../paths/index.ts";
 
 /** Prints the guest command's stdout and stderr as they are and exits with its exit code. */
-export async function execCommand(name: string, command: string[], flags: { json?: true; stdin?: true }): Promise<void> {
+export async function execCommand(text: string, command: string[], flags: { json?: true; stdin?: true }): Promise<void> {
+  const name = parseInstanceName(text);
   const stdin = flags.stdin === true ? await readAll(process.stdin) : undefined;
   const result = await execInInstance(name, command, stdin === undefined ? {} : { stdin });
   if (flags.json === true) {

@@ -2,6 +2,7 @@ import { importState, type ImportResult } from "../instance/import/import-state.
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { progressPrinter } from "./progress.ts";
+import { parseInstanceName } from "../paths/index.ts";
 
 interface Flags {
   json?: true;
@@ -20,7 +21,8 @@ function describe(r: ImportResult): string {
   ].join("\n");
 }
 
-export async function importStateCommand(file: string, name: string, flags: Flags): Promise<void> {
+export async function importStateCommand(file: string, text: string, flags: Flags): Promise<void> {
+  const name = parseInstanceName(text);
   const progress = progressPrinter(name);
   try {
     const result = await importState(file, name, {

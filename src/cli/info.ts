@@ -1,6 +1,7 @@
 import { instanceInfo, type InstanceInfo } from "../instance/lifecycle/info.ts";
 import { age, bytes } from "./format.ts";
 import { printResult } from "./output.ts";
+import { parseInstanceName } from "../paths/index.ts";
 
 function describe(i: InstanceInfo): string {
   const lines = [`name:     ${i.name}`, `state:    ${i.state}${i.note === undefined ? "" : ` (${i.note})`}`];
@@ -17,5 +18,5 @@ function describe(i: InstanceInfo): string {
 }
 
 export async function infoCommand(name: string, flags: { json?: true }): Promise<void> {
-  printResult(await instanceInfo(name), flags.json === true, describe);
+  printResult(await instanceInfo(parseInstanceName(name)), flags.json === true, describe);
 }

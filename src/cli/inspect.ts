@@ -3,6 +3,7 @@ import { inspectSnapshotState, inspectStatePath, type StateInspection } from "..
 import type { SectionReport, StreamReport } from "../snapshot/stream/index.ts";
 import { bytes } from "./format.ts";
 import { printResult } from "./output.ts";
+import { parseInstanceName, parseSnapshotTag } from "../paths/index.ts";
 
 type Json = { json?: true };
 
@@ -72,7 +73,7 @@ export function describeInspection(i: StateInspection): string {
 }
 
 export async function snapshotInspectCommand(name: string, tag: string, flags: Json): Promise<void> {
-  printResult(await inspectSnapshotState(name, tag), flags.json === true, describeInspection);
+  printResult(await inspectSnapshotState(parseInstanceName(name), parseSnapshotTag(tag)), flags.json === true, describeInspection);
 }
 
 export async function inspectStateCommand(path: string, flags: Json): Promise<void> {

@@ -15,7 +15,7 @@ export async function listCommand(flags: { json?: true }): Promise<void> {
         i.status?.accel ?? "",
         i.agentPid === undefined ? "" : String(i.status?.qemuPid ?? ""),
         i.suspended === undefined ? "" : `${bytes(i.suspended.allocatedBytes)}, ${age(i.suspended.ageSeconds)} ago`,
-        i.note ?? "",
+        i.reason ?? i.note ?? "",
       ]);
     }
     return table.toString();

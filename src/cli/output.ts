@@ -1,4 +1,4 @@
-import { isSnapvmError } from "../errors/index.ts";
+import { ErrorCode, isSnapvmError } from "../errors/index.ts";
 
 /**
  * The only place that writes results to stdout. Commands return data; this prints it as JSON
@@ -24,6 +24,9 @@ export function printError(error: unknown, json: boolean): number {
     }
     return 1;
   }
+  // A bug: the stack goes to stderr; under --json stdout still gets an error object scripts can parse.
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: ErrorCode.Internal, message, details: {} } }, null, 2)}\n`);
   process.stderr.write(`snapvm: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 70;
 }

@@ -1,4 +1,4 @@
-import { Command, Option } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { runAction } from "./run.ts";
 
 const json = new Option("--json", "print machine-readable JSON");
@@ -7,10 +7,10 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** Commander turns an InvalidArgumentError into its own error, which bin/snapvm.ts prints as E_INVALID_ARGUMENT. */
 function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`expected a whole number, got ${value}`);
-  return n;
+  if (!/^[+-]?\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
+  return Number(value);
 }
 
 /** The command tree; `completion: false` leaves out the help-only `completion` entry (completion.ts adds the real one). */
@@ -18,7 +18,10 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
   const program = new Command("snapvm")
     .description("QEMU/KVM virtual machines that stop and start in milliseconds with their memory intact")
     .version("0.1.0")
-    .showHelpAfterError();
+    // Parse errors are thrown (not process.exit) and printed by the caller as one line with an E_ code
+    // (JSON under --json); commander's own message is silenced. Subcommands inherit both settings.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
 
   program.command("create").description("create an instance (config and disk)")
     .argument("<name>")

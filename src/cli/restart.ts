@@ -2,8 +2,10 @@ import { restartInstance } from "../instance/lifecycle/restart.ts";
 import { printResult } from "./output.ts";
 import { progressPrinter } from "./progress.ts";
 import { describeStart } from "./start.ts";
+import { parseInstanceName } from "../paths/index.ts";
 
-export async function restartCommand(name: string, flags: { json?: true }): Promise<void> {
+export async function restartCommand(text: string, flags: { json?: true }): Promise<void> {
+  const name = parseInstanceName(text);
   const progress = progressPrinter(name);
   try {
     const result = await restartInstance(name, { onProgress: progress.step, onNotice: progress.notice });

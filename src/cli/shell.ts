@@ -1,8 +1,10 @@
 import { attachConsole, sshShell } from "../instance/access/console.ts";
 import { notice } from "./output.ts";
+import { parseInstanceName } from "../paths/index.ts";
 
 /** A login shell over SSH for cloud images (exits with ssh's status); the serial console otherwise. */
-export async function shellCommand(name: string): Promise<void> {
+export async function shellCommand(text: string): Promise<void> {
+  const name = parseInstanceName(text);
   const ssh = await sshShell(name);
   if (ssh !== undefined) {
     process.exitCode = await ssh.run(process.stdin.isTTY);

@@ -8,30 +8,35 @@ import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { progressPrinter } from "./progress.ts";
 import { describeStart } from "./start.ts";
+import { parseInstanceName, parseSnapshotTag } from "../paths/index.ts";
 
 type Json = { json?: true };
 
 export async function snapshotCreateCommand(name: string, tag: string, flags: Json): Promise<void> {
-  const r = await createSnapshot(name, tag);
+  const r = await createSnapshot(parseInstanceName(name), parseSnapshotTag(tag));
   printResult(r, flags.json === true, () =>
     `${r.instance}@${r.tag}: ${r.pauseMs > 0 ? `guest paused ${ms(r.pauseMs)} (memory by ${r.memoryCopy})` : "taken offline"}, ${bytes(r.allocatedBytes)} on disk, ${ms(r.totalMs)} in all${describeBackground(r.compression)}`);
 }
 
 export async function snapshotListCommand(name: string | undefined, flags: Json): Promise<void> {
-  const list = await listSnapshots(name);
+  const list = await listSnapshots(name === undefined ? undefined : parseInstanceName(name));
   printResult(list, flags.json === true, () => {
     if (list.length === 0) return "no snapshots";
-    const table = new Table({ head: ["INSTANCE", "TAG", "PARENT", "CREATED", "KIND", "PAUSE", "ON DISK", "APPARENT", "COMPRESSED"], style: { head: [], border: [] } });
+    const table = new Table({ head: ["INSTANCE", "TAG", "PARENT", "CREATED", "KIND", "PAUSE", "ON DISK", "APPARENT", "COMPRESSED", "NOTE"], style: { head: [], border: [] } });
     for (const s of list) {
-      table.push([s.instance, s.tag, s.parent ?? "", s.createdAt.replace("T", " ").slice(0, 19), s.hasMemory ? (s.live ? "live" : "suspended") : "disk only",
-        s.live ? ms(s.pauseMs) : "", bytes(s.allocatedBytes), bytes(s.apparentBytes), s.compressed ? "zstd" : "no"]);
+      if (s.kind === "broken") {
+        table.push([s.instance, s.tag, "", "", "broken", "", "", "", "", s.reason]);
+        continue;
+      }
+      table.push([s.instance, s.tag, s.parent ?? "", s.createdAt.replace("T", " ").slice(0, 19), s.kind === "disk-only" ? "disk only" : s.kind,
+        s.live ? ms(s.pauseMs) : "", bytes(s.allocatedBytes), bytes(s.apparentBytes), s.compressed ? "zstd" : "no", ""]);
     }
     return table.toString();
   });
 }
 
 export async function snapshotInfoCommand(name: string, tag: string, flags: Json): Promise<void> {
-  const d = await snapshotDetails(name, tag);
+  const d = await snapshotDetails(parseInstanceName(name), parseSnapshotTag(tag));
   printResult(d, flags.json === true, () => [
     `snapshot:  ${d.instance}@${d.tag}${d.parent === null ? "" : ` (after ${d.parent})`}`,
     `created:   ${d.createdAt}, ${d.live ? `live, guest paused ${ms(d.pauseMs)}` : d.hasMemory ? "from a suspended instance" : "disk only"}`,
@@ -42,7 +47,8 @@ export async function snapshotInfoCommand(name: string, tag: string, flags: Json
   ].join("\n"));
 }
 
-export async function snapshotRestoreCommand(name: string, tag: string, flags: Json): Promise<void> {
+export async function snapshotRestoreCommand(text: string, tagText: string, flags: Json): Promise<void> {
+  const [name, tag] = [parseInstanceName(text), parseSnapshotTag(tagText)];
   const progress = progressPrinter(name);
   try {
     const r = await restoreSnapshot(name, tag, { onProgress: progress.step, onNotice: progress.notice });
@@ -54,7 +60,7 @@ export async function snapshotRestoreCommand(name: string, tag: string, flags: J
 }
 
 export async function snapshotDeleteCommand(name: string, tag: string, flags: Json): Promise<void> {
-  const r = await deleteSnapshot(name, tag);
+  const r = await deleteSnapshot(parseInstanceName(name), parseSnapshotTag(tag));
   printResult(r, flags.json === true, () => `deleted ${r.instance}@${r.tag}; its disk layer was ${r.diskLayer}${r.merged.length > 0 ? ` into ${r.merged.length} image(s)` : ""}`);
 }
 
@@ -69,7 +75,8 @@ function describeCompression(r: SnapshotCompressResult, verb: string): string {
   return `${r.instance}@${r.tag}: ${files} (${bytes(r.files.reduce((sum, f) => sum + f.apparentBytes, 0))} apparent), ${ms(r.totalMs)}`;
 }
 
-export async function snapshotCompressCommand(name: string, tag: string, flags: Json & { level?: number; background?: true }): Promise<void> {
+export async function snapshotCompressCommand(text: string, tagText: string, flags: Json & { level?: number; background?: true }): Promise<void> {
+  const [name, tag] = [parseInstanceName(text), parseSnapshotTag(tagText)];
   if (flags.background === true) {
     // Spawned by `snapshot create` with stdout and stderr on agent.log: it logs, and prints nothing.
     process.exitCode = await runBackgroundCompression(name, tag, flags.level);
@@ -80,6 +87,6 @@ export async function snapshotCompressCommand(name: string, tag: string, flags: 
 }
 
 export async function snapshotDecompressCommand(name: string, tag: string, flags: Json): Promise<void> {
-  const r = await decompressSnapshot(name, tag);
+  const r = await decompressSnapshot(parseInstanceName(name), parseSnapshotTag(tag));
   printResult(r, flags.json === true, () => describeCompression(r, "decompress"));
 }

@@ -2,6 +2,7 @@ import { startInstance, type StartResult } from "../instance/lifecycle/start.ts"
 import { ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { progressPrinter } from "./progress.ts";
+import { parseInstanceName } from "../paths/index.ts";
 
 export function describeStart(r: StartResult): string {
   const how = r.status.bootKind === "restore" ? "resumed" : "booted";
@@ -12,7 +13,8 @@ export function describeStart(r: StartResult): string {
   return lines.join("\n");
 }
 
-export async function startCommand(name: string, flags: { json?: true }): Promise<void> {
+export async function startCommand(text: string, flags: { json?: true }): Promise<void> {
+  const name = parseInstanceName(text);
   const progress = progressPrinter(name);
   try {
     const result = await startInstance(name, { onProgress: progress.step, onNotice: progress.notice });

@@ -23,7 +23,7 @@ export { parseConfigText, readConfigFile, loadConfigFile, CONFIG_FILE_MAX_BYTES 
 export { serializeConfig } from "./serialize.ts";
 export { diffConfigs } from "./diff.ts";
 export { configError, formatProblem, type ConfigProblem } from "./problems.ts";
-export { validateInstanceName, isValidInstanceName, INSTANCE_NAME_MAX } from "./names.ts";
+export { parseInstanceName, isValidInstanceName, INSTANCE_NAME_MAX, type InstanceName } from "./names.ts";
 export { parseSize, formatSize, checkSize, type SizeParse, KiB, MiB, GiB, TiB } from "./sizes.ts";
 export { parsePortForward, PORT_MIN, PORT_MAX } from "./ports.ts";
 export {

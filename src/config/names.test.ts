@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ErrorCode, isSnapvmError } from "../errors/index.ts";
-import { INSTANCE_NAME_MAX, isValidInstanceName, validateInstanceName } from "./names.ts";
+import { INSTANCE_NAME_MAX, isValidInstanceName, parseInstanceName } from "./names.ts";
 
-describe("validateInstanceName", () => {
+describe("parseInstanceName", () => {
   it("accepts lowercase letters, digits and '-' starting with a letter, up to 32 characters", () => {
     for (const name of ["a", "dev", "dev-1", "a1-b2-", "x".repeat(INSTANCE_NAME_MAX)]) {
-      assert.equal(validateInstanceName(name), name);
+      assert.equal(parseInstanceName(name), name);
       assert.equal(isValidInstanceName(name), true);
     }
   });
@@ -28,7 +28,7 @@ describe("validateInstanceName", () => {
     for (const [name, message] of cases) {
       assert.equal(isValidInstanceName(name), false, name);
       assert.throws(
-        () => validateInstanceName(name),
+        () => parseInstanceName(name),
         (error) => {
           assert.ok(isSnapvmError(error, ErrorCode.InvalidName));
           assert.equal(error.message, message);

@@ -44,6 +44,8 @@ export const ErrorCode = {
   RemoteFailed: "E_REMOTE_FAILED",
   /** Input past a size bound: a decompressed stream, an API request body. */
   InputTooLarge: "E_INPUT_TOO_LARGE",
+  /** A bug in snapvm (not a user error): exit status 70; --json output still carries this code. */
+  Internal: "E_INTERNAL",
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { instancesDir, snapvmHome } from "./home.ts";
+import type { InstanceName, SnapshotTag } from "./names.ts";
 
 /**
  * Every file in an instance directory, named once. docs/internals.md lists them with their writers;
@@ -46,7 +47,8 @@ export interface InstancePaths {
   origin: string;
 }
 
-export function instancePaths(name: string, home = snapvmHome()): InstancePaths {
+/** Only a parsed InstanceName is accepted, so no caller can build a path outside instances/. */
+export function instancePaths(name: InstanceName, home = snapvmHome()): InstancePaths {
   return instanceDirPaths(join(instancesDir(home), name));
 }
 
@@ -112,7 +114,7 @@ export interface SnapshotPaths {
 }
 
 /** A snapshot's directory; the disk layer it names lives in the instance's disks/. */
-export function snapshotPaths(instance: InstancePaths, tag: string): SnapshotPaths {
+export function snapshotPaths(instance: InstancePaths, tag: SnapshotTag): SnapshotPaths {
   return stateDirPaths(join(instance.snapshotsDir, tag));
 }
 

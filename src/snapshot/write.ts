@@ -2,9 +2,8 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
-import { MANIFEST_NAME, snapshotPaths, type InstancePaths, type SnapshotPaths } from "../paths/index.ts";
+import { MANIFEST_NAME, snapshotPaths, type InstancePaths, type SnapshotPaths, type SnapshotTag } from "../paths/index.ts";
 import { type StateFile, type StateManifest } from "./manifest.ts";
-import { validateTag } from "./tags.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
 import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
@@ -16,8 +15,7 @@ export interface PendingSnapshot {
   temp: string;
 }
 
-export async function beginSnapshot(paths: InstancePaths, tag: string): Promise<PendingSnapshot> {
-  validateTag(tag);
+export async function beginSnapshot(paths: InstancePaths, tag: SnapshotTag): Promise<PendingSnapshot> {
   const final = snapshotPaths(paths, tag);
   if (existsSync(final.dir)) {
     throw new SnapvmError(ErrorCode.InvalidArgument, `snapshot "${tag}" already exists in ${final.dir}`, {

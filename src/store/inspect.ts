@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError, isErrno } from "../errors/index.ts";
 import { isActive, type InstanceState } from "./instance-state.ts";
-import { MANIFEST_NAME, instancePaths, instancesDir, type InstancePaths } from "../paths/index.ts";
+import { MANIFEST_NAME, instancePaths, instancesDir, tryInstanceName, type InstanceName, type InstancePaths } from "../paths/index.ts";
 import { fileSizes } from "../util/file-facts.ts";
 import { lockOwner } from "./lock.ts";
 import { processAlive } from "../util/process-alive.ts";
@@ -27,6 +27,8 @@ export interface InstanceSummary {
   note?: string;
   /** Its agent died but its QEMU still runs (pid): shown as running; `snapvm start` re-adopts it. */
   orphanedQemuPid?: number;
+  /** Set when the entry could not be read as an instance (state `broken`): what is wrong with it. */
+  reason?: string;
 }
 
 /** The QEMU a dead agent recorded, if it still runs for this instance (its argv names the instance's QMP socket). */
@@ -61,7 +63,7 @@ async function suspendFacts(paths: InstancePaths): Promise<SuspendFacts | undefi
  * What an instance is now, from its files, tolerating any of them being missing or stale.
  * The recorded state is trusted only while its agent lives.
  */
-export async function inspectInstance(name: string, home?: string): Promise<InstanceSummary> {
+export async function inspectInstance(name: InstanceName, home?: string): Promise<InstanceSummary> {
   const paths = instancePaths(name, home);
   if (!existsSync(paths.config)) {
     throw new SnapvmError(ErrorCode.InstanceNotFound, `instance "${name}" does not exist`, {
@@ -82,12 +84,45 @@ export async function inspectInstance(name: string, home?: string): Promise<Inst
   return { ...base, state: status.state === "suspended" ? "stopped" : status.state };
 }
 
-export async function listInstanceNames(home?: string): Promise<string[]> {
+/**
+ * A directory entry of instances/: parsed into a name, or the reason it is not one. Hidden entries
+ * (temp directories of create, fork, import) are not listed at all.
+ */
+export type InstanceEntry = { entry: string; dir: string } & ({ name: InstanceName } | { reason: string });
+
+export async function listInstanceEntries(home?: string): Promise<InstanceEntry[]> {
+  let entries;
   try {
-    const entries = await readdir(instancesDir(home), { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name).sort();
+    entries = await readdir(instancesDir(home), { withFileTypes: true });
   } catch (error) {
     if (isErrno(error, "ENOENT")) return [];
     throw error;
+  }
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith("."))
+    .map((e) => e.name)
+    .sort()
+    .map((entry) => ({ entry, dir: join(instancesDir(home), entry), ...tryInstanceName(entry) }));
+}
+
+/** The instances' names; entries that are not valid names are skipped, never used raw in a path. */
+export async function listInstanceNames(home?: string): Promise<InstanceName[]> {
+  return (await listInstanceEntries(home)).flatMap((e) => ("name" in e ? [e.name] : []));
+}
+
+/**
+ * Like inspectInstance, for `list`: never throws for one bad entry (Lima's tolerant store.Inspect).
+ * An entry that is not a valid name, has no snapvm.yaml, or whose files cannot be read shows as
+ * `broken` with the reason; every error is turned into that reason because the list's contract is
+ * that one entry cannot hide the others.
+ */
+export async function inspectEntry(entry: InstanceEntry, home?: string): Promise<InstanceSummary> {
+  const broken = (reason: string): InstanceSummary => ({ name: entry.entry, state: "broken", dir: entry.dir, reason });
+  if (!("name" in entry)) return broken(entry.reason);
+  if (!existsSync(instancePaths(entry.name, home).config)) return broken("no snapvm.yaml in the directory");
+  try {
+    return await inspectInstance(entry.name, home);
+  } catch (error) {
+    return broken(error instanceof Error ? error.message : String(error));
   }
 }

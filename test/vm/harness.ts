@@ -93,8 +93,11 @@ export class TestHome {
 
   async cleanup(): Promise<void> {
     const agents = this.agentPids();
-    for (const name of existsSync(join(this.dir, "instances")) ? readdirSync(join(this.dir, "instances")) : []) {
-      if (!name.startsWith(".")) await this.run(["delete", "--force", name]).catch(() => undefined);
+    // Two passes: delete refuses a template while its forks exist, and the forks go in the first pass.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const name of existsSync(join(this.dir, "instances")) ? readdirSync(join(this.dir, "instances")) : []) {
+        if (!name.startsWith(".")) await this.run(["delete", "--force", name]).catch(() => undefined);
+      }
     }
     for (const pid of [...this.qemuPids(), ...agents]) {
       try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }

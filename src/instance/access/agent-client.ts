@@ -1,10 +1,10 @@
 import { AgentClient } from "../../api/client.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { lockOwner } from "../../store/lock.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 
-export function agentClient(name: string, home?: string): AgentClient {
+export function agentClient(name: InstanceName, home?: string): AgentClient {
   return new AgentClient(instancePaths(name, home).agentSocket, name);
 }
 
@@ -12,7 +12,7 @@ export function agentClient(name: string, home?: string): AgentClient {
  * Calls the instance's agent; when there is no agent to call, says what state the instance is in
  * instead of a socket error.
  */
-export async function withAgent<T>(name: string, home: string | undefined, call: (client: AgentClient) => Promise<T>): Promise<T> {
+export async function withAgent<T>(name: InstanceName, home: string | undefined, call: (client: AgentClient) => Promise<T>): Promise<T> {
   if ((await lockOwner(instancePaths(name, home).agentLock)) === undefined) {
     const current = await inspectInstance(name, home);
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state})`, {

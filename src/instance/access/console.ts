@@ -3,7 +3,7 @@ import { guestAccessOf } from "../../config/launch-spec.ts";
 import { SSH_HOST } from "../../driver/ssh/ssh-args.ts";
 import { runInteractiveSsh } from "../../driver/ssh/interactive.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { connectUnixWithRetry } from "../../util/connect-unix.ts";
 import { readPinnedLaunch } from "../boot/pinned-boot.ts";
@@ -15,7 +15,7 @@ export const DETACH_BYTE = 0x1d;
  * Attaches a terminal to the guest's serial console (the tiny guest runs a shell there).
  * Resolves when the user detaches or the VM's console closes.
  */
-export async function attachConsole(name: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream, home?: string): Promise<"detached" | "closed"> {
+export async function attachConsole(name: InstanceName, input: NodeJS.ReadableStream, output: NodeJS.WritableStream, home?: string): Promise<"detached" | "closed"> {
   await requireRunning(name, home);
   let socket: Socket;
   try {
@@ -42,7 +42,7 @@ export async function attachConsole(name: string, input: NodeJS.ReadableStream, 
   });
 }
 
-async function requireRunning(name: string, home: string | undefined): Promise<void> {
+async function requireRunning(name: InstanceName, home: string | undefined): Promise<void> {
   const current = await inspectInstance(name, home);
   if (current.state !== "running") {
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is ${current.state}`, { hint: `Start it with \`snapvm start ${name}\`.` });
@@ -60,7 +60,7 @@ export interface SshShell {
  * A login over SSH when the running guest is reached that way (cloud images: the key and port of
  * its pinned launch spec); undefined when `snapvm shell` should attach the serial console instead.
  */
-export async function sshShell(name: string, home?: string): Promise<SshShell | undefined> {
+export async function sshShell(name: InstanceName, home?: string): Promise<SshShell | undefined> {
   await requireRunning(name, home);
   const access = guestAccessOf((await readPinnedLaunch(instancePaths(name, home))).spec);
   if (access.kind !== "ssh") return undefined;

@@ -7,7 +7,7 @@ import { driver, type RunningVm } from "../../driver/index.ts";
 import { pickFreePort } from "../../driver/ssh/free-port.ts";
 import { ensureSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
-import type { InstancePaths } from "../../paths/index.ts";
+import type { InstancePaths, InstanceName } from "../../paths/index.ts";
 import { tailFile } from "../../util/tail-file.ts";
 import { launchSpecFromConfig } from "./launch-spec.ts";
 import { pinBoot } from "./pinned-boot.ts";
@@ -40,7 +40,7 @@ export interface BootedVm {
  * Cold boot: choose the accelerator, pin the config and launch spec, start QEMU with fresh RAM,
  * wait for the guest agent. On any failure QEMU is killed; nothing is left running.
  */
-export async function coldBoot(name: string, paths: InstancePaths, file: CompleteConfigFile, config: InstanceConfig, hooks: BootHooks): Promise<BootedVm> {
+export async function coldBoot(name: InstanceName, paths: InstancePaths, file: CompleteConfigFile, config: InstanceConfig, hooks: BootHooks): Promise<BootedVm> {
   const accel = await driver.host.chooseAccel(config.accel);
   const spec = launchSpecFromConfig(name, config, paths, accel.accel, await guestAccessForBoot(config, paths), hooks.home);
   await writeBootCidata(spec, config, paths);

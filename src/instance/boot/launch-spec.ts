@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { InstanceConfig } from "../../config/index.ts";
 import type { Accel, GuestAccess, LaunchSpec } from "../../config/launch-spec.ts";
-import type { InstancePaths } from "../../paths/index.ts";
+import type { InstancePaths, InstanceName } from "../../paths/index.ts";
 import { instanceSockets, tinyImagePaths } from "../../paths/index.ts";
 
 /** The tiny guest's kernel command line: serial console, and a panic ends QEMU (with -no-reboot). */
@@ -17,7 +17,7 @@ export function macForName(name: string): string {
  * Derives the QEMU launch spec from a resolved config, for a cold boot. `guestAccess` is decided by
  * the caller at boot (a qcow2 image is reached over SSH on a port free at that moment).
  */
-export function launchSpecFromConfig(name: string, config: InstanceConfig, paths: InstancePaths, accel: Accel, guestAccess: GuestAccess, home?: string): LaunchSpec {
+export function launchSpecFromConfig(name: InstanceName, config: InstanceConfig, paths: InstancePaths, accel: Accel, guestAccess: GuestAccess, home?: string): LaunchSpec {
   const image = tinyImagePaths(home);
   return {
     name,

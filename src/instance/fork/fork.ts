@@ -6,7 +6,7 @@ import type { LaunchSpec, PortForward } from "../../config/launch-spec.ts";
 import { driver } from "../../driver/index.ts";
 import { pickFreePort } from "../../driver/ssh/free-port.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, instancePaths, instanceSockets, stateDirPaths, type InstancePaths } from "../../paths/index.ts";
+import { diskLayerPath, instancePaths, instanceSockets, parseInstanceName, parseSnapshotTag, stateDirPaths, type InstanceName, type InstancePaths, type SnapshotTag } from "../../paths/index.ts";
 import { type StateManifest } from "../../snapshot/manifest.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../util/atomic-write.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
@@ -35,13 +35,13 @@ export interface ForkResult {
   totalMs: number;
 }
 
-/** NAME@TAG → [NAME, TAG]. */
-export function parseForkSource(text: string): [string, string] {
+/** NAME@TAG → [NAME, TAG], each parsed (E_INVALID_NAME for a bad one). */
+export function parseForkSource(text: string): [InstanceName, SnapshotTag] {
   const at = text.lastIndexOf("@");
   if (at <= 0 || at === text.length - 1) {
     throw new SnapvmError(ErrorCode.InvalidArgument, `expected NAME@TAG, got ${JSON.stringify(text)}`, { hint: "For example: snapvm fork dev@warm web --count 4" });
   }
-  return [text.slice(0, at), text.slice(at + 1)];
+  return [parseInstanceName(text.slice(0, at)), parseSnapshotTag(text.slice(at + 1))];
 }
 
 /** Every host port forward gets a new free port: forks run side by side and QEMU refuses a port in use. */
@@ -49,7 +49,7 @@ async function freshPorts(ports: readonly PortForward[]): Promise<PortForward[]>
   return Promise.all(ports.map(async (p) => ({ ...p, host: p.protocol === "tcp" ? await pickFreePort(p.hostAddress) : p.host })));
 }
 
-async function forkSpec(name: string, paths: InstancePaths, template: LaunchSpec, snapshot: SnapshotDetails): Promise<LaunchSpec> {
+async function forkSpec(name: InstanceName, paths: InstancePaths, template: LaunchSpec, snapshot: SnapshotDetails): Promise<LaunchSpec> {
   const guestAccess = template.guestAccess?.kind === "ssh" ? { ...template.guestAccess, port: await pickFreePort(), keyPath: paths.sshKey } : template.guestAccess;
   return {
     ...template,
@@ -71,7 +71,7 @@ async function forkSpec(name: string, paths: InstancePaths, template: LaunchSpec
  * whose launch maps the snapshot's RAM file privately with a new VM generation ID, MAC and ports. Its
  * first start is a restore; the guest then gets its own hostname and MAC (DESIGN.md §3a).
  */
-async function buildFork(name: string, source: InstancePaths, snapshot: SnapshotDetails, home?: string): Promise<{ name: string; ports: PortForward[] }> {
+async function buildFork(name: InstanceName, source: InstancePaths, snapshot: SnapshotDetails, home?: string): Promise<{ name: InstanceName; ports: PortForward[] }> {
   const { result } = await buildNewInstance(name, home, async (temp, paths) => {
     const manifest = snapshot.manifest;
     const from = stateDirPaths(snapshot.dir);
@@ -115,15 +115,15 @@ async function copySshKey(source: InstancePaths, target: InstancePaths): Promise
   }
 }
 
-function forkNames(base: string, count: number): string[] {
-  return count === 1 ? [base] : Array.from({ length: count }, (_, i) => `${base}-${i + 1}`);
+function forkNames(base: string, count: number): InstanceName[] {
+  return (count === 1 ? [base] : Array.from({ length: count }, (_, i) => `${base}-${i + 1}`)).map(parseInstanceName);
 }
 
 /** Builds the forks' directories in parallel (each is qemu-img and small copies); on any failure, none is kept. */
-async function buildForks(names: string[], source: InstancePaths, snapshot: SnapshotDetails, home?: string): Promise<{ name: string; ports: PortForward[] }[]> {
+async function buildForks(names: InstanceName[], source: InstancePaths, snapshot: SnapshotDetails, home?: string): Promise<{ name: InstanceName; ports: PortForward[] }[]> {
   const results = await Promise.allSettled(names.map((name) => buildFork(name, source, snapshot, home)));
   const failed = results.find((r) => r.status === "rejected");
-  if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<{ name: string; ports: PortForward[] }>).value);
+  if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<{ name: InstanceName; ports: PortForward[] }>).value);
   await Promise.all(results.map((r) => (r.status === "fulfilled" ? rm(instancePaths(r.value.name, home).dir, { recursive: true, force: true }) : Promise.resolve())));
   throw failed.reason;
 }

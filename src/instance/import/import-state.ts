@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import { access, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { formatSize, resolveConfig, serializeConfig, validateInstanceName, withDefaults, type ConfigFile } from "../../config/index.ts";
+import { formatSize, resolveConfig, serializeConfig, withDefaults, type ConfigFile } from "../../config/index.ts";
 import type { Accel, LaunchSpec } from "../../config/launch-spec.ts";
 import { driver, type ConvertFigures, type SourceLaunch } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instanceDirPaths, instanceSockets, stateDirPaths, type InstancePaths } from "../../paths/index.ts";
+import { instanceDirPaths, instanceSockets, stateDirPaths, type InstanceName, type InstancePaths } from "../../paths/index.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { inspectStreamFile } from "../../snapshot/stream/index.ts";
 import { writeFileAtomic } from "../../util/atomic-write.ts";
@@ -120,10 +120,9 @@ async function digHoles(path: string, notes: string[]): Promise<void> {
  *      suspended, or not at all.
  * Undo on any failure: kill the converting QEMU, remove the temp directory (buildNewInstance).
  */
-export async function importState(file: string, name: string, options: ImportOptions): Promise<ImportResult> {
+export async function importState(file: string, name: InstanceName, options: ImportOptions): Promise<ImportResult> {
   const started = performance.now();
   const progress = options.onProgress ?? (() => undefined);
-  validateInstanceName(name);
   const source = driver.launcher.parseArgv(await readSourceArgv(options));
   const streamFile = resolve(file);
   await access(streamFile).catch((error: unknown) => {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { parse, parseDocument } from "yaml";
 import { parseConfigText, resolveConfig } from "../../config/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { writeFileAtomic } from "../../util/atomic-write.ts";
 import { agentClient } from "../access/agent-client.ts";
@@ -22,7 +22,7 @@ const LIVE_KEYS = new Set(["saveOnStop"]);
  * `snapvm config set NAME key=value`: edits snapvm.yaml keeping its comments, validates the result
  * (an invalid edit writes nothing), and hands live settings to the running agent.
  */
-export async function setConfigValue(name: string, assignment: string, home?: string): Promise<ConfigSetResult> {
+export async function setConfigValue(name: InstanceName, assignment: string, home?: string): Promise<ConfigSetResult> {
   const eq = assignment.indexOf("=");
   if (eq <= 0) {
     throw new SnapvmError(ErrorCode.InvalidArgument, `expected key=value, got ${JSON.stringify(assignment)}`, { hint: "For example: snapvm config set NAME saveOnStop=false" });

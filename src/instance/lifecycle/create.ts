@@ -10,7 +10,7 @@ import { generateSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
 import { requireTinyImage } from "../../image/index.ts";
-import { diskLayerPath } from "../../paths/index.ts";
+import { diskLayerPath, type InstanceName } from "../../paths/index.ts";
 import { writeFileAtomic } from "../../util/atomic-write.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
 import { newLayerId } from "../disk/layers.ts";
@@ -48,7 +48,7 @@ function applyFlags(base: ConfigFile, options: CreateOptions): ConfigFile {
  * Creates an instance: its directory, snapvm.yaml and qcow2 disk. Built by buildNewInstance (a hidden
  * temp directory, fsynced, renamed into place), so bad input or a failed step leaves nothing behind.
  */
-export async function createInstance(name: string, options: CreateOptions): Promise<CreateResult> {
+export async function createInstance(name: InstanceName, options: CreateOptions): Promise<CreateResult> {
   const paths = claimNewInstance(name, options.home);
   const base = options.fromFile === undefined ? {} : await readConfigFile(options.fromFile);
   const file = applyFlags(base, options);

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readConfigFile, withDefaults, type CompleteConfigFile } from "../../config/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance, type InstanceSummary } from "../../store/inspect.ts";
 import { fileSizes, type FileSizes } from "../../util/file-facts.ts";
 import { readPinnedLaunch } from "../boot/pinned-boot.ts";
@@ -26,7 +26,7 @@ async function sizesOf(path: string): Promise<FileSizes | undefined> {
   return existsSync(path) ? fileSizes(path) : undefined;
 }
 
-export async function instanceInfo(name: string, home?: string): Promise<InstanceInfo> {
+export async function instanceInfo(name: InstanceName, home?: string): Promise<InstanceInfo> {
   const summary = await inspectInstance(name, home);
   const paths = instancePaths(name, home);
   const config = await readConfigFile(paths.config).then(withDefaults, (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));

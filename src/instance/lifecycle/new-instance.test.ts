@@ -5,6 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isSnapvmError } from "../../errors/index.ts";
+import { parseInstanceName } from "../../paths/index.ts";
 import { buildNewInstance } from "./new-instance.ts";
 
 describe("buildNewInstance", () => {
@@ -16,7 +17,7 @@ describe("buildNewInstance", () => {
   it("fills a temp sibling and renames it into place, private whatever the umask", async () => {
     const old = process.umask(0o022);
     try {
-      const { paths, result } = await buildNewInstance("a", home, async (temp, final) => {
+      const { paths, result } = await buildNewInstance(parseInstanceName("a"), home, async (temp, final) => {
         assert.notEqual(temp.dir, final.dir);
         assert.match(temp.dir, /\/instances\/\.a\.tmp-\d+-[0-9a-f]+$/);
         await writeFile(temp.config, "cpus: 1\n", { mode: 0o644 });
@@ -36,13 +37,13 @@ describe("buildNewInstance", () => {
   });
 
   it("refuses a taken name, before filling or at the rename, and removes the temp dir on any failure", async () => {
-    await assert.rejects(buildNewInstance("a", home, () => Promise.resolve()), (e) => isSnapvmError(e, "E_INSTANCE_EXISTS"));
-    await assert.rejects(buildNewInstance("b", home, async (temp) => {
+    await assert.rejects(buildNewInstance(parseInstanceName("a"), home, () => Promise.resolve()), (e) => isSnapvmError(e, "E_INSTANCE_EXISTS"));
+    await assert.rejects(buildNewInstance(parseInstanceName("b"), home, async (temp) => {
       await writeFile(temp.config, "x");
       mkdirSync(join(home, "instances", "b"));
       writeFileSync(join(home, "instances", "b", "snapvm.yaml"), "taken meanwhile");
     }), (e) => isSnapvmError(e, "E_INSTANCE_EXISTS"));
-    await assert.rejects(buildNewInstance("c", home, () => Promise.reject(new Error("fill failed"))), /fill failed/);
+    await assert.rejects(buildNewInstance(parseInstanceName("c"), home, () => Promise.reject(new Error("fill failed"))), /fill failed/);
     assert.deepEqual(readdirSync(join(home, "instances")).sort(), ["a", "b"]);
   });
 });

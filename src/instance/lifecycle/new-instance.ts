@@ -2,13 +2,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename } from "node:path";
-import { validateInstanceName } from "../../config/index.ts";
 import { ErrorCode, SnapvmError, isErrno } from "../../errors/index.ts";
-import { instanceDirPaths, instancePaths, instancesDir, newInstanceTempDir, snapvmHome, UNIX_SOCKET_PATH_MAX, type InstancePaths } from "../../paths/index.ts";
+import { instanceDirPaths, instancePaths, instancesDir, newInstanceTempDir, snapvmHome, UNIX_SOCKET_PATH_MAX, type InstanceName, type InstancePaths } from "../../paths/index.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
 import { ensurePrivateDir, sealTree } from "../../util/private-tree.ts";
 
-function alreadyExists(name: string, dir: string, cause?: unknown): SnapvmError {
+function alreadyExists(name: InstanceName, dir: string, cause?: unknown): SnapvmError {
   return new SnapvmError(ErrorCode.InstanceExists, `instance "${name}" already exists in ${dir}`, {
     hint: `Pick another name, or delete it first with \`snapvm delete ${name}\`.`,
     details: { instance: name },
@@ -17,8 +16,7 @@ function alreadyExists(name: string, dir: string, cause?: unknown): SnapvmError 
 }
 
 /** Checks a name for a new instance (create, import, fork): valid, free, and short enough for its sockets. */
-export function claimNewInstance(name: string, home?: string): InstancePaths {
-  validateInstanceName(name);
+export function claimNewInstance(name: InstanceName, home?: string): InstancePaths {
   const paths = instancePaths(name, home);
   if (existsSync(paths.dir)) throw alreadyExists(name, paths.dir);
   if (paths.consoleSocket.length > UNIX_SOCKET_PATH_MAX) {
@@ -41,7 +39,7 @@ export function claimNewInstance(name: string, home?: string): InstancePaths {
  * Undo on any failure before 5: remove the temp directory.
  */
 export async function buildNewInstance<T>(
-  name: string,
+  name: InstanceName,
   home: string | undefined,
   fill: (temp: InstancePaths, final: InstancePaths) => Promise<T>,
 ): Promise<{ paths: InstancePaths; result: T }> {

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import type { AgentReport } from "../../api/agent-report.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import type { InstanceStatus } from "../../store/status.ts";
 import { isActive } from "../../store/instance-state.ts";
@@ -32,7 +32,7 @@ function agentCommand(name: string): { command: string; args: string[] } {
  * Starts an instance by spawning its agent, detached, and waiting for the agent's report over IPC:
  * ready (restored or booted), or failed with the reason. The agent outlives this process.
  */
-export async function startInstance(name: string, hooks: StartHooks = {}): Promise<StartResult> {
+export async function startInstance(name: InstanceName, hooks: StartHooks = {}): Promise<StartResult> {
   const started = performance.now();
   const current = await inspectInstance(name, hooks.home);
   // An orphaned QEMU (its agent died) is not refused: the agent started here re-adopts it.

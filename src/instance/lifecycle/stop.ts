@@ -4,6 +4,7 @@ import type { StopMode, StopResponse } from "../../api/schemas.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { processAlive } from "../../util/process-alive.ts";
+import type { InstanceName } from "../../paths/index.ts";
 
 /** Waits until the agent process has gone, so its lock and sockets are free for the next start. */
 export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<void> {
@@ -15,7 +16,7 @@ export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<vo
 }
 
 /** Stops a running instance (save, shutdown or kill, per `mode`) and returns once its agent has exited. */
-export async function stopInstance(name: string, mode: StopMode, home?: string): Promise<StopResponse & { name: string }> {
+export async function stopInstance(name: InstanceName, mode: StopMode, home?: string): Promise<StopResponse & { name: string }> {
   const current = await inspectInstance(name, home);
   if (current.agentPid === undefined) {
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state})`, {

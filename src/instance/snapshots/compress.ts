@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { loadConfigFile, type InstanceConfig } from "../../config/index.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { COMPRESS_LOCK_NAME, isCompressible } from "../../snapshot/compress-manifest.ts";
 import { cleanStateDir, compressStateDir, decompressStateDir, type StateCompression } from "../../snapshot/compress.ts";
 import type { StatfsFn } from "../../snapshot/compress-space.ts";
@@ -86,7 +86,7 @@ function checkLevel(level: number): number {
  * guest (the snapshot is already on disk). Idempotent: an already compressed snapshot is left as
  * it is. Refused while forks depend on the snapshot, checked again just before the manifest flips.
  */
-export async function compressSnapshot(name: string, tag: string, options: CompressSnapshotOptions = {}): Promise<SnapshotCompressResult> {
+export async function compressSnapshot(name: InstanceName, tag: SnapshotTag, options: CompressSnapshotOptions = {}): Promise<SnapshotCompressResult> {
   const details = await snapshotDetails(name, tag, options.home);
   refuseIfForked(name, tag, details.forks);
   const level = checkLevel(options.level ?? (await loadConfigFile(instancePaths(name, options.home).config)).snapshot.level);
@@ -102,7 +102,7 @@ export async function compressSnapshot(name: string, tag: string, options: Compr
  * snapshot. Holes come back as holes. Refused, before writing anything, when the filesystem lacks
  * the space (the message says how much). Idempotent.
  */
-export async function decompressSnapshot(name: string, tag: string, options: DecompressSnapshotOptions = {}): Promise<SnapshotCompressResult> {
+export async function decompressSnapshot(name: InstanceName, tag: SnapshotTag, options: DecompressSnapshotOptions = {}): Promise<SnapshotCompressResult> {
   const details = await snapshotDetails(name, tag, options.home);
   const outcome = await withSnapshotLock(name, tag, details.dir, () => decompressStateDir(details.dir, {
     what: `snapshot "${tag}" of "${name}"`,
@@ -120,7 +120,7 @@ export type BackgroundCompression = { pid: number; level: number } | { skipped: 
  * agent.log, and returns at once (the caller does not wait for it). Returns the child's pid and the
  * level; undefined when compression is off or the snapshot has no memory files.
  */
-export async function compressInBackground(name: string, tag: string, home?: string): Promise<BackgroundCompression | undefined> {
+export async function compressInBackground(name: InstanceName, tag: SnapshotTag, home?: string): Promise<BackgroundCompression | undefined> {
   const paths = instancePaths(name, home);
   let config: InstanceConfig;
   try {
@@ -165,7 +165,7 @@ function logLine(level: "info" | "warn" | "error", instance: string, fields: Rec
  * first), logs instead of printing, and returns the exit code. A snapshot that was forked or deleted
  * meanwhile is not an error: it simply stays as it is.
  */
-export async function runBackgroundCompression(name: string, tag: string, level: number | undefined, home?: string): Promise<number> {
+export async function runBackgroundCompression(name: InstanceName, tag: SnapshotTag, level: number | undefined, home?: string): Promise<number> {
   setPriority(10);
   logLine("info", name, { tag, pid: process.pid }, "compressing snapshot in the background");
   try {

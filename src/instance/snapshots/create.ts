@@ -1,4 +1,4 @@
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { acquireLock } from "../../store/lock.ts";
 import { cleanUpUnderLock } from "../lifecycle/crash-hygiene.ts";
 import { inspectInstance } from "../../store/inspect.ts";
@@ -11,14 +11,14 @@ import { compressInBackground, type BackgroundCompression } from "./compress.ts"
  * `snapvm snapshot create NAME TAG`: a running instance is snapshotted live by its agent (which owns
  * QEMU); otherwise here, under the instance lock so no start races it.
  */
-export async function createSnapshot(name: string, tag: string, home?: string): Promise<SnapshotFigures & { instance: string; compression?: BackgroundCompression }> {
+export async function createSnapshot(name: InstanceName, tag: SnapshotTag, home?: string): Promise<SnapshotFigures & { instance: string; compression?: BackgroundCompression }> {
   const figures = await takeSnapshot(name, tag, home);
   // With `snapshot.compression: zstd`, compression starts now, detached: never inside the guest's pause.
   const compression = await compressInBackground(name, tag, home);
   return { instance: name, ...figures, ...(compression === undefined ? {} : { compression }) };
 }
 
-async function takeSnapshot(name: string, tag: string, home?: string): Promise<SnapshotFigures> {
+async function takeSnapshot(name: InstanceName, tag: SnapshotTag, home?: string): Promise<SnapshotFigures> {
   const current = await inspectInstance(name, home);
   if (current.agentPid !== undefined) return agentClient(name, home).snapshot({ tag });
   const paths = instancePaths(name, home);

@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, instancePaths } from "../../paths/index.ts";
+import { diskLayerPath, instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { layersAbove } from "../disk/layers.ts";
 import { acquireLock, lockOwner } from "../../store/lock.ts";
 import { snapshotDetails } from "./list.ts";
@@ -22,7 +22,7 @@ export interface SnapshotDeleteResult {
  * open in QEMU and cannot be rewritten: a layer something depends on is then kept (still in the chain,
  * no longer a snapshot) while the snapshot's memory and manifest are removed.
  */
-export async function deleteSnapshot(name: string, tag: string, home?: string): Promise<SnapshotDeleteResult> {
+export async function deleteSnapshot(name: InstanceName, tag: SnapshotTag, home?: string): Promise<SnapshotDeleteResult> {
   const details = await snapshotDetails(name, tag, home);
   if (details.forks.length > 0) {
     throw new SnapvmError(ErrorCode.InvalidTransition, `snapshot "${tag}" of "${name}" is the base of ${details.forks.length === 1 ? "fork" : "forks"} ${details.forks.map((f) => `"${f}"`).join(", ")}`, {

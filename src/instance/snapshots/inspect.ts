@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { ErrorCode, SnapvmError, isErrno } from "../../errors/index.ts";
-import { instancePaths, snapshotPaths } from "../../paths/index.ts";
+import { instancePaths, snapshotPaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import type { StateFile, StateManifest } from "../../snapshot/manifest.ts";
 import { readManifest } from "../../snapshot/read-manifest.ts";
 import { DEFAULT_LIMITS, inspectStreamFile, type StreamReport } from "../../snapshot/stream/index.ts";
@@ -67,7 +67,7 @@ function renamed(error: unknown, raw: string, original: string): unknown {
 }
 
 /** `snapvm snapshot inspect NAME TAG`: the snapshot's device-state (or memory) stream, decoded. */
-export async function inspectSnapshotState(instance: string, tag: string, home?: string): Promise<StateInspection> {
+export async function inspectSnapshotState(instance: InstanceName, tag: SnapshotTag, home?: string): Promise<StateInspection> {
   await inspectInstance(instance, home);
   const dir = snapshotPaths(instancePaths(instance, home), tag).dir;
   if (!existsSync(dir)) {

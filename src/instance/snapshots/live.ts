@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { driver, type RunningVm } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
+import { diskLayerPath, type InstancePaths, type SnapshotTag } from "../../paths/index.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
 import { fsyncFile } from "../../util/fsync.ts";
 import { failPoint, faultPoint } from "../../util/fault-point.ts";
@@ -37,7 +37,7 @@ export interface SnapshotFigures {
  * On any failure the guest is resumed and the temp directory removed; a disk leg that completed
  * keeps its layer in the chain (the disk stays whole; the frozen layer is simply not a snapshot).
  */
-export async function takeLiveSnapshot(vm: RunningVm, launch: PinnedLaunch, paths: InstancePaths, tag: string, timeoutMs: number): Promise<SnapshotFigures> {
+export async function takeLiveSnapshot(vm: RunningVm, launch: PinnedLaunch, paths: InstancePaths, tag: SnapshotTag, timeoutMs: number): Promise<SnapshotFigures> {
   const started = performance.now();
   const frozen = await activeLayer(paths);
   const parent = await latestSnapshotTag(paths);

@@ -3,7 +3,7 @@ import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
+import { diskLayerPath, type InstancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { readManifest } from "../../snapshot/read-manifest.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
 import { activeLayer, ensureLayeredDisk, layerIdOf, newLayerId, pointDiskAt } from "../disk/layers.ts";
@@ -19,7 +19,7 @@ import { buildManifest } from "../../snapshot/build-manifest.ts";
  * suspend state (RAM file and device state); a shut-down one is disk only, and restoring it cold boots.
  * The caller holds the instance lock, so nothing starts meanwhile.
  */
-export async function takeOfflineSnapshot(name: string, paths: InstancePaths, tag: string): Promise<SnapshotFigures> {
+export async function takeOfflineSnapshot(name: InstanceName, paths: InstancePaths, tag: SnapshotTag): Promise<SnapshotFigures> {
   const started = performance.now();
   if (!existsSync(paths.bootLaunch)) {
     throw new SnapvmError(ErrorCode.InvalidTransition, `instance "${name}" has never booted; there is nothing to snapshot`, { hint: `Start it first with \`snapvm start ${name}\`.` });

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { driver } from "../../driver/index.ts";
-import { MANIFEST_NAME, diskLayerPath, instancePaths, type InstancePaths } from "../../paths/index.ts";
+import { MANIFEST_NAME, diskLayerPath, instancePaths, type InstancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { type StateManifest } from "../../snapshot/manifest.ts";
 import { acquireLock } from "../../store/lock.ts";
 import { cleanUpUnderLock } from "../lifecycle/crash-hygiene.ts";
@@ -60,7 +60,7 @@ async function stageSnapshot(paths: InstancePaths, manifest: StateManifest, snap
 }
 
 /** `snapvm snapshot restore NAME TAG`: memory and disk go back; a running instance comes back running. */
-export async function restoreSnapshot(name: string, tag: string, hooks: StartHooks = {}): Promise<SnapshotRestoreResult> {
+export async function restoreSnapshot(name: InstanceName, tag: SnapshotTag, hooks: StartHooks = {}): Promise<SnapshotRestoreResult> {
   let details = await snapshotDetails(name, tag, hooks.home);
   if (details.compressed) {
     // Decompressed in place, once (it stays so); refused with the space needed when the disk is short.

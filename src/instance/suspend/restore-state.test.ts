@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { instancePaths } from "../../paths/index.ts";
+import { instancePaths, parseInstanceName } from "../../paths/index.ts";
 import { moveStateAside, stateWasResumed } from "./restore-state.ts";
 
 function scratch(): { home: string; paths: ReturnType<typeof instancePaths> } {
   const home = mkdtempSync(join(tmpdir(), "snapvm-aside-"));
-  const paths = instancePaths("vm", home);
+  const paths = instancePaths(parseInstanceName("vm"), home);
   mkdirSync(paths.suspendDir, { recursive: true });
   writeFileSync(join(paths.suspendDir, "manifest.json"), "{}");
   writeFileSync(paths.memory, "ram");
