@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { stringifyForGuest } from "./guest-yaml.ts";
 
 export interface MetaDataInput {
   /** cloud-init runs its once-per-instance modules (users, SSH keys, network) when this changes. */
@@ -8,5 +8,5 @@ export interface MetaDataInput {
 
 /** NoCloud `meta-data`: the instance id and the guest's hostname. */
 export function renderMetaData(input: MetaDataInput): string {
-  return stringify({ "instance-id": input.instanceId, "local-hostname": input.hostname });
+  return stringifyForGuest({ "instance-id": input.instanceId, "local-hostname": input.hostname });
 }

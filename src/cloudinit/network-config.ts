@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { stringifyForGuest } from "./guest-yaml.ts";
 
 /** The name cloud-init gives snapvm's NIC (found by MAC), whatever the guest's udev would call it. */
 export const GUEST_NIC_NAME = "eth0";
@@ -9,7 +9,7 @@ export const GUEST_NIC_NAME = "eth0";
  * answers DHCP.
  */
 export function renderNetworkConfig(mac: string): string {
-  return stringify({
+  return stringifyForGuest({
     version: 2,
     ethernets: { [GUEST_NIC_NAME]: { match: { macaddress: mac }, "set-name": GUEST_NIC_NAME, dhcp4: true } },
   });

@@ -1,4 +1,5 @@
-import { parseDocument, stringify } from "yaml";
+import { parseDocument } from "yaml";
+import { stringifyForGuest } from "./guest-yaml.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { isMapping, mergeCloudConfig, type CloudConfig } from "./merge.ts";
 
@@ -62,5 +63,5 @@ function invalid(why: string, cause?: unknown): SnapvmError {
 export function renderUserData(input: UserDataInput): string {
   const ours = generatedCloudConfig(input.user, input.publicKey);
   const merged = input.extra === undefined ? ours : mergeCloudConfig(ours, parseUserCloudConfig(input.extra));
-  return `${CLOUD_CONFIG_HEADER}\n${stringify(merged, { lineWidth: 0 })}`;
+  return `${CLOUD_CONFIG_HEADER}\n${stringifyForGuest(merged, { lineWidth: 0 })}`;
 }
