@@ -8,6 +8,7 @@ export { renderNetworkConfig, GUEST_NIC_NAME } from "./network-config.ts";
 export { renderUserData, parseUserCloudConfig, generatedCloudConfig, CLOUD_CONFIG_HEADER } from "./user-data.ts";
 export { mergeCloudConfig, type CloudConfig } from "./merge.ts";
 export { writeCidataIso, CIDATA_VOLUME_ID } from "./iso.ts";
+export { instanceIdFor } from "./instance-id.ts";
 
 export interface CidataInput {
   instanceId: string;

@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
-import { writeCidata } from "../../cloudinit/index.ts";
+import { instanceIdFor, writeCidata } from "../../cloudinit/index.ts";
 import type { CompleteConfigFile, InstanceConfig } from "../../config/index.ts";
 import type { GuestAccess, LaunchSpec } from "../../config/launch-spec.ts";
 import { driver, type RunningVm } from "../../driver/index.ts";
@@ -75,8 +74,9 @@ async function guestAccessForBoot(config: InstanceConfig, paths: InstancePaths):
 
 /**
  * Writes the NoCloud ISO the spec names, fresh for each cold boot and only then: a restore must see
- * the data the VM booted with. A new instance id per cold boot makes cloud-init apply edits of
- * `ssh.user` and `cloudInit.userData` (and make new host keys) at the next cold boot, as Lima does.
+ * the data the VM booted with. The instance id is stable (cloud-init's first-boot modules run once,
+ * not at every cold boot) and changes when ssh.user, the key, cloudInit.userData or the MAC do, so
+ * an edit still applies at the next cold boot (cloudinit/instance-id.ts).
  * The key is made at create; made here if the instance was switched to a qcow2 image later.
  */
 async function writeBootCidata(spec: LaunchSpec, config: InstanceConfig, paths: InstancePaths): Promise<void> {
@@ -84,7 +84,7 @@ async function writeBootCidata(spec: LaunchSpec, config: InstanceConfig, paths: 
   const publicKey = await ensureSshKey(paths.sshKey, sshKeyComment(spec.name));
   await mkdir(paths.bootDir, { recursive: true, mode: 0o700 });
   await writeCidata(spec.cidataIso, {
-    instanceId: `snapvm-${spec.name}-${randomUUID()}`,
+    instanceId: instanceIdFor({ name: spec.name, user: config.ssh.user, publicKey, ...(config.cloudInit.userData === undefined ? {} : { userData: config.cloudInit.userData }), mac: spec.mac }),
     hostname: spec.name,
     user: config.ssh.user,
     publicKey,

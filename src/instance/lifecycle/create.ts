@@ -56,14 +56,24 @@ export async function createInstance(name: InstanceName, options: CreateOptions)
   if (file.image !== undefined && file.image !== "tiny" && !file.image.startsWith("/")) {
     file.image = join(options.fromFile === undefined || options.image !== undefined ? process.cwd() : dirname(options.fromFile), file.image);
   }
-  const config = resolveConfig(file, { sourceName: options.fromFile ?? "command line" });
+  let config = resolveConfig(file, { sourceName: options.fromFile ?? "command line" });
   if (config.image.kind === "tiny") requireTinyImage(options.home);
   else if (!existsSync(config.image.path)) {
     throw new SnapvmError(ErrorCode.InvalidArgument, `image ${config.image.path} does not exist`, { hint: "Give the path of a qcow2 cloud image." });
   }
   // Refused now rather than at the first boot: the user-data is merged into snapvm's own then.
   if (config.cloudInit.userData !== undefined) parseUserCloudConfig(config.cloudInit.userData);
-  if (config.image.kind === "qcow2") await checkDiskHoldsImage(config.image.path, config.disk.sizeBytes);
+  if (config.image.kind === "qcow2") {
+    const imagePath = config.image.path;
+    const imageBytes = await imageVirtualSize(imagePath);
+    // No disk size given: the image's own size when that is more than the default (a 3G cloud image
+    // on the default 2G disk would otherwise be refused until --disk is given).
+    if (file.disk?.size === undefined && imageBytes > config.disk.sizeBytes) {
+      file.disk = { ...file.disk, size: formatSize(Math.ceil(imageBytes / MIB) * MIB) };
+      config = resolveConfig(file, { sourceName: options.fromFile ?? "command line" });
+    }
+    checkDiskHoldsImage(imagePath, imageBytes, config.disk.sizeBytes);
+  }
 
   await buildNewInstance(name, options.home, async (temp) => {
     await writeFileAtomic(temp.config, serializeConfig(file), PRIVATE_FILE_MODE);
@@ -78,21 +88,25 @@ export async function createInstance(name: InstanceName, options: CreateOptions)
   return { name, dir: paths.dir, config };
 }
 
-/**
- * An overlay smaller than its backing image cuts the image's partitions off (qemu-img allows it
- * silently), so the disk must be at least as large as the image.
- */
-async function checkDiskHoldsImage(image: string, diskBytes: number): Promise<void> {
-  let virtualBytes: number;
+const MIB = 1024 * 1024;
+
+async function imageVirtualSize(image: string): Promise<number> {
   try {
-    virtualBytes = (await driver.disks.facts(image)).virtualSize;
+    return (await driver.disks.facts(image)).virtualSize;
   } catch (error) {
     if (!isSnapvmError(error, ErrorCode.ExternalTool)) throw error;
     throw new SnapvmError(ErrorCode.InvalidArgument, `cannot read the image ${image}: ${error.message}`, { hint: "Give the path of a qcow2 cloud image.", cause: error });
   }
+}
+
+/**
+ * An overlay smaller than its backing image cuts the image's partitions off (qemu-img allows it
+ * silently), so the disk must be at least as large as the image.
+ */
+function checkDiskHoldsImage(image: string, virtualBytes: number, diskBytes: number): void {
   if (virtualBytes > diskBytes) {
     throw new SnapvmError(ErrorCode.InvalidArgument, `image ${image} is ${formatSize(virtualBytes)}, larger than disk.size ${formatSize(diskBytes)}`, {
-      hint: `Give a disk at least as large as the image, e.g. \`--disk ${formatSize(Math.ceil(virtualBytes / 2 ** 30) * 2 ** 30)}\`.`,
+      hint: `Give a disk at least as large as the image, e.g. \`--disk ${formatSize(Math.ceil(virtualBytes / 2 ** 30) * 2 ** 30)}\`, or leave --disk out to take the image's size.`,
     });
   }
 }
