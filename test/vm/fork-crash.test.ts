@@ -175,7 +175,7 @@ describe("re-adoption by the next command that needs the agent", () => {
   before(() => { home = new TestHome(); });
   after(async () => { await home.cleanup(); });
 
-  test("kill -9 of the agent, then exec re-adopts (memory intact), kill -9 again, then stop saves", async () => {
+  test("kill -9 of the agent, then exec re-adopts (memory intact); again, snapshot create snapshots live; again, stop saves", async () => {
     const name = "readopt";
     await home.ok(["create", name, "--memory", "256M", "--disk", "1G"]);
     await home.ok(["start", name]);
@@ -192,6 +192,9 @@ describe("re-adoption by the next command that needs the agent", () => {
     await killAgent();
     assert.equal(await home.ok(["exec", name, "--", "md5sum /dev/shm/ram.bin"]), sum, "exec re-adopted the guest, memory intact");
     assert.equal(qemuOf(home, name).length, 1);
+    await killAgent();
+    const snap = await home.json<{ pauseMs: number }>(["snapshot", "create", name, "s1"]);
+    assert.ok(snap.pauseMs > 0, "snapshot create re-adopted the guest and snapshotted it live");
     await killAgent();
     assert.equal((await home.json<{ action: string }>(["stop", name])).action, "saved", "stop re-adopted and saved");
     assert.deepEqual(qemuOf(home, name), []);
