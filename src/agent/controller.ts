@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AgentStatus, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "../api/schemas.ts";
 import { takeLiveSnapshot } from "../instance/snapshots/live.ts";
 import type { RuntimeSettings } from "../instance/boot/settings.ts";
@@ -11,6 +12,9 @@ import { parseSnapshotTag, type InstancePaths } from "../paths/index.ts";
 import { writeStatus, type InstanceStatus } from "../store/status.ts";
 import type { EventLog } from "./events.ts";
 import type { AgentHandlers } from "./server.ts";
+
+/** How long `stop --force` lets the operation it preempted undo itself once QEMU is dead. */
+const FORCE_UNDO_WAIT_MS = 3000;
 
 export interface ControllerInit {
   name: string;
@@ -143,7 +147,10 @@ export class AgentController implements AgentHandlers {
       await Promise.resolve(); // this.forcing is set before QEMU dies: onQemuExit stays quiet
       this.init.vm.kill();
       await this.init.vm.exited;
-      await Promise.allSettled([inFlight, this.busy]);
+      // The operation in flight fails now that QEMU is gone, and its undo runs; but one stuck where
+      // nothing QEMU does reaches it must not hold the stop: after a bound it is left behind (its
+      // temp files are removed by the next agent's crash hygiene, their writer being dead).
+      await Promise.race([Promise.allSettled([inFlight, this.busy]), sleep(FORCE_UNDO_WAIT_MS, undefined, { ref: false })]);
       // A save that completed just before the kill leaves the instance suspended: that stays true.
       if (this.state !== "suspended" && this.state !== "stopped") await this.setState("stopped", "killed by snapvm stop --force");
       this.resolveFinished();

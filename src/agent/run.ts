@@ -15,6 +15,9 @@ import { handleSignals } from "./signals.ts";
 import { reapOrphans } from "./reap-orphans.ts";
 import { ensureLayeredDisk } from "../instance/disk/layers.ts";
 
+/** How long in-flight API replies get once the VM has stopped, before their connections are closed. */
+const CLOSE_GRACE_MS = 2000;
+
 function toUserError(error: unknown): SnapvmError {
   return isSnapvmError(error) ? error : new SnapvmError(ErrorCode.AgentFailed, error instanceof Error ? error.message : String(error), { cause: error });
 }
@@ -164,7 +167,9 @@ async function closeServer(server: Server | undefined): Promise<void> {
   if (server === undefined) return;
   await new Promise<void>((resolve) => {
     server.close(() => { resolve(); });
-    // Clients connect per call (agent: false), so nothing idle lingers; in-flight replies finish first.
+    // Clients connect per call (agent: false), so nothing idle lingers; in-flight replies finish first,
+    // within a bound: a request whose operation `stop --force` preempted may never get its reply.
     server.closeIdleConnections();
+    setTimeout(() => { server.closeAllConnections(); }, CLOSE_GRACE_MS).unref();
   });
 }

@@ -16,3 +16,13 @@ export async function failPoint(name: string): Promise<void> {
   if (process.env["SNAPVM_FAIL_POINT"] === name) throw new Error(`injected failure at ${name}`);
   return Promise.resolve();
 }
+
+/**
+ * Hang-testing hook: when SNAPVM_FAULT_WAIT names this point, the step never completes, as a QEMU
+ * that stops answering in the middle of a save would. Tests use it to prove that `stop --force`
+ * preempts a stuck operation. Resolves at once otherwise.
+ */
+export function faultWait(name: string): Promise<void> {
+  if (process.env["SNAPVM_FAULT_WAIT"] === name) return new Promise<void>(() => undefined);
+  return Promise.resolve();
+}

@@ -20,6 +20,7 @@ import { snapshotDetails, type SnapshotDetails } from "../snapshots/list.ts";
 import { startInstance, type StartResult } from "../lifecycle/start.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { rewriteForkPorts } from "./fork-config.ts";
+import { faultPoint } from "../../util/fault-point.ts";
 
 export interface ForkOptions {
   count?: number;
@@ -121,11 +122,26 @@ function forkNames(base: string, count: number): InstanceName[] {
 
 /** Builds the forks' directories in parallel (each is qemu-img and small copies); on any failure, none is kept. */
 async function buildForks(names: InstanceName[], source: InstancePaths, snapshot: SnapshotDetails, home?: string): Promise<{ name: InstanceName; ports: PortForward[] }[]> {
-  const results = await Promise.allSettled(names.map((name) => buildFork(name, source, snapshot, home)));
+  let built = 0;
+  const results = await Promise.allSettled(names.map(async (name) => {
+    const fork = await buildFork(name, source, snapshot, home);
+    if (++built === 1) faultPoint("fork:built-one"); // crash tests: one fork built, the others under way
+    return fork;
+  }));
   const failed = results.find((r) => r.status === "rejected");
   if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<{ name: InstanceName; ports: PortForward[] }>).value);
   await Promise.all(results.map((r) => (r.status === "fulfilled" ? rm(instancePaths(r.value.name, home).dir, { recursive: true, force: true }) : Promise.resolve())));
   throw failed.reason;
+}
+
+/** Starts the built forks in parallel; each start spawns that fork's agent, which outlives this process. */
+async function startForks(built: { name: InstanceName; ports: PortForward[] }[], home?: string): Promise<ForkResult["forks"]> {
+  let started = 0;
+  return Promise.all(built.map(async (fork) => {
+    const result = await startInstance(fork.name, home === undefined ? {} : { home });
+    if (++started === 1) faultPoint("fork:started-one"); // crash tests: one fork up, the others' agents spawned
+    return { ...fork, started: result };
+  }));
 }
 
 /** `snapvm fork NAME@TAG NEWNAME [--count N]`: N independent instances resuming from the snapshot. */
@@ -154,6 +170,6 @@ export async function forkInstance(sourceText: string, newName: string, options:
   const built = await buildForks(names, source, snapshot, options.home);
   const forks = options.start === false
     ? built
-    : await Promise.all(built.map(async (fork) => ({ ...fork, started: await startInstance(fork.name, options.home === undefined ? {} : { home: options.home }) })));
+    : await startForks(built, options.home);
   return { from: { instance: sourceName, tag }, forks, totalMs: performance.now() - started };
 }

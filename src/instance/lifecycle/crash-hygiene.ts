@@ -23,10 +23,13 @@ export async function killAndWait(pid: number): Promise<void> {
   }
 }
 
-/** The pid a temp name ends with (`.TAG.tmp-PID`, `suspend.tmp-PID`, `.NAME.import-PID`, `x.link-PID`, `.f.tmp-PID-TIME`). */
-function writerPid(entry: string, marks: readonly string[]): number | undefined {
+/**
+ * The pid a temp name ends with (`.TAG.tmp-PID`, `suspend.tmp-PID`, `.NAME.import-PID`, `x.link-PID`,
+ * `.f.tmp-PID-TIME`, `.NAME.tmp-PID-HEX`: the last part after the pid is decimal or hex).
+ */
+export function writerPid(entry: string, marks: readonly string[]): number | undefined {
   for (const mark of marks) {
-    const match = new RegExp(`${mark.replace(".", "\\.")}-(\\d+)(-\\d+)?$`).exec(entry);
+    const match = new RegExp(`${mark.replace(".", "\\.")}-(\\d+)(-[0-9a-f]+)?$`).exec(entry);
     if (match?.[1] !== undefined) return Number(match[1]);
   }
   return undefined;
@@ -68,11 +71,25 @@ export async function cleanUpAfterCrash(paths: InstancePaths, options: { process
     await rm(helper.socketDir, { recursive: true, force: true });
     done.push(`killed the orphaned helper QEMU pid ${helper.pid} (${helper.argv[helper.argv.indexOf("-name") + 1] ?? "?"}) and removed ${helper.socketDir}`);
   }
-  const name = basename(paths.dir);
   await removeStale(paths.snapshotsDir, (e) => e.startsWith("."), [".tmp"], done);
-  await removeStale(dirname(paths.dir), (e) => e.startsWith(`.${name}.tmp-`) || e.startsWith(`.${name}.import-`), [".tmp", ".import"], done);
+  done.push(...(await removeStaleInstanceTemps(dirname(paths.dir), basename(paths.dir))));
   await removeStale(paths.dir, (e) => e.startsWith(`${basename(paths.suspendDir)}.tmp-`) || e.startsWith(`${basename(paths.disk)}.link-`) || (e.startsWith(".") && e.includes(".tmp-")), [".tmp", ".link"], done);
   await removeStale(paths.bootDir, (e) => e.startsWith(".") && e.includes(".tmp-"), [".tmp"], done);
+  return done;
+}
+
+/**
+ * The hidden siblings in instances/ that a killed create, fork, import or delete left
+ * (`.NAME.tmp-PID-HEX`, `.NAME.import-PID`, `.NAME.delete-PID`), removed once their writer is dead:
+ * those of `name` only, or of every name. Nothing holds a lock on a name that does not exist yet, so
+ * this runs without one: the dead writer's pid is what makes an entry safe to remove. Called by the
+ * crash hygiene, by a new instance's builder for its name, and by `list`.
+ */
+export async function removeStaleInstanceTemps(instancesDir: string, name?: string): Promise<string[]> {
+  const done: string[] = [];
+  const marks = [".tmp", ".import", ".delete"];
+  const belongs = (e: string): boolean => e.startsWith(".") && (name === undefined ? marks.some((m) => e.includes(`${m}-`)) : marks.some((m) => e.startsWith(`.${name}${m}-`)));
+  await removeStale(instancesDir, belongs, marks, done);
   return done;
 }
 

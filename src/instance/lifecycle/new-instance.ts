@@ -6,6 +6,7 @@ import { ErrorCode, SnapvmError, isErrno } from "../../errors/index.ts";
 import { instanceDirPaths, instancePaths, instancesDir, newInstanceTempDir, snapvmHome, UNIX_SOCKET_PATH_MAX, type InstanceName, type InstancePaths } from "../../paths/index.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
 import { ensurePrivateDir, sealTree } from "../../util/private-tree.ts";
+import { removeStaleInstanceTemps } from "./crash-hygiene.ts";
 
 function alreadyExists(name: InstanceName, dir: string, cause?: unknown): SnapvmError {
   return new SnapvmError(ErrorCode.InstanceExists, `instance "${name}" already exists in ${dir}`, {
@@ -30,7 +31,8 @@ export function claimNewInstance(name: InstanceName, home?: string): InstancePat
 /**
  * The one way a new instance directory comes to exist (create, fork, import), so it exists whole
  * or not at all, private, and durable:
- *   1. claim the name (claimNewInstance); make the home and instances/ 0700;
+ *   1. claim the name (claimNewInstance); make the home and instances/ 0700; remove what a killed
+ *      earlier build of this name left (its writer dead);
  *   2. mkdir a hidden temp sibling 0700 (newInstanceTempDir; `list` skips dot-names);
  *   3. `fill` writes the instance into it, given the temp dir's paths (same layout) and the final
  *      ones (what a launch spec must name, since QEMU runs after the rename);
@@ -47,6 +49,8 @@ export async function buildNewInstance<T>(
   const root = home ?? snapvmHome();
   if (!existsSync(root)) await ensurePrivateDir(root);
   await ensurePrivateDir(instancesDir(root));
+  // A killed earlier build of this name (a fork, create or import) left its temp directory.
+  await removeStaleInstanceTemps(instancesDir(root), basename(paths.dir));
   const temp = newInstanceTempDir(basename(paths.dir), randomBytes(4).toString("hex"), root);
   await ensurePrivateDir(temp);
   let result: T;

@@ -4,10 +4,11 @@ import { inspectInstance } from "../../store/inspect.ts";
 import { agentClient } from "../access/agent-client.ts";
 import { waitAgentGone } from "./stop.ts";
 import type { InstanceName } from "../../paths/index.ts";
+import { readoptIfOrphaned } from "./readopt.ts";
 
 /** `snapvm save`: always saves the state (whatever saveOnStop says) and stops the VM. */
 export async function saveInstance(name: InstanceName, home?: string): Promise<SaveFigures & { name: string }> {
-  const current = await inspectInstance(name, home);
+  const { current } = await readoptIfOrphaned(name, home, await inspectInstance(name, home));
   if (current.agentPid === undefined) {
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state}); there is nothing to save`, {
       hint: current.state === "suspended" ? "Its state is already saved." : `Start it with \`snapvm start ${name}\`.`,

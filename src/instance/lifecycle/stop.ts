@@ -5,6 +5,7 @@ import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { processAlive } from "../../util/process-alive.ts";
 import type { InstanceName } from "../../paths/index.ts";
+import { readoptIfOrphaned } from "./readopt.ts";
 
 /** Waits until the agent process has gone, so its lock and sockets are free for the next start. */
 export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<void> {
@@ -17,7 +18,8 @@ export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<vo
 
 /** Stops a running instance (save, shutdown or kill, per `mode`) and returns once its agent has exited. */
 export async function stopInstance(name: InstanceName, mode: StopMode, home?: string): Promise<StopResponse & { name: string }> {
-  const current = await inspectInstance(name, home);
+  // A dead agent's QEMU is re-adopted first, so the guest is stopped as asked (saved, say), not lost.
+  const { current } = await readoptIfOrphaned(name, home, await inspectInstance(name, home));
   if (current.agentPid === undefined) {
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state})`, {
       hint: current.state === "suspended" ? `Its state is saved; \`snapvm start ${name}\` resumes it.` : `Start it with \`snapvm start ${name}\`.`,

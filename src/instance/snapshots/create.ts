@@ -2,6 +2,7 @@ import { instancePaths, type InstanceName, type SnapshotTag } from "../../paths/
 import { acquireLock } from "../../store/lock.ts";
 import { cleanUpUnderLock } from "../lifecycle/crash-hygiene.ts";
 import { inspectInstance } from "../../store/inspect.ts";
+import { readoptIfOrphaned } from "../lifecycle/readopt.ts";
 import { agentClient } from "../access/agent-client.ts";
 import { takeOfflineSnapshot } from "./offline.ts";
 import type { SnapshotFigures } from "./live.ts";
@@ -19,7 +20,8 @@ export async function createSnapshot(name: InstanceName, tag: SnapshotTag, home?
 }
 
 async function takeSnapshot(name: InstanceName, tag: SnapshotTag, home?: string): Promise<SnapshotFigures> {
-  const current = await inspectInstance(name, home);
+  // A dead agent's QEMU is re-adopted first: the snapshot is then a live one of the running guest.
+  const { current } = await readoptIfOrphaned(name, home, await inspectInstance(name, home));
   if (current.agentPid !== undefined) return agentClient(name, home).snapshot({ tag });
   const paths = instancePaths(name, home);
   const lock = await acquireLock(paths.agentLock, name);

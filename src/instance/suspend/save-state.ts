@@ -10,7 +10,7 @@ import { buildManifest } from "../../snapshot/build-manifest.ts";
 import { writeJsonAtomic } from "../../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../../util/file-facts.ts";
 import { fdatasyncFile, fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
-import { faultPoint } from "../../util/fault-point.ts";
+import { faultPoint, faultWait } from "../../util/fault-point.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
 
 export const DEVICE_STATE_FILE = "devices.state";
@@ -43,6 +43,7 @@ export async function saveSuspendState(vm: RunningVm, launch: PinnedLaunch, path
     pausedAt = performance.now();
     await vm.pause();
     faultPoint("save:after-stop");
+    await faultWait("save:after-stop");
     const ramFlushed = fileBacked ? fdatasyncFile(paths.memory) : Promise.resolve();
     ramFlushed.catch(() => undefined);
     const stateFile = join(temp, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
