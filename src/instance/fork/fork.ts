@@ -26,6 +26,7 @@ export interface ForkOptions {
   /** Start the forks (default true); they resume from the snapshot in parallel. */
   start?: boolean;
   home?: string;
+  onProgress?: (step: string) => void;
 }
 
 export interface ForkResult {
@@ -147,13 +148,22 @@ export async function forkInstance(sourceText: string, newName: string, options:
   }
   if (snapshot.compressed) {
     // Forks map the plain RAM file: decompress in place first (refused with the space needed when short).
-    await decompressSnapshot(sourceName, tag, options.home === undefined ? {} : { home: options.home });
+    await decompressSnapshot(sourceName, tag, { ...(options.home === undefined ? {} : { home: options.home }), ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) });
     snapshot = await snapshotDetails(sourceName, tag, options.home);
   }
   const source = instancePaths(sourceName, options.home);
+  const progress = options.onProgress ?? (() => undefined);
+  progress(`building ${count === 1 ? "the fork" : `${count} forks`}`);
   const built = await buildForks(names, source, snapshot, options.home);
+  let answering = 0;
+  if (options.start !== false) progress(count === 1 ? `starting ${built[0]?.name ?? newName}` : `starting ${count} forks, 0 answering`);
   const forks = options.start === false
     ? built
-    : await Promise.all(built.map(async (fork) => ({ ...fork, started: await startInstance(fork.name, options.home === undefined ? {} : { home: options.home }) })));
+    : await Promise.all(built.map(async (fork) => {
+      const started = await startInstance(fork.name, options.home === undefined ? {} : { home: options.home });
+      answering += 1;
+      if (count > 1 && answering < count) progress(`starting ${count} forks, ${answering} answering`);
+      return { ...fork, started };
+    }));
   return { from: { instance: sourceName, tag }, forks, totalMs: performance.now() - started };
 }

@@ -6,7 +6,7 @@ import { waitAgentGone } from "./stop.ts";
 import type { InstanceName } from "../../paths/index.ts";
 
 /** `snapvm save`: always saves the state (whatever saveOnStop says) and stops the VM. */
-export async function saveInstance(name: InstanceName, home?: string): Promise<SaveFigures & { name: string }> {
+export async function saveInstance(name: InstanceName, home?: string, onProgress?: (step: string) => void): Promise<SaveFigures & { name: string }> {
   const current = await inspectInstance(name, home);
   if (current.agentPid === undefined) {
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state}); there is nothing to save`, {
@@ -14,7 +14,9 @@ export async function saveInstance(name: InstanceName, home?: string): Promise<S
       details: { instance: name, state: current.state },
     });
   }
+  onProgress?.("waiting for the agent to save the state");
   const figures = await agentClient(name, home).save();
+  onProgress?.("waiting for the agent to exit");
   await waitAgentGone(current.agentPid);
   return { name, ...figures };
 }

@@ -16,7 +16,7 @@ export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<vo
 }
 
 /** Stops a running instance (save, shutdown or kill, per `mode`) and returns once its agent has exited. */
-export async function stopInstance(name: InstanceName, mode: StopMode, home?: string): Promise<StopResponse & { name: string }> {
+export async function stopInstance(name: InstanceName, mode: StopMode, home?: string, onProgress?: (step: string) => void): Promise<StopResponse & { name: string }> {
   const current = await inspectInstance(name, home);
   if (current.agentPid === undefined) {
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state})`, {
@@ -24,7 +24,9 @@ export async function stopInstance(name: InstanceName, mode: StopMode, home?: st
       details: { instance: name, state: current.state },
     });
   }
+  onProgress?.(mode === "force" ? "killing QEMU" : mode === "shutdown" ? "waiting for the guest to shut down" : mode === "save" ? "waiting for the agent to save the state" : "waiting for the agent (save or shut down, per saveOnStop)");
   const response = await agentClient(name, home).stop({ mode });
+  onProgress?.("waiting for the agent to exit");
   await waitAgentGone(current.agentPid);
   return { name, ...response };
 }
