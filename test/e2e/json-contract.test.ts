@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { cpSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { makeStateDir } from "../../src/snapshot/compress-fixture.ts";
 import { FakeHome, jsonError } from "./harness.ts";
 
 /** Parses JSON-lines stdout: every line must be one JSON value. */
@@ -80,5 +81,26 @@ describe("shell --json: refused, shell is interactive", () => {
     const r = await h.run(["shell", "../x", "--json"]);
     assert.equal(r.code, 1, r.stderr);
     assert.equal(jsonError(r.stdout).code, "E_INVALID_NAME");
+  });
+});
+
+describe("progress is for terminals only", () => {
+  let h: FakeHome;
+  before(() => {
+    h = new FakeHome();
+    h.addInstance("dev");
+    const state = makeStateDir();
+    cpSync(state, join(h.instanceDir("dev"), "snapshots", "warm"), { recursive: true });
+    rmSync(state, { recursive: true, force: true });
+  });
+  after(() => { h.cleanup(); });
+
+  test("snapshot compress and decompress on pipes: the result on stdout, nothing on stderr", async () => {
+    for (const verb of ["compress", "decompress"]) {
+      const r = await h.run(["snapshot", verb, "dev", "warm", "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, "");
+      assert.equal((JSON.parse(r.stdout) as { changed: boolean }).changed, true);
+    }
   });
 });
