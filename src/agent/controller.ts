@@ -26,6 +26,13 @@ export interface ControllerInit {
   /** The state the VM is in when handed over: it comes up through a cold boot or a restore. */
   initialState: "starting" | "restoring";
   events: EventLog;
+  /** The two operations that write state to disk; real ones unless a test injects fakes (agent/controller.test.ts). */
+  operations?: Partial<StateOperations>;
+}
+
+export interface StateOperations {
+  saveState: typeof saveSuspendState;
+  liveSnapshot: typeof takeLiveSnapshot;
 }
 
 /**
@@ -40,6 +47,7 @@ export class AgentController implements AgentHandlers {
   private patchedSaveOnStop: boolean | undefined;
   private extra: Omit<InstanceStatus, "updatedAt" | "state">;
   private stopping: Promise<StopResponse> | undefined;
+  private readonly operations: StateOperations;
   private resolveFinished!: () => void;
   readonly finished = new Promise<void>((resolve) => { this.resolveFinished = resolve; });
 
@@ -47,6 +55,7 @@ export class AgentController implements AgentHandlers {
     this.state = init.initialState;
     this.settings = init.settings;
     this.extra = init.status;
+    this.operations = { saveState: saveSuspendState, liveSnapshot: takeLiveSnapshot, ...init.operations };
     void init.vm.exited.then((exit) => this.onQemuExit(exit));
   }
 
@@ -104,7 +113,7 @@ export class AgentController implements AgentHandlers {
     // The wire carries a plain string: parsed here, the API's only way to a snapshot path.
     const tag = parseSnapshotTag(request.tag);
     this.requireRunning("snapshot it");
-    const run = this.busy.then(() => takeLiveSnapshot(this.init.vm, this.init.launch, this.init.paths, tag, this.settings.shutdownMs));
+    const run = this.busy.then(() => this.operations.liveSnapshot(this.init.vm, this.init.launch, this.init.paths, tag, this.settings.shutdownMs));
     this.busy = run.catch(() => undefined);
     const figures = await run;
     this.init.events.write("snapshot", { tag: figures.tag, pauseMs: figures.pauseMs, memoryCopy: figures.memoryCopy });
@@ -169,7 +178,7 @@ export class AgentController implements AgentHandlers {
     if (mode === "save") {
       await this.setState("saving");
       try {
-        const save = await saveSuspendState(vm, this.init.launch, this.init.paths, this.settings.shutdownMs);
+        const save = await this.operations.saveState(vm, this.init.launch, this.init.paths, this.settings.shutdownMs);
         await vm.quit();
         await this.setState("suspended", `saved (${save.stateBytes} bytes, guest paused ${save.pauseMs.toFixed(1)} ms)`);
         this.resolveFinished();

@@ -1,7 +1,7 @@
 import { importState, type ImportResult } from "../instance/import/import-state.ts";
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
-import { progressPrinter } from "./progress.ts";
+import { withProgress } from "./progress.ts";
 import { parseInstanceName } from "../paths/index.ts";
 
 interface Flags {
@@ -23,16 +23,10 @@ function describe(r: ImportResult): string {
 
 export async function importStateCommand(file: string, text: string, flags: Flags): Promise<void> {
   const name = parseInstanceName(text);
-  const progress = progressPrinter(name);
-  try {
-    const result = await importState(file, name, {
-      ...(flags.fromArgv === undefined ? {} : { argvFile: flags.fromArgv }),
-      ...(flags.qemuArgs === undefined ? {} : { qemuArgs: flags.qemuArgs }),
-      onProgress: progress.step,
-    });
-    progress.done();
-    printResult(result, flags.json === true, describe);
-  } finally {
-    progress.done();
-  }
+  const result = await withProgress(name, (progress) => importState(file, name, {
+    ...(flags.fromArgv === undefined ? {} : { argvFile: flags.fromArgv }),
+    ...(flags.qemuArgs === undefined ? {} : { qemuArgs: flags.qemuArgs }),
+    onProgress: progress.step,
+  }));
+  printResult(result, flags.json === true, describe);
 }

@@ -9,6 +9,16 @@ export function printResult<T>(value: T, json: boolean, format: (value: T) => st
   if (text !== "") process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
+/** One record of a JSON-lines output (`logs --json`): compact, one line each. */
+export function printJsonLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** A log's bytes exactly as they are (`logs` without --json). */
+export function printChunk(chunk: Buffer): void {
+  process.stdout.write(chunk);
+}
+
 /** Progress and notices go to stderr so stdout stays parseable; silent when stderr is not a TTY unless asked. */
 export function notice(message: string): void {
   process.stderr.write(`${message}\n`);

@@ -60,9 +60,9 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .addOption(json)
     .action(async (name, command, o) => { await runAction(o.json === true, async () => { await (await import("./exec.ts")).execCommand(name, command, o); }); });
 
-  program.command("shell").description("an interactive shell on the guest console (Ctrl-] detaches)")
-    .argument("<name>")
-    .action(async (name) => { await runAction(false, async () => { await (await import("./shell.ts")).shellCommand(name); }); });
+  program.command("shell").description("an interactive shell on the guest console (Ctrl-] detaches); --json is refused (E_INVALID_ARGUMENT)")
+    .argument("<name>").addOption(json)
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./shell.ts")).shellCommand(name, o); }); });
 
   program.command("list").alias("ls").description("list instances").addOption(json)
     .action(async (o) => { await runAction(o.json === true, async () => { await (await import("./list.ts")).listCommand(o); }); });
@@ -73,7 +73,8 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
   program.command("logs").description("show the guest console (or --agent, --events) log").argument("<name>")
     .option("-f, --follow", "keep printing what is appended")
     .option("--agent", "the agent's log").option("--events", "the event log (JSON lines)")
-    .action(async (name, o) => { await runAction(false, async () => { await (await import("./logs.ts")).logsCommand(name, o); }); });
+    .addOption(new Option("--json", "JSON lines: {\"kind\", \"line\"} per log line; with --events, each event"))
+    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./logs.ts")).logsCommand(name, o); }); });
 
   program.command("delete").alias("rm").description("delete an instance and its files").argument("<name>")
     .option("--force", "kill it first if it is running").addOption(json)

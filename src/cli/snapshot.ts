@@ -6,14 +6,15 @@ import { listSnapshots, snapshotDetails } from "../instance/snapshots/list.ts";
 import { restoreSnapshot } from "../instance/snapshots/restore.ts";
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
-import { progressPrinter } from "./progress.ts";
+import { withProgress } from "./progress.ts";
 import { describeStart } from "./start.ts";
 import { parseInstanceName, parseSnapshotTag } from "../paths/index.ts";
 
 type Json = { json?: true };
 
-export async function snapshotCreateCommand(name: string, tag: string, flags: Json): Promise<void> {
-  const r = await createSnapshot(parseInstanceName(name), parseSnapshotTag(tag));
+export async function snapshotCreateCommand(text: string, tagText: string, flags: Json): Promise<void> {
+  const [name, tag] = [parseInstanceName(text), parseSnapshotTag(tagText)];
+  const r = await withProgress(name, (progress) => createSnapshot(name, tag, undefined, progress.step));
   printResult(r, flags.json === true, () =>
     `${r.instance}@${r.tag}: ${r.pauseMs > 0 ? `guest paused ${ms(r.pauseMs)} (memory by ${r.memoryCopy})` : "taken offline"}, ${bytes(r.allocatedBytes)} on disk, ${ms(r.totalMs)} in all${describeBackground(r.compression)}`);
 }
@@ -49,14 +50,8 @@ export async function snapshotInfoCommand(name: string, tag: string, flags: Json
 
 export async function snapshotRestoreCommand(text: string, tagText: string, flags: Json): Promise<void> {
   const [name, tag] = [parseInstanceName(text), parseSnapshotTag(tagText)];
-  const progress = progressPrinter(name);
-  try {
-    const r = await restoreSnapshot(name, tag, { onProgress: progress.step, onNotice: progress.notice });
-    progress.done();
-    printResult(r, flags.json === true, () => `${r.instance} is back at ${r.tag}${r.started === undefined ? "; `snapvm start` resumes it there" : `: ${describeStart(r.started)}`}`);
-  } finally {
-    progress.done();
-  }
+  const r = await withProgress(name, (progress) => restoreSnapshot(name, tag, { onProgress: progress.step, onNotice: progress.notice }));
+  printResult(r, flags.json === true, () => `${r.instance} is back at ${r.tag}${r.started === undefined ? "; `snapvm start` resumes it there" : `: ${describeStart(r.started)}`}`);
 }
 
 export async function snapshotDeleteCommand(name: string, tag: string, flags: Json): Promise<void> {
@@ -82,11 +77,12 @@ export async function snapshotCompressCommand(text: string, tagText: string, fla
     process.exitCode = await runBackgroundCompression(name, tag, flags.level);
     return;
   }
-  const r = await compressSnapshot(name, tag, flags.level === undefined ? {} : { level: flags.level });
+  const r = await withProgress(name, (progress) => compressSnapshot(name, tag, { ...(flags.level === undefined ? {} : { level: flags.level }), onProgress: progress.step }));
   printResult(r, flags.json === true, () => describeCompression(r, "compress"));
 }
 
-export async function snapshotDecompressCommand(name: string, tag: string, flags: Json): Promise<void> {
-  const r = await decompressSnapshot(parseInstanceName(name), parseSnapshotTag(tag));
+export async function snapshotDecompressCommand(text: string, tagText: string, flags: Json): Promise<void> {
+  const [name, tag] = [parseInstanceName(text), parseSnapshotTag(tagText)];
+  const r = await withProgress(name, (progress) => decompressSnapshot(name, tag, { onProgress: progress.step }));
   printResult(r, flags.json === true, () => describeCompression(r, "decompress"));
 }

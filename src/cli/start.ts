@@ -1,7 +1,7 @@
 import { startInstance, type StartResult } from "../instance/lifecycle/start.ts";
 import { ms } from "./format.ts";
 import { printResult } from "./output.ts";
-import { progressPrinter } from "./progress.ts";
+import { withProgress } from "./progress.ts";
 import { parseInstanceName } from "../paths/index.ts";
 
 export function describeStart(r: StartResult): string {
@@ -15,12 +15,6 @@ export function describeStart(r: StartResult): string {
 
 export async function startCommand(text: string, flags: { json?: true }): Promise<void> {
   const name = parseInstanceName(text);
-  const progress = progressPrinter(name);
-  try {
-    const result = await startInstance(name, { onProgress: progress.step, onNotice: progress.notice });
-    progress.done();
-    printResult(result, flags.json === true, describeStart);
-  } finally {
-    progress.done();
-  }
+  const result = await withProgress(name, (progress) => startInstance(name, { onProgress: progress.step, onNotice: progress.notice }));
+  printResult(result, flags.json === true, describeStart);
 }

@@ -27,6 +27,7 @@ export interface ForkOptions {
   /** Start the forks (default true); they resume from the snapshot in parallel. */
   start?: boolean;
   home?: string;
+  onProgress?: (step: string) => void;
 }
 
 export interface ForkResult {
@@ -135,11 +136,12 @@ async function buildForks(names: InstanceName[], source: InstancePaths, snapshot
 }
 
 /** Starts the built forks in parallel; each start spawns that fork's agent, which outlives this process. */
-async function startForks(built: { name: InstanceName; ports: PortForward[] }[], home?: string): Promise<ForkResult["forks"]> {
+async function startForks(built: { name: InstanceName; ports: PortForward[] }[], home: string | undefined, onAnswering: (answering: number) => void): Promise<ForkResult["forks"]> {
   let started = 0;
   return Promise.all(built.map(async (fork) => {
     const result = await startInstance(fork.name, home === undefined ? {} : { home });
     if (++started === 1) faultPoint("fork:started-one"); // crash tests: one fork up, the others' agents spawned
+    onAnswering(started);
     return { ...fork, started: result };
   }));
 }
@@ -163,13 +165,18 @@ export async function forkInstance(sourceText: string, newName: string, options:
   }
   if (snapshot.compressed) {
     // Forks map the plain RAM file: decompress in place first (refused with the space needed when short).
-    await decompressSnapshot(sourceName, tag, options.home === undefined ? {} : { home: options.home });
+    await decompressSnapshot(sourceName, tag, { ...(options.home === undefined ? {} : { home: options.home }), ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) });
     snapshot = await snapshotDetails(sourceName, tag, options.home);
   }
   const source = instancePaths(sourceName, options.home);
+  const progress = options.onProgress ?? (() => undefined);
+  progress(`building ${count === 1 ? "the fork" : `${count} forks`}`);
   const built = await buildForks(names, source, snapshot, options.home);
+  if (options.start !== false) progress(count === 1 ? `starting ${built[0]?.name ?? newName}` : `starting ${count} forks, 0 answering`);
   const forks = options.start === false
     ? built
-    : await startForks(built, options.home);
+    : await startForks(built, options.home, (answering) => {
+      if (count > 1 && answering < count) progress(`starting ${count} forks, ${answering} answering`);
+    });
   return { from: { instance: sourceName, tag }, forks, totalMs: performance.now() - started };
 }

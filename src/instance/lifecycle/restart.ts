@@ -10,7 +10,7 @@ import { stopInstance } from "./stop.ts";
  */
 export async function restartInstance(name: InstanceName, hooks: StartHooks = {}): Promise<StartResult & { droppedState: boolean }> {
   const current = await inspectInstance(name, hooks.home);
-  if (current.agentPid !== undefined) await stopInstance(name, "shutdown", hooks.home);
+  if (current.agentPid !== undefined) await stopInstance(name, "shutdown", hooks.home, hooks.onProgress);
   const droppedState = current.suspended !== undefined;
   await rm(instancePaths(name, hooks.home).suspendDir, { recursive: true, force: true });
   return { ...(await startInstance(name, hooks)), droppedState };

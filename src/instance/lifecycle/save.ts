@@ -7,7 +7,7 @@ import type { InstanceName } from "../../paths/index.ts";
 import { readoptIfOrphaned } from "./readopt.ts";
 
 /** `snapvm save`: always saves the state (whatever saveOnStop says) and stops the VM. */
-export async function saveInstance(name: InstanceName, home?: string): Promise<SaveFigures & { name: string }> {
+export async function saveInstance(name: InstanceName, home?: string, onProgress?: (step: string) => void): Promise<SaveFigures & { name: string }> {
   const { current } = await readoptIfOrphaned(name, home, await inspectInstance(name, home));
   if (current.agentPid === undefined) {
     throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is not running (${current.state}); there is nothing to save`, {
@@ -15,7 +15,9 @@ export async function saveInstance(name: InstanceName, home?: string): Promise<S
       details: { instance: name, state: current.state },
     });
   }
+  onProgress?.("waiting for the agent to save the state");
   const figures = await agentClient(name, home).save();
+  onProgress?.("waiting for the agent to exit");
   await waitAgentGone(current.agentPid);
   return { name, ...figures };
 }

@@ -21,10 +21,12 @@ export interface CompressSnapshotOptions {
   /** zstd level 1–19; default: the instance's `snapshot.level`. */
   level?: number;
   home?: string;
+  onProgress?: (step: string) => void;
 }
 
 export interface DecompressSnapshotOptions {
   home?: string;
+  onProgress?: (step: string) => void;
   /** Tests inject a full disk. */
   statfs?: StatfsFn;
 }
@@ -90,6 +92,7 @@ export async function compressSnapshot(name: InstanceName, tag: SnapshotTag, opt
   const details = await snapshotDetails(name, tag, options.home);
   refuseIfForked(name, tag, details.forks);
   const level = checkLevel(options.level ?? (await loadConfigFile(instancePaths(name, options.home).config)).snapshot.level);
+  options.onProgress?.(`compressing the memory files (zstd -${level})`);
   const outcome = await withSnapshotLock(name, tag, details.dir, () => compressStateDir(details.dir, {
     level,
     beforeCommit: async () => { refuseIfForked(name, tag, await forksOf(name, tag, options.home)); },
@@ -104,6 +107,7 @@ export async function compressSnapshot(name: InstanceName, tag: SnapshotTag, opt
  */
 export async function decompressSnapshot(name: InstanceName, tag: SnapshotTag, options: DecompressSnapshotOptions = {}): Promise<SnapshotCompressResult> {
   const details = await snapshotDetails(name, tag, options.home);
+  options.onProgress?.("decompressing the memory files");
   const outcome = await withSnapshotLock(name, tag, details.dir, () => decompressStateDir(details.dir, {
     what: `snapshot "${tag}" of "${name}"`,
     ...(options.statfs === undefined ? {} : { statfs: options.statfs }),

@@ -70,7 +70,7 @@ export async function restoreSnapshot(name: InstanceName, tag: SnapshotTag, hook
   }
   const current = await inspectInstance(name, hooks.home);
   const wasRunning = current.agentPid !== undefined;
-  if (wasRunning) await stopInstance(name, "force", hooks.home);
+  if (wasRunning) await stopInstance(name, "force", hooks.home, hooks.onProgress);
   const paths = instancePaths(name, hooks.home);
   const lock = await acquireLock(paths.agentLock, name);
   try {
