@@ -11,6 +11,11 @@ function describe(i: InstanceInfo): string {
   if (i.status?.lastEvent !== undefined) lines.push(`last:     ${i.status.lastEvent}`);
   if ("error" in i.config) lines.push(`config:   INVALID: ${i.config.error}`);
   else lines.push(`config:   ${i.config.cpus} cpu, ${i.config.memory.size} RAM (${i.config.memory.backing}), ${i.config.disk.size} disk, image ${i.config.image}, saveOnStop ${String(i.config.saveOnStop)}`);
+  // The ports the running (or saved) VM forwards, from its pinned launch: what a restore will listen on.
+  const ports = i.boot?.spec.ports ?? [];
+  const ssh = i.boot?.spec.guestAccess?.kind === "ssh" ? [`${i.boot.spec.guestAccess.port} → 22 (snapvm's SSH)`] : [];
+  const forwards = [...ports.map((p) => `${p.hostAddress}:${p.host} → ${p.guest}${p.protocol === "udp" ? "/udp" : ""}`), ...ssh];
+  if (forwards.length > 0) lines.push(`ports:    ${forwards.join(", ")}`);
   lines.push(`disk:     ${i.files.disk}${i.sizes.disk === undefined ? "" : ` (${bytes(i.sizes.disk.allocatedBytes)} used)`}`);
   lines.push(`memory:   ${i.files.memory}${i.sizes.memory === undefined ? "" : ` (${bytes(i.sizes.memory.allocatedBytes)} of ${bytes(i.sizes.memory.apparentBytes)} allocated)`}`);
   lines.push(`sockets:  agent ${i.files.sockets.agent}`, `          qmp ${i.files.sockets.qmp}`, `          console ${i.files.sockets.console}`);
