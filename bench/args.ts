@@ -23,7 +23,10 @@ export interface CliOptions extends BenchOptions {
 }
 
 function list(text: string): string[] {
-  return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
 }
 
 function pick<T extends string>(text: string, allowed: readonly T[], what: string): T[] {

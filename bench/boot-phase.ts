@@ -45,8 +45,10 @@ export async function runBootPhase(options: BootPhaseOptions): Promise<{ runs: R
             const bytes = Math.floor(size.bytes / WORKLOAD_FRACTION);
             const throughput = await writeWorkload(guest, bytes);
             workload.push({ size, run, backing, bytes, bootMs: figures.answerMs, ...throughput });
-            options.log(`[${size.label}] ${backing} RAM: boot ${(figures.answerMs / 1000).toFixed(2)} s, ` +
-              `write ${throughput.firstTouchMBps.toFixed(0)} MB/s first touch, ${throughput.rewriteMBps.toFixed(0)} MB/s rewrite`);
+            options.log(
+              `[${size.label}] ${backing} RAM: boot ${(figures.answerMs / 1000).toFixed(2)} s, ` +
+                `write ${throughput.firstTouchMBps.toFixed(0)} MB/s first touch, ${throughput.rewriteMBps.toFixed(0)} MB/s rewrite`,
+            );
           }
         } finally {
           await guest.vm.quit();

@@ -48,7 +48,13 @@ export async function runChain(options: ChainOptions): Promise<RunRecord[]> {
     const started = performance.now();
     const { status } = (await home.cliJson(["start", name])).value as { status: InstanceStatus };
     guest = agentGuest(home, name, status);
-    records.push({ ...base, dataCase: "-", method: "snapvm-cold-start", run: 1, restore: await answerThroughAgent(guest, started, { agentReadyMs: status.readyMs ?? Number.NaN }) });
+    records.push({
+      ...base,
+      dataCase: "-",
+      method: "snapvm-cold-start",
+      run: 1,
+      restore: await answerThroughAgent(guest, started, { agentReadyMs: status.readyMs ?? Number.NaN }),
+    });
     const dirtyBytes = Math.floor(size.bytes / 2);
     const expected = await dirtyMemory(guest, dataCase, dirtyBytes);
     options.log(`[${size.label} ${dataCase}] guest up, ${dirtyBytes / 2 ** 20} MiB dirtied`);
@@ -81,7 +87,9 @@ export async function runChain(options: ChainOptions): Promise<RunRecord[]> {
         options.log(`[${size.label} ${dataCase}] ${broken}`);
       } finally {
         guest = method.current() ?? guest;
-        await method.cleanup().catch((error: unknown) => { options.note(`[${size.label} ${dataCase}] ${id}: cleanup failed: ${message(error)}`); });
+        await method.cleanup().catch((error: unknown) => {
+          options.note(`[${size.label} ${dataCase}] ${id}: cleanup failed: ${message(error)}`);
+        });
       }
     }
     return records;
@@ -112,6 +120,8 @@ function ms(value: number | undefined): string {
 }
 
 function describe(r: RunRecord): string {
-  return `[${r.size.label} ${r.dataCase}] ${r.method} run ${r.run}: pause ${ms(r.save?.pauseMs)}, save ${ms(r.save?.totalMs)}, ` +
-    `restore→answer ${ms(r.restore?.answerMs)}, check ${r.check?.ok === true ? "ok" : "FAILED"} (read back in ${ms(r.check?.verifyMs)})`;
+  return (
+    `[${r.size.label} ${r.dataCase}] ${r.method} run ${r.run}: pause ${ms(r.save?.pauseMs)}, save ${ms(r.save?.totalMs)}, ` +
+    `restore→answer ${ms(r.restore?.answerMs)}, check ${r.check?.ok === true ? "ok" : "FAILED"} (read back in ${ms(r.check?.verifyMs)})`
+  );
 }

@@ -83,7 +83,10 @@ export async function measureFanOuts(method: ForkMethod, options: FanOutOptions,
 
 function describe(r: RunRecord): string {
   const seconds = (ms: number | undefined): string => (ms === undefined ? "-" : `${(ms / 1000).toFixed(2)} s`);
-  const figures = r.restore === undefined ? "" : `all answering ${seconds(r.restore.answerMs)}, RSS ${mib(r.restore.qemuRssKiB)} / PSS ${mib(r.restore.qemuPssKiB)} per fork, `;
+  const figures =
+    r.restore === undefined
+      ? ""
+      : `all answering ${seconds(r.restore.answerMs)}, RSS ${mib(r.restore.qemuRssKiB)} / PSS ${mib(r.restore.qemuPssKiB)} per fork, `;
   const check = r.check === undefined ? "no check" : `check ${r.check.ok ? "ok" : "FAILED"} (read back in ${seconds(r.check.verifyMs)})`;
   return `[${r.size.label} ${r.dataCase}] ${r.method} ×${r.forks ?? "?"} run ${r.run}: ${figures}${check}${r.error === undefined ? "" : `; ${r.error}`}`;
 }

@@ -38,9 +38,10 @@ export async function dirtyMemory(guest: RunningGuest, dataCase: DataCase, bytes
   await growTmpfs(guest);
   await guestRun(guest, `rm -rf ${FILL_DIR} && mkdir -p ${FILL_DIR}`);
   if (dataCase === "compressible") await guestRun(guest, TEXT_BLOCK);
-  const writeOne = dataCase === "random"
-    ? (name: string) => `dd if=/dev/urandom of=${FILL_DIR}/${name} bs=1M count=${FILE_MIB} 2>/dev/null`
-    : (name: string) => `for i in $(seq ${FILE_MIB / 4}); do cat /tmp/text.blk; done > ${FILL_DIR}/${name}`;
+  const writeOne =
+    dataCase === "random"
+      ? (name: string) => `dd if=/dev/urandom of=${FILL_DIR}/${name} bs=1M count=${FILE_MIB} 2>/dev/null`
+      : (name: string) => `for i in $(seq ${FILE_MIB / 4}); do cat /tmp/text.blk; done > ${FILL_DIR}/${name}`;
   for (const chunk of fileNames(bytes)) await guestRun(guest, chunk.map(writeOne).join(" && "));
   if (dataCase === "compressible") await guestRun(guest, "rm /tmp/text.blk");
   return (await checksumMemory(guest, bytes)).sums;

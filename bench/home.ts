@@ -57,10 +57,16 @@ export class BenchHome {
       const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SNAPVM_HOME: this.dir }, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-      child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+      });
+      child.stderr.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d;
+      });
       child.on("error", reject);
-      child.on("close", (code) => { resolvePromise({ code: code ?? -1, stdout, stderr, wallMs: performance.now() - started, spawnedAtEpochMs }); });
+      child.on("close", (code) => {
+        resolvePromise({ code: code ?? -1, stdout, stderr, wallMs: performance.now() - started, spawnedAtEpochMs });
+      });
     });
   }
 
@@ -84,7 +90,11 @@ export class BenchHome {
     const dir = `${this.instanceDir(name)}/`;
     const left = processesOf(this.dir).filter((p) => p.cmdline.includes(dir) || (p.argv.at(-2) === "agent" && p.argv.at(-1) === name));
     for (const { pid } of left) {
-      try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
     }
     return run;
   }
@@ -100,7 +110,11 @@ export class BenchHome {
     const agents = names.flatMap((name) => readPid(join(instances, name, "agent.lock")));
     for (const name of names) await this.cli(["delete", "--force", name]).catch(() => undefined);
     for (const pid of new Set([...this.pids, ...agents, ...processesOf(this.dir).map((p) => p.pid)])) {
-      try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -26,7 +26,12 @@ export interface MachineFacts {
 function firstLine(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: "utf8" });
   if (result.error !== undefined) return `unavailable (${result.error.message})`;
-  return `${result.stdout}${result.stderr}`.split("\n").find((l) => l.trim() !== "")?.trim() ?? "unknown";
+  return (
+    `${result.stdout}${result.stderr}`
+      .split("\n")
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? "unknown"
+  );
 }
 
 export async function machineFacts(dir: string): Promise<MachineFacts> {

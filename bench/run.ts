@@ -34,7 +34,15 @@ async function measure(options: CliOptions, home: BenchHome, notes: string[]): P
   for (const size of options.sizes) {
     if (options.methods.includes("cold-boot") || options.ramBacking) {
       try {
-        const phase = await runBootPhase({ home, size, runs: options.runs, warm: options.warm, coldBoot: options.methods.includes("cold-boot"), workload: options.ramBacking, log });
+        const phase = await runBootPhase({
+          home,
+          size,
+          runs: options.runs,
+          warm: options.warm,
+          coldBoot: options.methods.includes("cold-boot"),
+          workload: options.ramBacking,
+          log,
+        });
         runs.push(...phase.runs);
         workload.push(...phase.workload);
       } catch (error) {
@@ -43,7 +51,19 @@ async function measure(options: CliOptions, home: BenchHome, notes: string[]): P
     }
     for (const dataCase of chained ? options.cases : []) {
       try {
-        runs.push(...(await runChain({ home, size, dataCase, runs: options.runs, warm: options.warm, methods: options.methods, multifdChannels: availableParallelism(), log, note })));
+        runs.push(
+          ...(await runChain({
+            home,
+            size,
+            dataCase,
+            runs: options.runs,
+            warm: options.warm,
+            methods: options.methods,
+            multifdChannels: availableParallelism(),
+            log,
+            note,
+          })),
+        );
       } catch (error) {
         note(`${size.label} ${dataCase}: the guest could not be set up: ${message(error)}`);
       }
@@ -80,7 +100,9 @@ async function main(): Promise<number> {
   }
   for (const note of notes) log(note);
   const machine = await machineFacts(home.dir);
-  log(`${options.sizes.map((s) => s.label).join(", ")} × ${options.cases.join(", ")}, ${options.runs} run(s), ${machine.cores} cores, ${machine.accel}, load ${machine.loadAverageStart.toFixed(2)}; home ${home.dir}`);
+  log(
+    `${options.sizes.map((s) => s.label).join(", ")} × ${options.cases.join(", ")}, ${options.runs} run(s), ${machine.cores} cores, ${machine.accel}, load ${machine.loadAverageStart.toFixed(2)}; home ${home.dir}`,
+  );
 
   let measured: { runs: RunRecord[]; workload: WorkloadRecord[] };
   try {
@@ -99,7 +121,9 @@ async function main(): Promise<number> {
     ...measured,
   };
   const tables = renderTables(results);
-  const targets = checkTargets(summarizeRuns(results.runs), options.cases).map((t) => `- ${t.verdict} ${t.text}`).join("\n");
+  const targets = checkTargets(summarizeRuns(results.runs), options.cases)
+    .map((t) => `- ${t.verdict} ${t.text}`)
+    .join("\n");
   const written = writeResults(results, tables, `Targets (this run):\n${targets}`, resolve(options.out ?? resolve(import.meta.dirname, "results")));
   process.stdout.write(`${tables}\n\nTargets (this run):\n${targets}\n\n${notes.map((n) => `Note: ${n}\n`).join("")}`);
   log(`done in ${results.durationS.toFixed(0)} s: ${[written.json, written.markdown, written.svg, written.png].filter((p) => p !== undefined).join(", ")}`);

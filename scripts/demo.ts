@@ -21,8 +21,12 @@ function json(args: string[]): { value: unknown; ms: number } {
   return { value: JSON.parse(out) as unknown, ms };
 }
 
-interface Start { status: { bootKind: string; readyMs: number } }
-interface Stop { save?: { pauseMs: number; stateBytes: number } }
+interface Start {
+  status: { bootKind: string; readyMs: number };
+}
+interface Stop {
+  save?: { pauseMs: number; stateBytes: number };
+}
 
 const rows: [string, string][] = [];
 const fmt = (ms: number): string => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);

@@ -7,7 +7,10 @@ import { renderOpenApiDocument } from "../src/api/openapi.ts";
 import { renderErrorsDoc } from "../src/errors/render-doc.ts";
 import { writeFileAtomic } from "../src/util/atomic-write.ts";
 
-for (const [file, text] of [["errors.md", renderErrorsDoc(httpStatusFor)], ["openapi.json", renderOpenApiDocument()]] as const) {
+for (const [file, text] of [
+  ["errors.md", renderErrorsDoc(httpStatusFor)],
+  ["openapi.json", renderOpenApiDocument()],
+] as const) {
   const target = fileURLToPath(new URL(`../docs/${file}`, import.meta.url));
   await writeFileAtomic(target, text);
   console.log(`wrote ${target}`);

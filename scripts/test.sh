@@ -10,6 +10,7 @@ fi
 
 bash scripts/setup.sh
 echo "== typecheck"; npx tsc --noEmit
+echo "== format (prettier)"; npx prettier --check . >/dev/null || { npx prettier --check .; echo "run: npx prettier --write ." >&2; exit 1; }
 echo "== lint"; npx eslint .
 echo "== import layering"; npx depcruise src bin --config .dependency-cruiser.cjs
 # Node 20's --test does not expand globs itself: list the files.

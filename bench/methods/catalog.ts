@@ -1,7 +1,15 @@
 /** Every method the benchmark knows, in the order a chain runs them and the table lists them. */
 export const METHOD_IDS = [
-  "snapvm-cli", "snapvm-api", "snapvm-snapshot", "snapvm-fork", "qemu-ignore-shared", "qemu-mapped-ram", "gist-zstd", "gist-gzip",
-  "cold-boot", "snapvm-cold-start",
+  "snapvm-cli",
+  "snapvm-api",
+  "snapvm-snapshot",
+  "snapvm-fork",
+  "qemu-ignore-shared",
+  "qemu-mapped-ram",
+  "gist-zstd",
+  "gist-gzip",
+  "cold-boot",
+  "snapvm-cold-start",
 ] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 

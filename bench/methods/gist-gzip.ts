@@ -8,11 +8,14 @@ import type { MethodEnv, SuspendMethod } from "./types.ts";
  * every capability off (DESIGN.md §2), so it is the gist at its best.
  */
 export function gistGzip(env: MethodEnv): SuspendMethod {
-  return rawMethod({
-    id: "gist-gzip",
-    input: "qemu-anonymous",
-    stateFile: "state.gz",
-    save: (state) => ({ uri: `exec:gzip -c > ${shellQuote([state])}`, capabilities: [] }),
-    restore: (state) => ({ uri: `exec:gzip -c -d ${shellQuote([state])}`, capabilities: [] }),
-  }, env);
+  return rawMethod(
+    {
+      id: "gist-gzip",
+      input: "qemu-anonymous",
+      stateFile: "state.gz",
+      save: (state) => ({ uri: `exec:gzip -c > ${shellQuote([state])}`, capabilities: [] }),
+      restore: (state) => ({ uri: `exec:gzip -c -d ${shellQuote([state])}`, capabilities: [] }),
+    },
+    env,
+  );
 }

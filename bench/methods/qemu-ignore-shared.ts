@@ -9,12 +9,15 @@ import type { MethodEnv, SuspendMethod } from "./types.ts";
  */
 export function qemuIgnoreShared(env: MethodEnv): SuspendMethod {
   const migration = (state: string): { uri: string; capabilities: "x-ignore-shared"[] } => ({ uri: `file:${state}`, capabilities: ["x-ignore-shared"] });
-  return rawMethod({
-    id: "qemu-ignore-shared",
-    input: "qemu-file",
-    stateFile: "devices.state",
-    ramIsState: true,
-    save: migration,
-    restore: migration,
-  }, env);
+  return rawMethod(
+    {
+      id: "qemu-ignore-shared",
+      input: "qemu-file",
+      stateFile: "devices.state",
+      ramIsState: true,
+      save: migration,
+      restore: migration,
+    },
+    env,
+  );
 }

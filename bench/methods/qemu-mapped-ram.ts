@@ -6,13 +6,19 @@ import type { MethodEnv, SuspendMethod } from "./types.ts";
  * (zero pages are holes) and is written and read by one thread per channel. O(dirty RAM) both ways.
  */
 export function qemuMappedRam(env: MethodEnv): SuspendMethod {
-  const migration = (state: string): { uri: string; capabilities: ("mapped-ram" | "multifd")[]; channels: number } =>
-    ({ uri: `file:${state}`, capabilities: ["mapped-ram", "multifd"], channels: env.multifdChannels });
-  return rawMethod({
-    id: "qemu-mapped-ram",
-    input: "qemu-anonymous",
-    stateFile: "memory.state",
-    save: migration,
-    restore: migration,
-  }, env);
+  const migration = (state: string): { uri: string; capabilities: ("mapped-ram" | "multifd")[]; channels: number } => ({
+    uri: `file:${state}`,
+    capabilities: ["mapped-ram", "multifd"],
+    channels: env.multifdChannels,
+  });
+  return rawMethod(
+    {
+      id: "qemu-mapped-ram",
+      input: "qemu-anonymous",
+      stateFile: "memory.state",
+      save: migration,
+      restore: migration,
+    },
+    env,
+  );
 }

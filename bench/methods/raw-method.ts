@@ -45,7 +45,13 @@ export function rawMethod(recipe: RawRecipe, env: MethodEnv): SuspendMethod {
       const ram = recipe.ramIsState === true ? [saving.vm.spec.memoryPath] : [];
       const figures = await saveRaw(saving, recipe.save(state, env), { syncBefore: ram, syncAfter: [state, ...ram], syncDirs: [dir] });
       const use = await diskUse(stateFiles());
-      return { pauseMs: figures.pauseMs, totalMs: figures.totalMs, stateApparentBytes: use.apparentBytes, stateAllocatedBytes: use.allocatedBytes, extra: figures.steps };
+      return {
+        pauseMs: figures.pauseMs,
+        totalMs: figures.totalMs,
+        stateApparentBytes: use.apparentBytes,
+        stateAllocatedBytes: use.allocatedBytes,
+        extra: figures.steps,
+      };
     },
     async restore(): Promise<RestoreFigures> {
       if (spec === undefined) throw new Error(`${recipe.id}: nothing to restore`);

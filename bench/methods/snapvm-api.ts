@@ -33,7 +33,9 @@ function spawnAgent(home: BenchHome, name: string): Promise<InstanceStatus> {
       if (message.kind === "ready" && message.status !== undefined) resolve(message.status);
       if (message.kind === "failed") reject(new Error(`the agent failed: ${message.error?.message ?? "?"}`));
     });
-    child.on("exit", (code, signal) => { reject(new Error(`the agent exited (${signal ?? `code ${code ?? "?"}`}) before it was ready`)); });
+    child.on("exit", (code, signal) => {
+      reject(new Error(`the agent exited (${signal ?? `code ${code ?? "?"}`}) before it was ready`));
+    });
     child.on("error", reject);
   }).finally(() => {
     child.removeAllListeners();

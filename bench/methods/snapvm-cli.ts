@@ -4,8 +4,16 @@ import type { AgentGuest, RunningGuest } from "../guest/running.ts";
 import { agentGuest, answerThroughAgent, requireAgentGuest, restoreTimeline, suspendedUse } from "./snapvm-common.ts";
 import type { MethodEnv, RestoreFigures, SaveFigures, SuspendMethod } from "./types.ts";
 
-interface StopJson { action: string; save?: AgentSaveFigures; totalMs: number }
-interface StartJson { status: InstanceStatus; totalMs: number; notices: string[] }
+interface StopJson {
+  action: string;
+  save?: AgentSaveFigures;
+  totalMs: number;
+}
+interface StartJson {
+  status: InstanceStatus;
+  totalMs: number;
+  notices: string[];
+}
 
 /**
  * snapvm as a user runs it: `snapvm stop` (saveOnStop) and `snapvm start`, each a new CLI process.

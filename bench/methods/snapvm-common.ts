@@ -21,7 +21,13 @@ export async function suspendedUse(home: BenchHome, name: string): Promise<DiskU
 
 export function agentGuest(home: BenchHome, name: string, status: InstanceStatus): AgentGuest {
   if (status.agentPid === undefined || status.qemuPid === undefined) throw new Error(`instance ${name}: the agent reported no pids`);
-  return { kind: "agent", name, agentPid: status.agentPid, qemuPid: status.qemuPid, client: new AgentClient(instancePaths(parseInstanceName(name), home.dir).agentSocket, name) };
+  return {
+    kind: "agent",
+    name,
+    agentPid: status.agentPid,
+    qemuPid: status.qemuPid,
+    client: new AgentClient(instancePaths(parseInstanceName(name), home.dir).agentSocket, name),
+  };
 }
 
 function lastTime(path: string, sinceEpochMs: number, match: (record: Record<string, unknown>) => boolean): number | undefined {

@@ -78,7 +78,8 @@ export function snapvmFork(env: MethodEnv): ForkMethod {
     removeForks,
     async cleanup() {
       await removeForks();
-      if (existsSync(snapshotPaths(instancePaths(parseInstanceName(instance), home.dir), parseSnapshotTag(TAG)).dir)) await home.cliJson(["snapshot", "delete", instance, TAG]);
+      if (existsSync(snapshotPaths(instancePaths(parseInstanceName(instance), home.dir), parseSnapshotTag(TAG)).dir))
+        await home.cliJson(["snapshot", "delete", instance, TAG]);
     },
   };
 }

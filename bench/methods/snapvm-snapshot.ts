@@ -8,7 +8,9 @@ import { diskUse, filesIn } from "../host.ts";
 import { agentGuest, answerThroughAgent, requireAgentGuest, restoreTimeline } from "./snapvm-common.ts";
 import type { MethodEnv, RestoreFigures, SaveFigures, SuspendMethod } from "./types.ts";
 
-interface RestoreJson { started?: StartResult }
+interface RestoreJson {
+  started?: StartResult;
+}
 
 /**
  * snapvm's live snapshot as a user runs it: `snapvm snapshot create` on the running guest, which
@@ -26,7 +28,8 @@ export function snapvmSnapshot(env: MethodEnv): SuspendMethod {
 
   const deleteSnapshot = async (): Promise<void> => {
     if (tag === undefined) return;
-    if (existsSync(snapshotPaths(instancePaths(parseInstanceName(instance), home.dir), parseSnapshotTag(tag)).dir)) await home.cliJson(["snapshot", "delete", instance, tag]);
+    if (existsSync(snapshotPaths(instancePaths(parseInstanceName(instance), home.dir), parseSnapshotTag(tag)).dir))
+      await home.cliJson(["snapshot", "delete", instance, tag]);
     tag = undefined;
   };
 

@@ -21,7 +21,9 @@ export interface Migration {
 export async function startQemu(home: BenchHome, spec: LaunchSpec, incoming: boolean): Promise<QemuGuest> {
   const vm = await QemuVm.start(spec, { incoming });
   home.track(vm.pid);
-  void vm.exited.then(() => { home.untrack(vm.pid); });
+  void vm.exited.then(() => {
+    home.untrack(vm.pid);
+  });
   return { kind: "qemu", vm };
 }
 

@@ -42,7 +42,10 @@ export function renderBreakdown(results: BenchResults): string {
       for (const method of METHODS) {
         const all = results.runs
           .filter((r) => r.size.label === size.label && r.dataCase === dataCase && r.method === method && r.error === undefined)
-          .flatMap((r) => { const p = phases(r); return p === undefined ? [] : [p]; });
+          .flatMap((r) => {
+            const p = phases(r);
+            return p === undefined ? [] : [p];
+          });
         if (all.length === 0) continue;
         const m = (key: keyof Phases): string => {
           const value = median(all.map((p) => p[key]));

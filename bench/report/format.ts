@@ -7,7 +7,11 @@ export function formatMs(value: number): string {
 }
 
 export function formatBytes(value: number): string {
-  const units: [string, number][] = [["GiB", 2 ** 30], ["MiB", 2 ** 20], ["KiB", 2 ** 10]];
+  const units: [string, number][] = [
+    ["GiB", 2 ** 30],
+    ["MiB", 2 ** 20],
+    ["KiB", 2 ** 10],
+  ];
   for (const [unit, factor] of units) if (value >= factor) return `${(value / factor).toFixed(value >= 10 * factor ? 0 : 1)} ${unit}`;
   return `${value} B`;
 }

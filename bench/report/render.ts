@@ -17,7 +17,9 @@ if (path === undefined) {
 } else {
   const results = JSON.parse(readFileSync(path, "utf8")) as BenchResults;
   const tables = renderTables(results);
-  const targets = checkTargets(summarizeRuns(results.runs), results.options.cases).map((t) => `- ${t.verdict} ${t.text}`).join("\n");
+  const targets = checkTargets(summarizeRuns(results.runs), results.options.cases)
+    .map((t) => `- ${t.verdict} ${t.text}`)
+    .join("\n");
   const written = writeResults(results, tables, `Targets (this run):\n${targets}`, dirname(path));
   process.stdout.write(`${tables}\n\nTargets (this run):\n${targets}\n`);
   for (const note of written.notes) process.stderr.write(`${note}\n`);

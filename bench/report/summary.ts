@@ -19,14 +19,22 @@ export interface MethodSummary {
 
 function figureOf(record: RunRecord, figure: Figure): number | undefined {
   switch (figure) {
-    case "pauseMs": return record.save?.pauseMs;
-    case "saveTotalMs": return record.save?.totalMs;
-    case "stateAllocatedBytes": return record.save?.stateAllocatedBytes;
-    case "stateApparentBytes": return record.save?.stateApparentBytes;
-    case "answerMs": return record.restore?.answerMs;
-    case "qemuRssKiB": return record.restore?.qemuRssKiB;
-    case "qemuPssKiB": return record.restore?.qemuPssKiB;
-    case "verifyMs": return record.check?.verifyMs;
+    case "pauseMs":
+      return record.save?.pauseMs;
+    case "saveTotalMs":
+      return record.save?.totalMs;
+    case "stateAllocatedBytes":
+      return record.save?.stateAllocatedBytes;
+    case "stateApparentBytes":
+      return record.save?.stateApparentBytes;
+    case "answerMs":
+      return record.restore?.answerMs;
+    case "qemuRssKiB":
+      return record.restore?.qemuRssKiB;
+    case "qemuPssKiB":
+      return record.restore?.qemuPssKiB;
+    case "verifyMs":
+      return record.check?.verifyMs;
   }
 }
 
@@ -63,9 +71,7 @@ export function find(summaries: readonly MethodSummary[], size: string, dataCase
 
 /** Every summary of the method: one, or one per fan-out of a fork method, fewest forks first. */
 export function findAll(summaries: readonly MethodSummary[], size: string, dataCase: string, method: MethodId): MethodSummary[] {
-  return summaries
-    .filter((s) => s.size.label === size && s.dataCase === dataCase && s.method === method)
-    .sort((a, b) => (a.forks ?? 0) - (b.forks ?? 0));
+  return summaries.filter((s) => s.size.label === size && s.dataCase === dataCase && s.method === method).sort((a, b) => (a.forks ?? 0) - (b.forks ?? 0));
 }
 
 /** How many times smaller the method's median is than the baseline's (pause, restore): >1 is better. */

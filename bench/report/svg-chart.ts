@@ -23,7 +23,7 @@ const SERIES_SPACING = 5;
 const PANEL = { width: 470, height: 330, left: 64, right: 16, top: 40, bottom: 44 };
 
 function esc(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll("\"", "&quot;");
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 }
 
 interface Series {
@@ -66,7 +66,8 @@ function panel(title: string, series: readonly Series[], sizes: readonly GuestSi
   const logs = sizes.map((s) => Math.log2(s.bytes));
   const xMin = Math.min(...logs);
   const xMax = Math.max(...logs);
-  const xAt = (size: GuestSize): number => offsetX + PANEL.left + (xMax === xMin ? plotW / 2 : ((Math.log2(size.bytes) - xMin) / (xMax - xMin)) * plotW * 0.7 + plotW * 0.15);
+  const xAt = (size: GuestSize): number =>
+    offsetX + PANEL.left + (xMax === xMin ? plotW / 2 : ((Math.log2(size.bytes) - xMin) / (xMax - xMin)) * plotW * 0.7 + plotW * 0.15);
   const y = (v: number): number => PANEL.top + plotH - ((Math.log10(v) - lo) / (hi - lo)) * plotH;
   const parts: string[] = [`<text x="${offsetX + PANEL.left}" y="24" font-size="14" font-weight="bold">${esc(title)}</text>`];
   for (let decade = lo; decade <= hi; decade++) {
@@ -89,7 +90,9 @@ function panel(title: string, series: readonly Series[], sizes: readonly GuestSi
     for (const p of s.points) {
       const px = x(p.size).toFixed(1);
       if (p.value.max > p.value.min) parts.push(`<line x1="${px}" x2="${px}" y1="${y(p.value.min)}" y2="${y(p.value.max)}" stroke="${color}"/>`);
-      parts.push(`<circle cx="${px}" cy="${y(p.value.median).toFixed(1)}" r="${s.dataCase === "compressible" ? 3 : 4}" fill="${s.dataCase === "compressible" ? "#fff" : color}" stroke="${color}" stroke-width="1.5"/>`);
+      parts.push(
+        `<circle cx="${px}" cy="${y(p.value.median).toFixed(1)}" r="${s.dataCase === "compressible" ? 3 : 4}" fill="${s.dataCase === "compressible" ? "#fff" : color}" stroke="${color}" stroke-width="1.5"/>`,
+      );
     }
   });
   return parts.join("\n");

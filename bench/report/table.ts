@@ -19,8 +19,16 @@ function ratio(value: number | undefined): string {
 }
 
 const HEADER = [
-  "Method", "Guest pause (save)", "vs gist", "Save total", "State on disk (alloc / apparent)",
-  "Restore → answering", "vs gist", "QEMU RSS / PSS", "Read back all", "Memory check",
+  "Method",
+  "Guest pause (save)",
+  "vs gist",
+  "Save total",
+  "State on disk (alloc / apparent)",
+  "Restore → answering",
+  "vs gist",
+  "QEMU RSS / PSS",
+  "Read back all",
+  "Memory check",
 ];
 
 function row(summaries: readonly MethodSummary[], s: MethodSummary, dataCase: string): string[] {
@@ -30,12 +38,15 @@ function row(summaries: readonly MethodSummary[], s: MethodSummary, dataCase: st
   const failed = s.errors.length > 0 ? ` ⚠ ${s.errors[0] ?? ""}` : "";
   return [
     `${methodLabel(s.method, s.forks)}${failed}`,
-    f("pauseMs", formatMs), ratio(ratioToBaseline(summaries, s, "pauseMs", dataCase)),
+    f("pauseMs", formatMs),
+    ratio(ratioToBaseline(summaries, s, "pauseMs", dataCase)),
     f("saveTotalMs", formatMs),
     s.figures.stateAllocatedBytes === undefined ? "–" : `${f("stateAllocatedBytes", formatBytes)} / ${f("stateApparentBytes", formatBytes)}`,
-    f("answerMs", formatMs), ratio(ratioToBaseline(summaries, s, "answerMs", dataCase)),
+    f("answerMs", formatMs),
+    ratio(ratioToBaseline(summaries, s, "answerMs", dataCase)),
     s.figures.qemuRssKiB === undefined ? "–" : `${f("qemuRssKiB", kib)} / ${f("qemuPssKiB", kib)}`,
-    f("verifyMs", formatMs), check,
+    f("verifyMs", formatMs),
+    check,
   ];
 }
 
@@ -58,7 +69,9 @@ export function renderTables(results: BenchResults): string {
       }
       if (rows.length === 0) continue;
       const runs = results.options.runs === 1 ? "1 run" : `median of ${results.options.runs} runs (min–max)`;
-      out.push(`**${size.label} guest, ${formatBytes(Math.floor(size.bytes / 2))} dirtied with ${dataCase} data** — ${runs}, page cache ${results.options.warm ? "warm" : "dropped before each restore"}\n\n${markdown(rows)}`);
+      out.push(
+        `**${size.label} guest, ${formatBytes(Math.floor(size.bytes / 2))} dirtied with ${dataCase} data** — ${runs}, page cache ${results.options.warm ? "warm" : "dropped before each restore"}\n\n${markdown(rows)}`,
+      );
     }
   }
   const breakdown = renderBreakdown(results);

@@ -38,14 +38,20 @@ export function checkTargets(summaries: readonly MethodSummary[], cases: readonl
         results.push({ verdict: "n/a", text: `${what} ≥ ${goal}× the gist's (${dataCase}): not measured${note}` });
         return;
       }
-      results.push({ verdict: !judged ? "n/a" : base / own >= goal ? "PASS" : "FAIL", text: `${what} ${(base / own).toFixed(0)}× the gist's, target ≥ ${goal}× (${at.label} ${dataCase}: ${ms(own)} vs ${ms(base)})${note}` });
+      results.push({
+        verdict: !judged ? "n/a" : base / own >= goal ? "PASS" : "FAIL",
+        text: `${what} ${(base / own).toFixed(0)}× the gist's, target ≥ ${goal}× (${at.label} ${dataCase}: ${ms(own)} vs ${ms(base)})${note}`,
+      });
     };
     ratio("answerMs", 50, "restore → answering faster:");
     ratio("pauseMs", 1000, "save pause shorter:");
     const across = sizes.map((s) => find(summaries, s.label, dataCase, "snapvm-cli")?.figures.answerMs?.median).filter((v): v is number => v !== undefined);
     if (across.length >= 2) {
       const spread = Math.max(...across) / Math.min(...across);
-      results.push({ verdict: spread <= FLAT_FACTOR ? "PASS" : "FAIL", text: `restore → answering flat across sizes (${dataCase}): largest/smallest ${spread.toFixed(2)}, target ≤ ${FLAT_FACTOR} (${across.map(ms).join(", ")})` });
+      results.push({
+        verdict: spread <= FLAT_FACTOR ? "PASS" : "FAIL",
+        text: `restore → answering flat across sizes (${dataCase}): largest/smallest ${spread.toFixed(2)}, target ≤ ${FLAT_FACTOR} (${across.map(ms).join(", ")})`,
+      });
     } else {
       results.push({ verdict: "n/a", text: `restore → answering flat across sizes (${dataCase}): only one size measured` });
     }
@@ -53,7 +59,10 @@ export function checkTargets(summaries: readonly MethodSummary[], cases: readonl
       const own = find(summaries, size.label, dataCase, "snapvm-cli")?.figures.answerMs?.median;
       const raw = find(summaries, size.label, dataCase, "qemu-ignore-shared")?.figures.answerMs?.median;
       if (own === undefined || raw === undefined) continue;
-      results.push({ verdict: own - raw <= CLI_OVERHEAD_MS ? "PASS" : "FAIL", text: `CLI resume within ${CLI_OVERHEAD_MS} ms of raw QEMU (${size.label} ${dataCase}): +${ms(own - raw)} (${ms(own)} vs ${ms(raw)})` });
+      results.push({
+        verdict: own - raw <= CLI_OVERHEAD_MS ? "PASS" : "FAIL",
+        text: `CLI resume within ${CLI_OVERHEAD_MS} ms of raw QEMU (${size.label} ${dataCase}): +${ms(own - raw)} (${ms(own)} vs ${ms(raw)})`,
+      });
     }
   }
   return results;

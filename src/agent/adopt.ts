@@ -58,7 +58,9 @@ export async function adoptOrphan(paths: InstancePaths, orphan: VmmProcess): Pro
     return giveUp(`it could not be resumed (${error instanceof Error ? error.message : String(error)})`);
   }
   if (stateWasResumed(paths)) {
-    const aside = await moveStateAside(paths, `its agent died after a restore resumed the guest, which was re-adopted; ${GUEST_RAN_REASON}`, { withRam: false });
+    const aside = await moveStateAside(paths, `its agent died after a restore resumed the guest, which was re-adopted; ${GUEST_RAN_REASON}`, {
+      withRam: false,
+    });
     if (aside !== undefined) warnings.push(`kept the restored state aside in ${aside}`);
   }
   const settings = await currentSettings(paths).catch(async () => settingsFromPinned(await readPinnedConfig(paths)));

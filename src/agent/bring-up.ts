@@ -25,14 +25,23 @@ export interface BringUpResult extends BootedVm {
  * the guest ran on its RAM file and disk since.
  * The restore path loads nothing it does not need before the guest answers (see settings.ts).
  */
-export async function bringUp(name: InstanceName, paths: InstancePaths, events: EventLog, hooks: BootHooks & { onNotice: (message: string) => void; signal?: AbortSignal }): Promise<BringUpResult> {
+export async function bringUp(
+  name: InstanceName,
+  paths: InstancePaths,
+  events: EventLog,
+  hooks: BootHooks & { onNotice: (message: string) => void; signal?: AbortSignal },
+): Promise<BringUpResult> {
   let restoreFailure: string | undefined;
   const keepAside = async (reason: string): Promise<void> => {
     let aside: string | undefined;
     try {
       aside = await moveStateAside(paths, reason);
     } catch (error) {
-      throw new SnapvmError(ErrorCode.RestoreFailed, `instance "${name}": ${reason}; and the state could not be moved aside (${error instanceof Error ? error.message : String(error)}), so it stays in ${paths.suspendDir} and nothing was booted over it`, { cause: error, details: { instance: name } });
+      throw new SnapvmError(
+        ErrorCode.RestoreFailed,
+        `instance "${name}": ${reason}; and the state could not be moved aside (${error instanceof Error ? error.message : String(error)}), so it stays in ${paths.suspendDir} and nothing was booted over it`,
+        { cause: error, details: { instance: name } },
+      );
     }
     restoreFailure = reason;
     events.write("restore-failed", { reason, movedTo: aside ?? null });
@@ -56,8 +65,12 @@ export async function bringUp(name: InstanceName, paths: InstancePaths, events: 
       await keepAside(guestRan ? `${message}; ${GUEST_RAN_REASON}` : message);
     }
   }
-  if (hooks.signal?.aborted === true) throw new SnapvmError(ErrorCode.AgentFailed, `instance "${name}": stopped by a signal while starting`, { details: { instance: name } });
-  const [{ readConfigFile, resolveConfig, withDefaults }, { coldBoot }] = await Promise.all([import("../config/index.ts"), import("../instance/boot/cold-boot.ts")]);
+  if (hooks.signal?.aborted === true)
+    throw new SnapvmError(ErrorCode.AgentFailed, `instance "${name}": stopped by a signal while starting`, { details: { instance: name } });
+  const [{ readConfigFile, resolveConfig, withDefaults }, { coldBoot }] = await Promise.all([
+    import("../config/index.ts"),
+    import("../instance/boot/cold-boot.ts"),
+  ]);
   const file = withDefaults(await readConfigFile(paths.config));
   const config = resolveConfig(file, { baseDir: paths.dir, sourceName: paths.config });
   const booted = await coldBoot(name, paths, file, config, hooks);

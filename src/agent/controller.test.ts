@@ -14,29 +14,45 @@ const FIGURES: SaveFigures = { pauseMs: 12.5, totalMs: 30, stateBytes: 4096 };
 
 describe("AgentController with a fake VM", () => {
   let home: string;
-  before(() => { home = mkdtempSync(join(tmpdir(), "snapvm-controller-")); });
-  after(() => { rmSync(home, { recursive: true, force: true }); });
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), "snapvm-controller-"));
+  });
+  after(() => {
+    rmSync(home, { recursive: true, force: true });
+  });
   let count = 0;
 
   /** A controller over a fresh instance directory, brought to `running` unless told otherwise. */
-  async function setUp(options: { saveOnStop?: boolean; operations?: Partial<StateOperations>; running?: boolean } = {}): Promise<{ c: AgentController; vm: FakeVm; paths: InstancePaths; states: () => string[] }> {
+  async function setUp(
+    options: { saveOnStop?: boolean; operations?: Partial<StateOperations>; running?: boolean } = {},
+  ): Promise<{ c: AgentController; vm: FakeVm; paths: InstancePaths; states: () => string[] }> {
     const paths = instancePaths(parseInstanceName(`vm${++count}`), home);
     mkdirSync(paths.dir, { recursive: true });
     const vm = new FakeVm();
     const c = new AgentController({
-      name: `vm${count}`, paths, vm, launch: sampleManifest().launch, status: { qemuPid: 0 }, initialState: "starting",
+      name: `vm${count}`,
+      paths,
+      vm,
+      launch: sampleManifest().launch,
+      status: { qemuPid: 0 },
+      initialState: "starting",
       settings: { saveOnStop: options.saveOnStop ?? false, shutdownMs: 1000, restoreMs: 1000 },
       events: new EventLog(paths.events),
       operations: { saveState: () => Promise.resolve(FIGURES), ...options.operations },
     });
     if (options.running !== false) await c.setState("running");
-    const states = (): string[] => readFileSync(paths.events, "utf8").trim().split("\n")
-      .map((l) => JSON.parse(l) as { event: string; state?: string })
-      .filter((e) => e.event === "state").map((e) => e.state ?? "");
+    const states = (): string[] =>
+      readFileSync(paths.events, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { event: string; state?: string })
+        .filter((e) => e.event === "state")
+        .map((e) => e.state ?? "");
     return { c, vm, paths, states };
   }
 
-  const recorded = (paths: InstancePaths): { state: string; lastEvent?: string } => JSON.parse(readFileSync(paths.status, "utf8")) as { state: string; lastEvent?: string };
+  const recorded = (paths: InstancePaths): { state: string; lastEvent?: string } =>
+    JSON.parse(readFileSync(paths.status, "utf8")) as { state: string; lastEvent?: string };
 
   it("stop (auto, saveOnStop false): running → stopping → stopped, QEMU powered down, finished", async () => {
     const { c, vm, paths, states } = await setUp();
@@ -97,7 +113,12 @@ describe("AgentController with a fake VM", () => {
     const tags: string[] = [];
     const { c, paths } = await setUp({
       running: false,
-      operations: { liveSnapshot: (_vm, _launch, _paths, tag) => { tags.push(tag); return Promise.resolve({ tag, pauseMs: 3, totalMs: 9, memoryCopy: "reflink", allocatedBytes: 1 }); } },
+      operations: {
+        liveSnapshot: (_vm, _launch, _paths, tag) => {
+          tags.push(tag);
+          return Promise.resolve({ tag, pauseMs: 3, totalMs: 9, memoryCopy: "reflink", allocatedBytes: 1 });
+        },
+      },
     });
     await assert.rejects(c.snapshot({ tag: "warm" }), { code: "E_INSTANCE_NOT_RUNNING", message: `instance "vm${count}" is starting; cannot snapshot it` });
     await assert.rejects(c.snapshot({ tag: "../x" }), { code: "E_INVALID_NAME" });

@@ -1,5 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AgentStatus, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "../api/schemas.ts";
+import type {
+  AgentStatus,
+  ConfigPatch,
+  ExecRequest,
+  ExecResponse,
+  RuntimeConfig,
+  SaveFigures,
+  SnapshotRequest,
+  SnapshotResponse,
+  StopRequest,
+  StopResponse,
+} from "../api/schemas.ts";
 import { takeLiveSnapshot } from "../instance/snapshots/live.ts";
 import type { RuntimeSettings } from "../instance/boot/settings.ts";
 import type { PinnedLaunch } from "../snapshot/launch.ts";
@@ -49,7 +60,9 @@ export class AgentController implements AgentHandlers {
   private stopping: Promise<StopResponse> | undefined;
   private readonly operations: StateOperations;
   private resolveFinished!: () => void;
-  readonly finished = new Promise<void>((resolve) => { this.resolveFinished = resolve; });
+  readonly finished = new Promise<void>((resolve) => {
+    this.resolveFinished = resolve;
+  });
 
   constructor(private readonly init: ControllerInit) {
     this.state = init.initialState;

@@ -20,7 +20,9 @@ export class FakeVm implements RunningVm {
   private running = true;
 
   constructor() {
-    this.exited = new Promise((resolve) => { this.resolveExit = resolve; });
+    this.exited = new Promise((resolve) => {
+      this.resolveExit = resolve;
+    });
   }
 
   /** The VMM ends: on its own (a crash, a guest power-off) when a test calls this directly. */
@@ -42,10 +44,23 @@ export class FakeVm implements RunningVm {
     return Promise.resolve(guest);
   }
 
-  pause(): Promise<void> { this.calls.push("pause"); this.running = false; return Promise.resolve(); }
-  resume(): Promise<void> { this.calls.push("resume"); this.running = true; return Promise.resolve(); }
-  isRunning(): Promise<boolean> { return Promise.resolve(this.running); }
-  settle(): Promise<string[]> { this.calls.push("settle"); return Promise.resolve([]); }
+  pause(): Promise<void> {
+    this.calls.push("pause");
+    this.running = false;
+    return Promise.resolve();
+  }
+  resume(): Promise<void> {
+    this.calls.push("resume");
+    this.running = true;
+    return Promise.resolve();
+  }
+  isRunning(): Promise<boolean> {
+    return Promise.resolve(this.running);
+  }
+  settle(): Promise<string[]> {
+    this.calls.push("settle");
+    return Promise.resolve([]);
+  }
 
   async powerdown(): Promise<"guest" | "quit"> {
     this.calls.push("powerdown");
@@ -65,5 +80,7 @@ export class FakeVm implements RunningVm {
     this.exit(null, "SIGKILL", "QEMU was killed (SIGKILL)");
   }
 
-  closeChannels(): void { this.calls.push("closeChannels"); }
+  closeChannels(): void {
+    this.calls.push("closeChannels");
+  }
 }

@@ -36,8 +36,14 @@ export function createLogger(instance: string, fd = 2): Logger {
     }
   };
   return {
-    info: (fields, msg) => { write("info", fields, msg); },
-    warn: (fields, msg) => { write("warn", fields, msg); },
-    error: (fields, msg) => { write("error", fields, msg); },
+    info: (fields, msg) => {
+      write("info", fields, msg);
+    },
+    warn: (fields, msg) => {
+      write("warn", fields, msg);
+    },
+    error: (fields, msg) => {
+      write("error", fields, msg);
+    },
   };
 }

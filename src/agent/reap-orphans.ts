@@ -31,7 +31,9 @@ export async function reapOrphans(paths: InstancePaths, previous: InstanceStatus
   if (only !== undefined && orphans.length === 1 && !stateRules) return { done, adopt: only };
   for (const orphan of orphans) {
     await killAndWait(orphan.pid);
-    done.push(`killed QEMU pid ${orphan.pid} left by a dead agent (${stateRules ? "its saved state is complete and is restored instead" : "more than one QEMU claimed the instance"})`);
+    done.push(
+      `killed QEMU pid ${orphan.pid} left by a dead agent (${stateRules ? "its saved state is complete and is restored instead" : "more than one QEMU claimed the instance"})`,
+    );
   }
   return { done };
 }

@@ -55,7 +55,9 @@ export async function runAgent(text: string): Promise<number> {
   let vm: RunningVm | undefined;
   // Signals are handled from the start: one during bring-up kills the half-started QEMU.
   let halfStarted: RunningVm | undefined;
-  const signals = handleSignals(log, () => { halfStarted?.kill(); });
+  const signals = handleSignals(log, () => {
+    halfStarted?.kill();
+  });
   try {
     const previous = await readStatus(paths.status);
     const orphans = await reapOrphans(paths, previous);
@@ -77,22 +79,41 @@ export async function runAgent(text: string): Promise<number> {
       events.write("adopted", { qemuPid: adopted.vm.pid, steps: adopted.warnings });
       report({ kind: "notice", message: [notice, ...adopted.warnings].join("; ") });
       log.warn(notice);
-      up = { vm: adopted.vm, launch: adopted.launch, settings: adopted.settings, readyMs: adopted.readyMs, accelReason: adopted.launch.accelReason, kind: previous?.bootKind ?? "cold", adopted: true };
+      up = {
+        vm: adopted.vm,
+        launch: adopted.launch,
+        settings: adopted.settings,
+        readyMs: adopted.readyMs,
+        accelReason: adopted.launch.accelReason,
+        kind: previous?.bootKind ?? "cold",
+        adopted: true,
+      };
     } else {
       await ensureLayeredDisk(paths);
       await writeStatus(paths.status, { state: "starting", agentPid: process.pid });
       up = await bringUp(name, paths, events, {
         home,
         signal: signals.bringUp,
-        onProgress: (step) => { report({ kind: "progress", step }); log.info({ step }, "progress"); },
-        onNotice: (message) => { report({ kind: "notice", message }); log.warn(message); },
-        onQemuStderr: (line) => { log.warn({ qemu: line }, "qemu stderr"); },
+        onProgress: (step) => {
+          report({ kind: "progress", step });
+          log.info({ step }, "progress");
+        },
+        onNotice: (message) => {
+          report({ kind: "notice", message });
+          log.warn(message);
+        },
+        onQemuStderr: (line) => {
+          log.warn({ qemu: line }, "qemu stderr");
+        },
         onQemuUp: (started) => {
           halfStarted = started;
           if (signals.bringUp.aborted) started.kill();
           loadLater().catch(() => undefined);
         },
-        onWarning: (message) => { events.write("warning", { message }); log.warn(message); },
+        onWarning: (message) => {
+          events.write("warning", { message });
+          log.warn(message);
+        },
       });
     }
     vm = up.vm;
@@ -138,7 +159,10 @@ export async function runAgent(text: string): Promise<number> {
     }
     events.write("failed", { code: userError.code, message: userError.message });
     const stoppedBySignal = signals.bringUp.aborted;
-    await writeStatus(paths.status, { state: stoppedBySignal ? "stopped" : "broken", lastEvent: stoppedBySignal ? `stopped by a signal while starting: ${userError.message}` : userError.message }).catch(() => undefined);
+    await writeStatus(paths.status, {
+      state: stoppedBySignal ? "stopped" : "broken",
+      lastEvent: stoppedBySignal ? `stopped by a signal while starting: ${userError.message}` : userError.message,
+    }).catch(() => undefined);
     report({ kind: "failed", error: userError.toJSON() });
     return 1;
   } finally {
@@ -151,7 +175,12 @@ export async function runAgent(text: string): Promise<number> {
 /** Serves /v1 with the API stack (hono, zod) preloaded by runAgent. */
 async function serveApi(api: typeof import("./server.ts"), controller: AgentController, socketPath: string, log: Logger): Promise<Server> {
   const { buildApp, listenOnSocket } = api;
-  return listenOnSocket(buildApp(controller, (error) => { log.error({ err: error }, "unexpected error in a request"); }), socketPath);
+  return listenOnSocket(
+    buildApp(controller, (error) => {
+      log.error({ err: error }, "unexpected error in a request");
+    }),
+    socketPath,
+  );
 }
 
 /** snapvm.yaml may have changed saveOnStop or timeouts while the VM was suspended; they apply now. */
@@ -166,10 +195,14 @@ async function refreshSettings(controller: AgentController, paths: InstancePaths
 async function closeServer(server: Server | undefined): Promise<void> {
   if (server === undefined) return;
   await new Promise<void>((resolve) => {
-    server.close(() => { resolve(); });
+    server.close(() => {
+      resolve();
+    });
     // Clients connect per call (agent: false), so nothing idle lingers; in-flight replies finish first,
     // within a bound: a request whose operation `stop --force` preempted may never get its reply.
     server.closeIdleConnections();
-    setTimeout(() => { server.closeAllConnections(); }, CLOSE_GRACE_MS).unref();
+    setTimeout(() => {
+      server.closeAllConnections();
+    }, CLOSE_GRACE_MS).unref();
   });
 }

@@ -8,11 +8,26 @@ import { buildApp, MAX_EXEC_BODY_BYTES, MAX_REQUEST_BODY_BYTES, type AgentHandle
 function fakeHandlers(reached: string[]): AgentHandlers {
   return {
     status: () => ({}) as AgentStatus,
-    exec: (request) => { reached.push(`exec ${request.command.length}`); return Promise.resolve({ exitCode: 0, stdoutBase64: "", stderrBase64: "" }); },
-    stop: () => { reached.push("stop"); return Promise.reject(new Error("not in this test")); },
-    save: () => { reached.push("save"); return Promise.reject(new Error("not in this test")); },
-    patchConfig: () => { reached.push("patchConfig"); throw new Error("not in this test"); },
-    snapshot: () => { reached.push("snapshot"); return Promise.reject(new Error("not in this test")); },
+    exec: (request) => {
+      reached.push(`exec ${request.command.length}`);
+      return Promise.resolve({ exitCode: 0, stdoutBase64: "", stderrBase64: "" });
+    },
+    stop: () => {
+      reached.push("stop");
+      return Promise.reject(new Error("not in this test"));
+    },
+    save: () => {
+      reached.push("save");
+      return Promise.reject(new Error("not in this test"));
+    },
+    patchConfig: () => {
+      reached.push("patchConfig");
+      throw new Error("not in this test");
+    },
+    snapshot: () => {
+      reached.push("snapshot");
+      return Promise.reject(new Error("not in this test"));
+    },
   };
 }
 
@@ -21,7 +36,12 @@ function post(path: string, body: string, chunked = false): Request {
   if (chunked) {
     // No content-length: the cap must hold while the body streams in, too.
     const bytes = new TextEncoder().encode(body);
-    init.body = new ReadableStream({ start(controller) { for (let i = 0; i < bytes.length; i += 65536) controller.enqueue(bytes.subarray(i, i + 65536)); controller.close(); } });
+    init.body = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 65536) controller.enqueue(bytes.subarray(i, i + 65536));
+        controller.close();
+      },
+    });
     init.duplex = "half";
   } else init.body = body;
   return new Request(`http://agent${path}`, init);
@@ -31,11 +51,13 @@ describe("agent API body cap", () => {
   for (const chunked of [false, true]) {
     it(`answers an oversized body 413 with E_INPUT_TOO_LARGE before any handler runs${chunked ? " (chunked)" : ""}`, async () => {
       const reached: string[] = [];
-      const app = buildApp(fakeHandlers(reached), (error) => { throw error; });
+      const app = buildApp(fakeHandlers(reached), (error) => {
+        throw error;
+      });
       const big = JSON.stringify({ tag: "x".repeat(MAX_REQUEST_BODY_BYTES) });
       const response = await app.fetch(post(ApiPaths.snapshots, big, chunked));
       assert.equal(response.status, 413);
-      const body = await response.json() as { error: { code: string; message: string } };
+      const body = (await response.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, "E_INPUT_TOO_LARGE");
       assert.equal(body.error.message, `the request body to ${ApiPaths.snapshots} is larger than ${MAX_REQUEST_BODY_BYTES} bytes`);
       const exec = await app.fetch(post(ApiPaths.exec, JSON.stringify({ command: "x".repeat(MAX_EXEC_BODY_BYTES) }), chunked));
@@ -46,7 +68,9 @@ describe("agent API body cap", () => {
 
   it("lets an exec with a few MiB of stdin through", async () => {
     const reached: string[] = [];
-    const app = buildApp(fakeHandlers(reached), (error) => { throw error; });
+    const app = buildApp(fakeHandlers(reached), (error) => {
+      throw error;
+    });
     const response = await app.fetch(post(ApiPaths.exec, JSON.stringify({ command: "cat", stdinBase64: "A".repeat(4 * 2 ** 20) })));
     assert.equal(response.status, 200);
     assert.deepEqual(reached, ["exec 3"]);

@@ -5,7 +5,18 @@ import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
 import { ApiPaths } from "../api/paths.ts";
-import { ConfigPatch, type AgentStatus, ExecRequest, SnapshotRequest, StopRequest, type ExecResponse, type RuntimeConfig, type SaveFigures, type SnapshotResponse, type StopResponse } from "../api/schemas.ts";
+import {
+  ConfigPatch,
+  type AgentStatus,
+  ExecRequest,
+  SnapshotRequest,
+  StopRequest,
+  type ExecResponse,
+  type RuntimeConfig,
+  type SaveFigures,
+  type SnapshotResponse,
+  type StopResponse,
+} from "../api/schemas.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
 import { httpStatusFor } from "../api/http-status.ts";
 import { openApiDocument } from "../api/openapi.ts";
@@ -41,7 +52,9 @@ function limit(maxSize: number): MiddlewareHandler {
   return bodyLimit({
     maxSize,
     onError: (c) => {
-      const error = new SnapvmError(ErrorCode.InputTooLarge, `the request body to ${c.req.path} is larger than ${maxSize} bytes`, { details: { maxBytes: maxSize } });
+      const error = new SnapvmError(ErrorCode.InputTooLarge, `the request body to ${c.req.path} is larger than ${maxSize} bytes`, {
+        details: { maxBytes: maxSize },
+      });
       return c.json({ error: error.toJSON() }, httpStatusFor(error.code));
     },
   });
@@ -71,7 +84,10 @@ export async function listenOnSocket(app: Hono, socketPath: string): Promise<Ser
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(socketPath, () => { server.off("error", reject); resolve(); });
+    server.listen(socketPath, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   await chmod(socketPath, 0o600);
   return server;

@@ -23,7 +23,9 @@ export function handleSignals(log: Logger, onBringUpSignal: () => void): AgentSi
   const stop = (target: AgentController): void => {
     target.stop({ mode: "auto" }).catch((error: unknown) => {
       log.error({ err: error }, "stop on signal failed; shutting down instead");
-      target.stop({ mode: "shutdown" }).catch((second: unknown) => { log.error({ err: second }, "shutdown on signal failed"); });
+      target.stop({ mode: "shutdown" }).catch((second: unknown) => {
+        log.error({ err: second }, "shutdown on signal failed");
+      });
     });
   };
   const onSignal = (signal: NodeJS.Signals): void => {

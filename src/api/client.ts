@@ -2,13 +2,28 @@ import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SnapvmError, type ErrorCode as Code } from "../errors/index.ts";
 import { ApiPaths } from "./paths.ts";
-import type { AgentStatus, ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "./schemas.ts";
+import type {
+  AgentStatus,
+  ApiErrorBody,
+  ConfigPatch,
+  ExecRequest,
+  ExecResponse,
+  RuntimeConfig,
+  SaveFigures,
+  SnapshotRequest,
+  SnapshotResponse,
+  StopRequest,
+  StopResponse,
+} from "./schemas.ts";
 
 const API_START_WAIT_MS = 5000;
 
 /** Typed client for one agent's /v1 API over its unix socket. */
 export class AgentClient {
-  constructor(private readonly socketPath: string, private readonly instance: string) {}
+  constructor(
+    private readonly socketPath: string,
+    private readonly instance: string,
+  ) {}
 
   status(): Promise<AgentStatus> {
     return this.call("GET", ApiPaths.status);
@@ -40,7 +55,7 @@ export class AgentClient {
       try {
         return await this.callOnce<T>(method, path, body);
       } catch (error) {
-        const code = ((error as { cause?: NodeJS.ErrnoException }).cause)?.code;
+        const code = (error as { cause?: NodeJS.ErrnoException }).cause?.code;
         if (Date.now() > deadline || (code !== "ENOENT" && code !== "ECONNREFUSED")) throw error;
         await sleep(10);
       }
@@ -71,10 +86,12 @@ export class AgentClient {
         },
       );
       req.on("error", (cause: NodeJS.ErrnoException) => {
-        reject(new SnapvmError(ErrorCode.AgentUnreachable, `instance "${this.instance}": cannot reach its agent (${cause.code ?? cause.message})`, {
-          hint: `Check \`snapvm info ${this.instance}\` and the agent log.`,
-          cause,
-        }));
+        reject(
+          new SnapvmError(ErrorCode.AgentUnreachable, `instance "${this.instance}": cannot reach its agent (${cause.code ?? cause.message})`, {
+            hint: `Check \`snapvm info ${this.instance}\` and the agent log.`,
+            cause,
+          }),
+        );
       });
       req.end(payload);
     });

@@ -19,12 +19,30 @@ describe("generated docs (run: node --import tsx scripts/gen-docs.ts)", () => {
   });
 
   it("the OpenAPI document covers every /v1 route and describes the status fully", () => {
-    const doc = openApiDocument() as { paths: Record<string, Record<string, { responses: Record<string, { content: { "application/json": { schema: { properties?: Record<string, unknown> } } } }> }>> };
+    const doc = openApiDocument() as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content: { "application/json": { schema: { properties?: Record<string, unknown> } } } }> }>
+      >;
+    };
     for (const path of Object.values(ApiPaths)) {
       if (path !== ApiPaths.openapi) assert.ok(doc.paths[path] !== undefined, `${path} is missing`);
     }
     const status = doc.paths[ApiPaths.status]?.["get"]?.responses["200"]?.content["application/json"].schema;
-    assert.deepEqual(Object.keys(status?.properties ?? {}).sort(), ["accel", "accelReason", "agentPid", "bootKind", "lastEvent", "qemuPid", "qemuVersion", "readyMs", "saveOnStop", "startedAt", "state", "updatedAt"]);
+    assert.deepEqual(Object.keys(status?.properties ?? {}).sort(), [
+      "accel",
+      "accelReason",
+      "agentPid",
+      "bootKind",
+      "lastEvent",
+      "qemuPid",
+      "qemuVersion",
+      "readyMs",
+      "saveOnStop",
+      "startedAt",
+      "state",
+      "updatedAt",
+    ]);
   });
 });
 

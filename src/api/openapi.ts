@@ -1,6 +1,18 @@
 import { z } from "zod";
 import { ApiPaths } from "./paths.ts";
-import { AgentStatus, ApiErrorBody, ConfigPatch, ExecRequest, ExecResponse, RuntimeConfig, SaveFigures, SnapshotRequest, SnapshotResponse, StopRequest, StopResponse } from "./schemas.ts";
+import {
+  AgentStatus,
+  ApiErrorBody,
+  ConfigPatch,
+  ExecRequest,
+  ExecResponse,
+  RuntimeConfig,
+  SaveFigures,
+  SnapshotRequest,
+  SnapshotResponse,
+  StopRequest,
+  StopResponse,
+} from "./schemas.ts";
 
 const json = (schema: z.ZodType): { content: { "application/json": { schema: unknown } } } => ({
   content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } },

@@ -4,6 +4,10 @@ import { parseInstanceName } from "../paths/index.ts";
 
 export async function configSetCommand(name: string, assignment: string, flags: { json?: true }): Promise<void> {
   const result = await setConfigValue(parseInstanceName(name), assignment);
-  printResult(result, flags.json === true, (r) =>
-    `${r.name}: ${r.key} = ${JSON.stringify(r.value)}${r.appliedLive ? " (applied to the running VM)" : " (takes effect at the next cold boot: `snapvm restart`)"}`);
+  printResult(
+    result,
+    flags.json === true,
+    (r) =>
+      `${r.name}: ${r.key} = ${JSON.stringify(r.value)}${r.appliedLive ? " (applied to the running VM)" : " (takes effect at the next cold boot: `snapvm restart`)"}`,
+  );
 }

@@ -7,7 +7,9 @@ export async function execCommand(text: string, command: string[], flags: { json
   const stdin = flags.stdin === true ? await readAll(process.stdin) : undefined;
   const result = await execInInstance(name, command, stdin === undefined ? {} : { stdin });
   if (flags.json === true) {
-    process.stdout.write(`${JSON.stringify({ exitCode: result.exitCode, stdout: result.stdout.toString("utf8"), stderr: result.stderr.toString("utf8") }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ exitCode: result.exitCode, stdout: result.stdout.toString("utf8"), stderr: result.stderr.toString("utf8") }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(result.stdout);
     process.stderr.write(result.stderr);

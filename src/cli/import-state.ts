@@ -23,10 +23,12 @@ function describe(r: ImportResult): string {
 
 export async function importStateCommand(file: string, text: string, flags: Flags): Promise<void> {
   const name = parseInstanceName(text);
-  const result = await withProgress(name, (progress) => importState(file, name, {
-    ...(flags.fromArgv === undefined ? {} : { argvFile: flags.fromArgv }),
-    ...(flags.qemuArgs === undefined ? {} : { qemuArgs: flags.qemuArgs }),
-    onProgress: progress.step,
-  }));
+  const result = await withProgress(name, (progress) =>
+    importState(file, name, {
+      ...(flags.fromArgv === undefined ? {} : { argvFile: flags.fromArgv }),
+      ...(flags.qemuArgs === undefined ? {} : { qemuArgs: flags.qemuArgs }),
+      onProgress: progress.step,
+    }),
+  );
   printResult(result, flags.json === true, describe);
 }

@@ -7,17 +7,23 @@ function describe(i: InstanceInfo): string {
   const lines = [`name:     ${i.name}`, `state:    ${i.state}${i.note === undefined ? "" : ` (${i.note})`}`];
   if (i.suspended !== undefined) lines.push(`saved:    ${bytes(i.suspended.allocatedBytes)} on disk, ${age(i.suspended.ageSeconds)} ago`);
   if (i.agentPid !== undefined) lines.push(`agent:    pid ${i.agentPid}`, `qemu:     pid ${i.status?.qemuPid ?? "?"}, ${i.status?.qemuVersion ?? ""}`);
-  if (i.boot !== undefined) lines.push(`accel:    ${i.boot.spec.accel} (${i.boot.accelReason})`, `booted:   ${i.boot.bootedAt} with QEMU ${i.boot.qemuVersion}`);
+  if (i.boot !== undefined)
+    lines.push(`accel:    ${i.boot.spec.accel} (${i.boot.accelReason})`, `booted:   ${i.boot.bootedAt} with QEMU ${i.boot.qemuVersion}`);
   if (i.status?.lastEvent !== undefined) lines.push(`last:     ${i.status.lastEvent}`);
   if ("error" in i.config) lines.push(`config:   INVALID: ${i.config.error}`);
-  else lines.push(`config:   ${i.config.cpus} cpu, ${i.config.memory.size} RAM (${i.config.memory.backing}), ${i.config.disk.size} disk, image ${i.config.image}, saveOnStop ${String(i.config.saveOnStop)}`);
+  else
+    lines.push(
+      `config:   ${i.config.cpus} cpu, ${i.config.memory.size} RAM (${i.config.memory.backing}), ${i.config.disk.size} disk, image ${i.config.image}, saveOnStop ${String(i.config.saveOnStop)}`,
+    );
   // The ports the running (or saved) VM forwards, from its pinned launch: what a restore will listen on.
   const ports = i.boot?.spec.ports ?? [];
   const ssh = i.boot?.spec.guestAccess?.kind === "ssh" ? [`${i.boot.spec.guestAccess.port} → 22 (snapvm's SSH)`] : [];
   const forwards = [...ports.map((p) => `${p.hostAddress}:${p.host} → ${p.guest}${p.protocol === "udp" ? "/udp" : ""}`), ...ssh];
   if (forwards.length > 0) lines.push(`ports:    ${forwards.join(", ")}`);
   lines.push(`disk:     ${i.files.disk}${i.sizes.disk === undefined ? "" : ` (${bytes(i.sizes.disk.allocatedBytes)} used)`}`);
-  lines.push(`memory:   ${i.files.memory}${i.sizes.memory === undefined ? "" : ` (${bytes(i.sizes.memory.allocatedBytes)} of ${bytes(i.sizes.memory.apparentBytes)} allocated)`}`);
+  lines.push(
+    `memory:   ${i.files.memory}${i.sizes.memory === undefined ? "" : ` (${bytes(i.sizes.memory.allocatedBytes)} of ${bytes(i.sizes.memory.apparentBytes)} allocated)`}`,
+  );
   lines.push(`sockets:  agent ${i.files.sockets.agent}`, `          qmp ${i.files.sockets.qmp}`, `          console ${i.files.sockets.console}`);
   return lines.join("\n");
 }

@@ -11,9 +11,12 @@ const TABLE_STYLE = { head: [], border: [], compact: true };
 
 function origin(i: StateInspection): string {
   switch (i.origin.kind) {
-    case "snapshot": return `snapshot ${i.origin.instance}@${i.origin.tag}`;
-    case "state-dir": return `${i.origin.stateKind} state in ${i.origin.dir}`;
-    case "file": return "a stream file";
+    case "snapshot":
+      return `snapshot ${i.origin.instance}@${i.origin.tag}`;
+    case "state-dir":
+      return `${i.origin.stateKind} state in ${i.origin.dir}`;
+    case "file":
+      return "a stream file";
   }
 }
 
@@ -28,8 +31,13 @@ function sectionRows(sections: readonly SectionReport[]): string[][] {
     byId.set(s.id, row);
   }
   return [...byId.values()].map(({ first, records, bytes: size, complete }) => [
-    String(first.id), first.idstr, String(first.instanceId), String(first.versionId), String(records),
-    complete ? bytes(size) : "?", first.decoded,
+    String(first.id),
+    first.idstr,
+    String(first.instanceId),
+    String(first.versionId),
+    String(records),
+    complete ? bytes(size) : "?",
+    first.decoded,
   ]);
 }
 
@@ -57,17 +65,23 @@ export function describeInspection(i: StateInspection): string {
   if (c !== null) {
     lines.push(`           capabilities: ${c.capabilities.length === 0 ? "none" : c.capabilities.join(", ")}`);
     if (c.targetPageBits !== undefined || c.uuid !== undefined) {
-      lines.push(`           ${[c.targetPageBits === undefined ? undefined : `target page bits ${c.targetPageBits}`, c.uuid === undefined ? undefined : `uuid ${c.uuid}`].filter((x) => x !== undefined).join(", ")}`);
+      lines.push(
+        `           ${[c.targetPageBits === undefined ? undefined : `target page bits ${c.targetPageBits}`, c.uuid === undefined ? undefined : `uuid ${c.uuid}`].filter((x) => x !== undefined).join(", ")}`,
+      );
     }
   }
   if (r.ram !== undefined) lines.push(...ramLines(r.ram));
   const sections = new Table({ head: ["ID", "IDSTR", "INSTANCE", "VERSION", "RECORDS", "SIZE", "DECODED"], style: TABLE_STYLE });
   sections.push(...sectionRows(r.sections));
   lines.push(`sections:  ${new Set(r.sections.map((s) => s.id)).size} sections in ${r.sections.length} records`, sections.toString());
-  lines.push(r.vmdesc.present
-    ? `vmdesc:    present, ${r.vmdesc.devices} devices, ${bytes(r.vmdesc.sizeBytes)} at offset ${r.vmdesc.offset ?? "?"}`
-    : "vmdesc:    absent");
-  lines.push(`end:       ${r.eofOffset === null ? "no EOF marker reached" : `EOF at offset ${r.eofOffset}`}${r.trailingBytes > 0 ? `, ${r.trailingBytes} trailing bytes` : ""}`);
+  lines.push(
+    r.vmdesc.present
+      ? `vmdesc:    present, ${r.vmdesc.devices} devices, ${bytes(r.vmdesc.sizeBytes)} at offset ${r.vmdesc.offset ?? "?"}`
+      : "vmdesc:    absent",
+  );
+  lines.push(
+    `end:       ${r.eofOffset === null ? "no EOF marker reached" : `EOF at offset ${r.eofOffset}`}${r.trailingBytes > 0 ? `, ${r.trailingBytes} trailing bytes` : ""}`,
+  );
   if (r.notes.length > 0) lines.push("notes:", ...r.notes.map((n) => `  - ${n}`));
   return lines.join("\n");
 }

@@ -7,7 +7,9 @@ import { parseInstanceName } from "../paths/index.ts";
 export async function logsCommand(name: string, flags: { follow?: true; agent?: true; events?: true; json?: true }): Promise<void> {
   const kind: LogKind = flags.agent === true ? "agent" : flags.events === true ? "events" : "console";
   const controller = new AbortController();
-  process.once("SIGINT", () => { controller.abort(); });
+  process.once("SIGINT", () => {
+    controller.abort();
+  });
   const chunks = readLog(parseInstanceName(name), kind, { follow: flags.follow === true, signal: controller.signal });
   if (flags.json === true) {
     for await (const record of logRecords(kind, chunks)) printJsonLine(record);

@@ -23,7 +23,9 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
 
-  program.command("create").description("create an instance (config and disk)")
+  program
+    .command("create")
+    .description("create an instance (config and disk)")
     .argument("<name>")
     .option("--cpus <n>", "virtual CPUs", int)
     .option("--memory <size>", "guest RAM, e.g. 512M")
@@ -32,112 +34,297 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .option("--port <host:guest>", "forward a host port to the guest (repeatable)", collect, [] as string[])
     .option("--from-file <config.yaml>", "take the whole config from a file")
     .addOption(json)
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./create.ts")).createCommand(name, o); }); });
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./create.ts")).createCommand(name, o);
+      });
+    });
 
-  program.command("start").description("start an instance: restore its saved state, or cold boot")
-    .argument("<name>").addOption(json)
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./start.ts")).startCommand(name, o); }); });
+  program
+    .command("start")
+    .description("start an instance: restore its saved state, or cold boot")
+    .argument("<name>")
+    .addOption(json)
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./start.ts")).startCommand(name, o);
+      });
+    });
 
-  program.command("stop").description("stop an instance: save its state when saveOnStop is set, else shut down")
+  program
+    .command("stop")
+    .description("stop an instance: save its state when saveOnStop is set, else shut down")
     .argument("<name>")
     .option("--save", "save the state this time, whatever saveOnStop says")
     .option("--no-save", "shut down this time, whatever saveOnStop says")
     .option("--force", "kill QEMU (no save, no shutdown)")
     .addOption(json)
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./stop.ts")).stopCommand(name, o); }); });
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./stop.ts")).stopCommand(name, o);
+      });
+    });
 
-  program.command("save").description("save the VM state to disk and stop (resume with start)")
-    .argument("<name>").addOption(json)
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./save.ts")).saveCommand(name, o); }); });
+  program
+    .command("save")
+    .description("save the VM state to disk and stop (resume with start)")
+    .argument("<name>")
+    .addOption(json)
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./save.ts")).saveCommand(name, o);
+      });
+    });
 
-  program.command("restart").description("cold boot with the current config, dropping any saved state")
-    .argument("<name>").addOption(json)
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./restart.ts")).restartCommand(name, o); }); });
+  program
+    .command("restart")
+    .description("cold boot with the current config, dropping any saved state")
+    .argument("<name>")
+    .addOption(json)
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./restart.ts")).restartCommand(name, o);
+      });
+    });
 
-  program.command("exec").description("run a command in the guest; a single argument with spaces runs as a shell command")
-    .argument("<name>").argument("<command...>")
+  program
+    .command("exec")
+    .description("run a command in the guest; a single argument with spaces runs as a shell command")
+    .argument("<name>")
+    .argument("<command...>")
     .option("-i, --stdin", "pass this command's standard input to the guest command")
     .addOption(json)
-    .action(async (name, command, o) => { await runAction(o.json === true, async () => { await (await import("./exec.ts")).execCommand(name, command, o); }); });
+    .action(async (name, command, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./exec.ts")).execCommand(name, command, o);
+      });
+    });
 
-  program.command("shell").description("an interactive shell on the guest console (Ctrl-] detaches); --json is refused (E_INVALID_ARGUMENT)")
-    .argument("<name>").addOption(json)
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./shell.ts")).shellCommand(name, o); }); });
+  program
+    .command("shell")
+    .description("an interactive shell on the guest console (Ctrl-] detaches); --json is refused (E_INVALID_ARGUMENT)")
+    .argument("<name>")
+    .addOption(json)
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./shell.ts")).shellCommand(name, o);
+      });
+    });
 
-  program.command("list").alias("ls").description("list instances").addOption(json)
-    .action(async (o) => { await runAction(o.json === true, async () => { await (await import("./list.ts")).listCommand(o); }); });
+  program
+    .command("list")
+    .alias("ls")
+    .description("list instances")
+    .addOption(json)
+    .action(async (o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./list.ts")).listCommand(o);
+      });
+    });
 
-  program.command("info").description("everything about one instance").argument("<name>").addOption(json)
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./info.ts")).infoCommand(name, o); }); });
+  program
+    .command("info")
+    .description("everything about one instance")
+    .argument("<name>")
+    .addOption(json)
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./info.ts")).infoCommand(name, o);
+      });
+    });
 
-  program.command("logs").description("show the guest console (or --agent, --events) log").argument("<name>")
+  program
+    .command("logs")
+    .description("show the guest console (or --agent, --events) log")
+    .argument("<name>")
     .option("-f, --follow", "keep printing what is appended")
-    .option("--agent", "the agent's log").option("--events", "the event log (JSON lines)")
-    .addOption(new Option("--json", "JSON lines: {\"kind\", \"line\"} per log line; with --events, each event"))
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./logs.ts")).logsCommand(name, o); }); });
+    .option("--agent", "the agent's log")
+    .option("--events", "the event log (JSON lines)")
+    .addOption(new Option("--json", 'JSON lines: {"kind", "line"} per log line; with --events, each event'))
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./logs.ts")).logsCommand(name, o);
+      });
+    });
 
-  program.command("delete").alias("rm").description("delete an instance and its files").argument("<name>")
-    .option("--force", "kill it first if it is running").addOption(json)
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./delete.ts")).deleteCommand(name, o); }); });
+  program
+    .command("delete")
+    .alias("rm")
+    .description("delete an instance and its files")
+    .argument("<name>")
+    .option("--force", "kill it first if it is running")
+    .addOption(json)
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./delete.ts")).deleteCommand(name, o);
+      });
+    });
 
   const snapshot = program.command("snapshot").description("named points in time: memory and disk");
-  snapshot.command("create").description("snapshot a running (live, short pause) or stopped instance")
-    .argument("<name>").argument("<tag>").addOption(json)
-    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotCreateCommand(name, tag, o); }); });
-  snapshot.command("list").alias("ls").description("list snapshots").argument("[name]").addOption(json)
-    .action(async (name, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotListCommand(name, o); }); });
-  snapshot.command("info").description("one snapshot's manifest and facts").argument("<name>").argument("<tag>").addOption(json)
-    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotInfoCommand(name, tag, o); }); });
-  snapshot.command("restore").description("take the instance back to the snapshot (a running one comes back running)")
-    .argument("<name>").argument("<tag>").addOption(json)
-    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotRestoreCommand(name, tag, o); }); });
-  snapshot.command("delete").alias("rm").description("delete a snapshot (refused while forks depend on it)")
-    .argument("<name>").argument("<tag>").addOption(json)
-    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotDeleteCommand(name, tag, o); }); });
-  snapshot.command("compress").description("zstd the snapshot's memory files (no guest pause; refused while forks depend on it)")
-    .argument("<name>").argument("<tag>")
+  snapshot
+    .command("create")
+    .description("snapshot a running (live, short pause) or stopped instance")
+    .argument("<name>")
+    .argument("<tag>")
+    .addOption(json)
+    .action(async (name, tag, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./snapshot.ts")).snapshotCreateCommand(name, tag, o);
+      });
+    });
+  snapshot
+    .command("list")
+    .alias("ls")
+    .description("list snapshots")
+    .argument("[name]")
+    .addOption(json)
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./snapshot.ts")).snapshotListCommand(name, o);
+      });
+    });
+  snapshot
+    .command("info")
+    .description("one snapshot's manifest and facts")
+    .argument("<name>")
+    .argument("<tag>")
+    .addOption(json)
+    .action(async (name, tag, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./snapshot.ts")).snapshotInfoCommand(name, tag, o);
+      });
+    });
+  snapshot
+    .command("restore")
+    .description("take the instance back to the snapshot (a running one comes back running)")
+    .argument("<name>")
+    .argument("<tag>")
+    .addOption(json)
+    .action(async (name, tag, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./snapshot.ts")).snapshotRestoreCommand(name, tag, o);
+      });
+    });
+  snapshot
+    .command("delete")
+    .alias("rm")
+    .description("delete a snapshot (refused while forks depend on it)")
+    .argument("<name>")
+    .argument("<tag>")
+    .addOption(json)
+    .action(async (name, tag, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./snapshot.ts")).snapshotDeleteCommand(name, tag, o);
+      });
+    });
+  snapshot
+    .command("compress")
+    .description("zstd the snapshot's memory files (no guest pause; refused while forks depend on it)")
+    .argument("<name>")
+    .argument("<tag>")
     .option("--level <n>", "zstd level, 1 (fast) to 19 (small); default: the instance's snapshot.level", int)
     .addOption(new Option("--background", "log to agent.log instead of printing (used after snapshot create)").hideHelp())
     .addOption(json)
-    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotCompressCommand(name, tag, o); }); });
-  snapshot.command("decompress").description("decompress the snapshot's memory files in place (restore and fork do this themselves)")
-    .argument("<name>").argument("<tag>").addOption(json)
-    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./snapshot.ts")).snapshotDecompressCommand(name, tag, o); }); });
-  snapshot.command("inspect").description("decode a snapshot's QEMU device-state stream: machine, capabilities, sections, RAM blocks")
-    .argument("<name>").argument("<tag>").addOption(json)
-    .action(async (name, tag, o) => { await runAction(o.json === true, async () => { await (await import("./inspect.ts")).snapshotInspectCommand(name, tag, o); }); });
+    .action(async (name, tag, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./snapshot.ts")).snapshotCompressCommand(name, tag, o);
+      });
+    });
+  snapshot
+    .command("decompress")
+    .description("decompress the snapshot's memory files in place (restore and fork do this themselves)")
+    .argument("<name>")
+    .argument("<tag>")
+    .addOption(json)
+    .action(async (name, tag, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./snapshot.ts")).snapshotDecompressCommand(name, tag, o);
+      });
+    });
+  snapshot
+    .command("inspect")
+    .description("decode a snapshot's QEMU device-state stream: machine, capabilities, sections, RAM blocks")
+    .argument("<name>")
+    .argument("<tag>")
+    .addOption(json)
+    .action(async (name, tag, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./inspect.ts")).snapshotInspectCommand(name, tag, o);
+      });
+    });
 
-  program.command("inspect-state").description("decode any QEMU migration stream file (raw, gzip or zstd) or state directory (suspend/, a snapshot's)")
-    .argument("<path>").addOption(json)
-    .action(async (path, o) => { await runAction(o.json === true, async () => { await (await import("./inspect.ts")).inspectStateCommand(path, o); }); });
+  program
+    .command("inspect-state")
+    .description("decode any QEMU migration stream file (raw, gzip or zstd) or state directory (suspend/, a snapshot's)")
+    .argument("<path>")
+    .addOption(json)
+    .action(async (path, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./inspect.ts")).inspectStateCommand(path, o);
+      });
+    });
 
-  program.command("import-state").description("make a suspended instance from a plain QEMU migration stream (raw, gzip or zstd) and its QEMU arguments")
-    .argument("<file>", "the stream, e.g. written by migrate \"exec:gzip -c > STATE.gz\"").argument("<name>", "the new instance")
+  program
+    .command("import-state")
+    .description("make a suspended instance from a plain QEMU migration stream (raw, gzip or zstd) and its QEMU arguments")
+    .argument("<file>", 'the stream, e.g. written by migrate "exec:gzip -c > STATE.gz"')
+    .argument("<name>", "the new instance")
     .option("--from-argv <argv.json>", "the QEMU arguments as a JSON array of strings (or a boot/launch.json)")
     .option("--qemu-args <args>", "the QEMU arguments as one shell-quoted string")
     .addOption(json)
-    .action(async (file, name, o) => { await runAction(o.json === true, async () => { await (await import("./import-state.ts")).importStateCommand(file, name, o); }); });
+    .action(async (file, name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./import-state.ts")).importStateCommand(file, name, o);
+      });
+    });
 
-  program.command("fork").description("new instances resuming from a snapshot, sharing its memory copy-on-write")
-    .argument("<source>", "NAME@TAG").argument("<name>", "the new instance (NAME-1..N with --count)")
+  program
+    .command("fork")
+    .description("new instances resuming from a snapshot, sharing its memory copy-on-write")
+    .argument("<source>", "NAME@TAG")
+    .argument("<name>", "the new instance (NAME-1..N with --count)")
     .option("--count <n>", "how many forks", int)
     .option("--no-start", "create them without starting")
     .addOption(json)
-    .action(async (source, name, o) => { await runAction(o.json === true, async () => { await (await import("./fork.ts")).forkCommand(source, name, o); }); });
+    .action(async (source, name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./fork.ts")).forkCommand(source, name, o);
+      });
+    });
 
   const config = program.command("config").description("read or change an instance's settings");
-  config.command("set").description("set a field in snapvm.yaml (saveOnStop applies at once to a running instance)")
-    .argument("<name>").argument("<key=value>").addOption(json)
-    .action(async (name, assignment, o) => { await runAction(o.json === true, async () => { await (await import("./config-set.ts")).configSetCommand(name, assignment, o); }); });
+  config
+    .command("set")
+    .description("set a field in snapvm.yaml (saveOnStop applies at once to a running instance)")
+    .argument("<name>")
+    .argument("<key=value>")
+    .addOption(json)
+    .action(async (name, assignment, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./config-set.ts")).configSetCommand(name, assignment, o);
+      });
+    });
 
   const image = program.command("image").description("the built-in guest image");
-  image.command("build").description("build the tiny guest from Debian packages into $SNAPVM_HOME/images")
-    .option("--force", "rebuild even if it exists").addOption(json)
-    .action(async (o) => { await runAction(o.json === true, async () => { await (await import("./image-build.ts")).imageBuildCommand(o); }); });
+  image
+    .command("build")
+    .description("build the tiny guest from Debian packages into $SNAPVM_HOME/images")
+    .option("--force", "rebuild even if it exists")
+    .addOption(json)
+    .action(async (o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./image-build.ts")).imageBuildCommand(o);
+      });
+    });
 
   // Listed for --help; bin/snapvm.ts hands `completion …` and `complete -- …` to completion.ts (and @bomb.sh/tab).
-  if (options.completion !== false) program.command("completion").description("print a shell completion script: snapvm completion bash|zsh|fish (e.g. source <(snapvm completion bash))")
-    .argument("<shell>", "bash, zsh, fish or powershell")
-    .action(() => { throw new Error("bin/snapvm.ts runs `completion` before the parser"); });
+  if (options.completion !== false)
+    program
+      .command("completion")
+      .description("print a shell completion script: snapvm completion bash|zsh|fish (e.g. source <(snapvm completion bash))")
+      .argument("<shell>", "bash, zsh, fish or powershell")
+      .action(() => {
+        throw new Error("bin/snapvm.ts runs `completion` before the parser");
+      });
   return program;
 }

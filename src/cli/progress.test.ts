@@ -4,14 +4,26 @@ import { progressPrinter, type ProgressStream } from "./progress.ts";
 
 function fakeStream(isTTY: boolean): ProgressStream & { out: string[] } {
   const out: string[] = [];
-  return { isTTY, out, write: (text) => { out.push(text); return true; } };
+  return {
+    isTTY,
+    out,
+    write: (text) => {
+      out.push(text);
+      return true;
+    },
+  };
 }
 
 describe("progressPrinter", () => {
   let clock = 0;
   const now = (): number => clock;
-  beforeEach(() => { clock = 0; mock.timers.enable({ apis: ["setInterval"] }); });
-  afterEach(() => { mock.timers.reset(); });
+  beforeEach(() => {
+    clock = 0;
+    mock.timers.enable({ apis: ["setInterval"] });
+  });
+  afterEach(() => {
+    mock.timers.reset();
+  });
 
   it("redraws the step on a timer so the elapsed time advances, and stops on done", () => {
     const stream = fakeStream(true);

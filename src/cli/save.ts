@@ -7,5 +7,9 @@ import { parseInstanceName } from "../paths/index.ts";
 export async function saveCommand(name: string, flags: { json?: true }): Promise<void> {
   const instance = parseInstanceName(name);
   const result = await withProgress(instance, (progress) => saveInstance(instance, undefined, progress.step));
-  printResult(result, flags.json === true, (r) => `${r.name} saved: guest paused ${ms(r.pauseMs)}, state ${bytes(r.stateBytes)} on disk, ${ms(r.totalMs)} in all`);
+  printResult(
+    result,
+    flags.json === true,
+    (r) => `${r.name} saved: guest paused ${ms(r.pauseMs)}, state ${bytes(r.stateBytes)} on disk, ${ms(r.totalMs)} in all`,
+  );
 }

@@ -8,7 +8,9 @@ export function describeStart(r: StartResult): string {
   const how = r.status.bootKind === "restore" ? "resumed" : "booted";
   const lines = [`${r.name} ${how} in ${ms(r.totalMs)} (guest answering ${ms(r.status.readyMs ?? 0)} after QEMU started, ${r.status.accel ?? "?"})`];
   if (r.status.pendingChanges !== undefined && r.status.pendingChanges.length > 0) {
-    lines.push(`note: snapvm.yaml changed since this VM booted (${r.status.pendingChanges.join(", ")}); it resumed with the old settings. \`snapvm restart ${r.name}\` applies them.`);
+    lines.push(
+      `note: snapvm.yaml changed since this VM booted (${r.status.pendingChanges.join(", ")}); it resumed with the old settings. \`snapvm restart ${r.name}\` applies them.`,
+    );
   }
   return lines.join("\n");
 }

@@ -12,5 +12,6 @@ export async function stopCommand(name: string, flags: { save?: boolean; force?:
   printResult(result, flags.json === true, (r) =>
     r.action === "saved" && r.save !== undefined
       ? `${r.name} saved: guest paused ${ms(r.save.pauseMs)}, state ${bytes(r.save.stateBytes)} on disk, ${ms(r.totalMs)} in all`
-      : `${r.name} ${r.action === "killed" ? "killed" : "shut down"} in ${ms(r.totalMs)}`);
+      : `${r.name} ${r.action === "killed" ? "killed" : "shut down"} in ${ms(r.totalMs)}`,
+  );
 }

@@ -14,7 +14,10 @@ function scalars(value: unknown, path = ""): [string, unknown][] {
 describe("cloud-init data as cloud-init (PyYAML, YAML 1.1) reads it", () => {
   it("every value of every file keeps its type for thousands of names, those whose MAC looks base-60 included", () => {
     const random = seededRandom(12);
-    const octet = (): string => Math.floor(random() * 256).toString(16).padStart(2, "0");
+    const octet = (): string =>
+      Math.floor(random() * 256)
+        .toString(16)
+        .padStart(2, "0");
     let sexagesimal = 0;
     for (let i = 0; i < 3000; i++) {
       const name = `vm${i.toString(36)}`;

@@ -8,7 +8,9 @@ import { writeCidataIso } from "./iso.ts";
 
 describe("writeCidataIso", () => {
   const dir = mkdtempSync(join(tmpdir(), "snapvm-cidata-"));
-  after(() => { rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("writes a `cidata` ISO with the files under their own names, and nothing beside it", async () => {
     const iso = join(dir, "cidata.iso");

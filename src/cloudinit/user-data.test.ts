@@ -26,32 +26,36 @@ function refusal(text: string): string {
 describe("renderUserData", () => {
   it("creates the ssh user with snapvm's key, passwordless sudo and a locked password", () => {
     assert.deepEqual(rendered(), {
-      users: [{
-        name: "debian",
-        gecos: "snapvm",
-        shell: "/bin/bash",
-        sudo: "ALL=(ALL) NOPASSWD:ALL",
-        lock_passwd: true,
-        ssh_authorized_keys: [KEY],
-      }],
+      users: [
+        {
+          name: "debian",
+          gecos: "snapvm",
+          shell: "/bin/bash",
+          sudo: "ALL=(ALL) NOPASSWD:ALL",
+          lock_passwd: true,
+          ssh_authorized_keys: [KEY],
+        },
+      ],
       ssh_pwauth: false,
       manage_etc_hosts: true,
     });
   });
 
   it("merges the user's cloud-config: lists append, mappings merge, scalars are the user's", () => {
-    const merged = rendered([
-      "#cloud-config",
-      "packages: [curl]",
-      "ssh_pwauth: true",
-      "users:",
-      "  - default",
-      "  - name: debian",
-      "    shell: /bin/sh",
-      "    ssh_authorized_keys: [ssh-ed25519 AAAAmine me@laptop]",
-      "  - name: ops",
-      "    groups: [adm]",
-    ].join("\n"));
+    const merged = rendered(
+      [
+        "#cloud-config",
+        "packages: [curl]",
+        "ssh_pwauth: true",
+        "users:",
+        "  - default",
+        "  - name: debian",
+        "    shell: /bin/sh",
+        "    ssh_authorized_keys: [ssh-ed25519 AAAAmine me@laptop]",
+        "  - name: ops",
+        "    groups: [adm]",
+      ].join("\n"),
+    );
     assert.deepEqual(merged["packages"], ["curl"]);
     assert.equal(merged["ssh_pwauth"], true);
     assert.equal(merged["manage_etc_hosts"], true);

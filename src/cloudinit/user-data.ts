@@ -20,14 +20,16 @@ export interface UserDataInput {
  */
 export function generatedCloudConfig(user: string, publicKey: string): CloudConfig {
   return {
-    users: [{
-      name: user,
-      gecos: "snapvm",
-      shell: "/bin/bash",
-      sudo: "ALL=(ALL) NOPASSWD:ALL",
-      lock_passwd: true,
-      ssh_authorized_keys: [publicKey.trim()],
-    }],
+    users: [
+      {
+        name: user,
+        gecos: "snapvm",
+        shell: "/bin/bash",
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        lock_passwd: true,
+        ssh_authorized_keys: [publicKey.trim()],
+      },
+    ],
     ssh_pwauth: false,
     manage_etc_hosts: true,
   };

@@ -15,17 +15,83 @@ import { seededRandom } from "../util/seeded-random.ts";
  * accepts must also resolve, and mean the same after serialize → parse. Seeded, so failures replay.
  */
 
-
 /** SNAPVM_FUZZ_SCALE=20 for a longer run; the default keeps the unit tier around two seconds. */
 const SCALE = Math.max(1, Number(process.env["SNAPVM_FUZZ_SCALE"] ?? "1") || 1);
 
 const TEMPLATE = readFileSync(new URL("../../templates/default.yaml", import.meta.url), "utf8");
 const TOKENS = [
-  "cpus", "memory", "size", "backing", "disk", "image", "ports", "host", "guest", "protocol", "hostAddress", "snapshot",
-  "level", "timeouts", "boot", "ssh", "user", "cloudInit", "userData", "saveOnStop", "accel", "tiny", "x.qcow2", "512M",
-  "1G", "0", "-1", "65536", "1.5", ".inf", ".nan", "null", "~", "true", "yes", "127.0.0.1", ":", ": ", "- ", "-", "\n",
-  "\n  ", "\n    ", "\t", " ", "{", "}", "[", "]", ",", "#", "&a ", "*a", "!!str ", "!!binary ", "!foo ", "? ", "|", ">",
-  "'", '"', "\\", "---", "...", "%YAML 1.2\n", "<<: ", "__proto__", "constructor", "\u0000", "\ufeff", "😀", "\r\n",
+  "cpus",
+  "memory",
+  "size",
+  "backing",
+  "disk",
+  "image",
+  "ports",
+  "host",
+  "guest",
+  "protocol",
+  "hostAddress",
+  "snapshot",
+  "level",
+  "timeouts",
+  "boot",
+  "ssh",
+  "user",
+  "cloudInit",
+  "userData",
+  "saveOnStop",
+  "accel",
+  "tiny",
+  "x.qcow2",
+  "512M",
+  "1G",
+  "0",
+  "-1",
+  "65536",
+  "1.5",
+  ".inf",
+  ".nan",
+  "null",
+  "~",
+  "true",
+  "yes",
+  "127.0.0.1",
+  ":",
+  ": ",
+  "- ",
+  "-",
+  "\n",
+  "\n  ",
+  "\n    ",
+  "\t",
+  " ",
+  "{",
+  "}",
+  "[",
+  "]",
+  ",",
+  "#",
+  "&a ",
+  "*a",
+  "!!str ",
+  "!!binary ",
+  "!foo ",
+  "? ",
+  "|",
+  ">",
+  "'",
+  '"',
+  "\\",
+  "---",
+  "...",
+  "%YAML 1.2\n",
+  "<<: ",
+  "__proto__",
+  "constructor",
+  "\u0000",
+  "\ufeff",
+  "😀",
+  "\r\n",
 ];
 
 function check(text: string, label: string): void {
@@ -54,7 +120,24 @@ function randomValue(next: () => number, depth: number): unknown {
     return scalars[Math.floor(next() * scalars.length)];
   }
   if (r < 0.7) return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
-  const keys = ["cpus", "memory", "size", "backing", "disk", "image", "ports", "host", "guest", "protocol", "hostAddress", "level", "boot", "user", "userData", "typo"];
+  const keys = [
+    "cpus",
+    "memory",
+    "size",
+    "backing",
+    "disk",
+    "image",
+    "ports",
+    "host",
+    "guest",
+    "protocol",
+    "hostAddress",
+    "level",
+    "boot",
+    "user",
+    "userData",
+    "typo",
+  ];
   const out: Record<string, unknown> = {};
   for (let i = Math.floor(next() * 5); i > 0; i--) out[keys[Math.floor(next() * keys.length)] ?? "k"] = randomValue(next, depth + 1);
   return out;

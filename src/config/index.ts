@@ -26,13 +26,5 @@ export { configError, formatProblem, type ConfigProblem } from "./problems.ts";
 export { parseInstanceName, isValidInstanceName, INSTANCE_NAME_MAX, type InstanceName } from "./names.ts";
 export { parseSize, formatSize, checkSize, type SizeParse, KiB, MiB, GiB, TiB } from "./sizes.ts";
 export { parsePortForward, PORT_MIN, PORT_MAX } from "./ports.ts";
-export {
-  configFileSchema,
-  CPUS_MAX,
-  DISK_MAX_BYTES,
-  DISK_MIN_BYTES,
-  MEMORY_MAX_BYTES,
-  MEMORY_MIN_BYTES,
-  TIMEOUT_MAX_SECONDS,
-} from "./schema.ts";
+export { configFileSchema, CPUS_MAX, DISK_MAX_BYTES, DISK_MIN_BYTES, MEMORY_MAX_BYTES, MEMORY_MIN_BYTES, TIMEOUT_MAX_SECONDS } from "./schema.ts";
 export { configJsonSchema, renderConfigJsonSchema } from "./json-schema.ts";

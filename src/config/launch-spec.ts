@@ -10,18 +10,14 @@ export interface PortForward {
   guest: number;
 }
 
-export type BootSource =
-  | { kind: "kernel"; kernel: string; initrd: string; cmdline: string }
-  | { kind: "disk" };
+export type BootSource = { kind: "kernel"; kernel: string; initrd: string; cmdline: string } | { kind: "disk" };
 
 /**
  * How snapvm reaches a shell in the guest. "agent": the built-in guest's virtio-serial agent
  * (guestSocket). "ssh": the system ssh client to `user@127.0.0.1:port`, a host port QEMU forwards
  * to the guest's port 22, with the key snapvm generated and injected through cloud-init.
  */
-export type GuestAccess =
-  | { kind: "agent" }
-  | { kind: "ssh"; port: number; user: string; keyPath: string };
+export type GuestAccess = { kind: "agent" } | { kind: "ssh"; port: number; user: string; keyPath: string };
 
 export type SshAccess = Extract<GuestAccess, { kind: "ssh" }>;
 

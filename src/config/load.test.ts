@@ -114,7 +114,12 @@ describe("parseConfigText", () => {
   it("reports an alias without an anchor, and alias bombs", () => {
     assert.deepEqual(problems("cpus: 1\nmemory: *m\n"), ["snapvm.yaml:2:9: alias *m refers to no anchor &m before it"]);
     const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"];
-    for (let i = 1; i < 8; i++) bomb.push(`${"abcdefgh"[i] ?? ""}: &${"abcdefgh"[i] ?? ""} [${Array(9).fill(`*${"abcdefgh"[i - 1] ?? ""}`).join(", ")}]`);
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `${"abcdefgh"[i] ?? ""}: &${"abcdefgh"[i] ?? ""} [${Array(9)
+          .fill(`*${"abcdefgh"[i - 1] ?? ""}`)
+          .join(", ")}]`,
+      );
     assert.deepEqual(problems(bomb.join("\n")), ["snapvm.yaml:1:1: Excessive alias count indicates a resource exhaustion attack"]);
   });
 
@@ -158,7 +163,10 @@ describe("readConfigFile / loadConfigFile", () => {
   it("refuses a file larger than the cap before parsing it", async () => {
     const path = join(dir, "huge.yaml");
     await writeFile(path, `# ${"x".repeat(CONFIG_FILE_MAX_BYTES)}\n`);
-    await assert.rejects(readConfigFile(path), (error) => isSnapvmError(error, ErrorCode.InvalidConfig) && error.message.includes("a config is at most 1048576"));
+    await assert.rejects(
+      readConfigFile(path),
+      (error) => isSnapvmError(error, ErrorCode.InvalidConfig) && error.message.includes("a config is at most 1048576"),
+    );
   });
 
   it("lets file system errors through for the caller to judge", async () => {

@@ -7,7 +7,6 @@ import { GiB, MiB } from "./sizes.ts";
 import { ACCELS, COMPRESSIONS, MEMORY_BACKINGS, PROTOCOLS, type InstanceConfig, type PortForward } from "./types.ts";
 import { seededRandom } from "../util/seeded-random.ts";
 
-
 function randomConfig(next: () => number): InstanceConfig {
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)] as T;
@@ -57,7 +56,10 @@ describe("resolveConfig", () => {
       memory: { size: "2GiB" },
       disk: { size: "10240M" },
       timeouts: { boot: 1.5, restore: 0.0001 },
-      ports: [{ host: 2222, guest: 22 }, { host: 53, guest: 53, protocol: "udp", hostAddress: "0.0.0.0" }],
+      ports: [
+        { host: 2222, guest: 22 },
+        { host: 53, guest: 53, protocol: "udp", hostAddress: "0.0.0.0" },
+      ],
     });
     assert.equal(config.memory.sizeBytes, 2 * GiB);
     assert.equal(config.disk.sizeBytes, 10 * GiB);
@@ -82,12 +84,27 @@ describe("resolveConfig", () => {
 
   it("validates configs built in code, listing every problem by path", () => {
     assert.throws(
-      () => resolveConfig({ cpus: 0, memory: { size: "1G", backing: "file" }, ports: [{ host: 80, guest: 80 }, { host: 80, guest: 81 }] }, { sourceName: "flags" }),
+      () =>
+        resolveConfig(
+          {
+            cpus: 0,
+            memory: { size: "1G", backing: "file" },
+            ports: [
+              { host: 80, guest: 80 },
+              { host: 80, guest: 81 },
+            ],
+          },
+          { sourceName: "flags" },
+        ),
       (error) => {
         assert.ok(isSnapvmError(error, ErrorCode.InvalidConfig));
         assert.equal(
           error.message,
-          ["invalid config flags (2 problems):", "flags: cpus: must be at least 1 (got 0)", "flags: ports[1].host: host port 80/tcp is already forwarded by ports[0]"].join("\n"),
+          [
+            "invalid config flags (2 problems):",
+            "flags: cpus: must be at least 1 (got 0)",
+            "flags: ports[1].host: host port 80/tcp is already forwarded by ports[0]",
+          ].join("\n"),
         );
         assert.deepEqual(error.details["problems"], [
           { file: "flags", path: "cpus", message: "must be at least 1 (got 0)" },

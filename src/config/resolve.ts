@@ -21,14 +21,15 @@ export function resolveConfig(file: ConfigFile, options: ResolveOptions = {}): I
   const sourceName = options.sourceName ?? "config";
   const result = validateConfigValue(file);
   if (!result.ok) {
-    throw configError(sourceName, result.issues.map((issue) => ({ file: sourceName, path: formatPath(issue.path), message: issue.message })));
+    throw configError(
+      sourceName,
+      result.issues.map((issue) => ({ file: sourceName, path: formatPath(issue.path), message: issue.message })),
+    );
   }
   const c = withDefaults(result.file);
   const image = resolveImage(c.image, options.baseDir);
   if (image === undefined) {
-    throw configError(sourceName, [
-      { file: sourceName, path: "image", message: `${JSON.stringify(c.image)} is a relative path here; give an absolute path` },
-    ]);
+    throw configError(sourceName, [{ file: sourceName, path: "image", message: `${JSON.stringify(c.image)} is a relative path here; give an absolute path` }]);
   }
   return {
     cpus: c.cpus,

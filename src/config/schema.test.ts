@@ -48,7 +48,7 @@ describe("config schema bounds", () => {
     assert.deepEqual(problems("memory: {size: 63M}"), ['c.yaml:1:16: memory.size: must be at least 64M (got "63M")']);
     assert.deepEqual(problems("memory: {size: 1025G}"), ['c.yaml:1:16: memory.size: must be at most 1T (got "1025G")']);
     assert.deepEqual(problems("memory: {size: 65537K}"), ['c.yaml:1:16: memory.size: must be a multiple of 1M (got "65537K")']);
-    assert.deepEqual(problems("memory: {size: 536870912}"), ["c.yaml:1:16: memory.size: expected a size such as \"512M\", got 536870912"]);
+    assert.deepEqual(problems("memory: {size: 536870912}"), ['c.yaml:1:16: memory.size: expected a size such as "512M", got 536870912']);
     assert.deepEqual(problems("memory: {size: lots}"), [
       `c.yaml:1:16: memory.size: "lots" is not a size; expected a whole number with an optional unit K, M, G or T (also KiB, MiB, GiB, TiB), e.g. "512M"`,
     ]);
@@ -125,7 +125,13 @@ describe("config schema bounds", () => {
   });
 
   it("ports: host ports unique per protocol, reported with other problems in the list", () => {
-    const text = ["ports:", "  - {host: 8080, guest: 80}", "  - {host: 8080, guest: 80, protocol: udp}", "  - {host: 8080, guest: 0}", "  - {host: 8080, guest: 81, protocol: udp}"].join("\n");
+    const text = [
+      "ports:",
+      "  - {host: 8080, guest: 80}",
+      "  - {host: 8080, guest: 80, protocol: udp}",
+      "  - {host: 8080, guest: 0}",
+      "  - {host: 8080, guest: 81, protocol: udp}",
+    ].join("\n");
     assert.deepEqual(problems(text), [
       "c.yaml:4:12: ports[2].host: host port 8080/tcp is already forwarded by ports[0]",
       "c.yaml:4:25: ports[2].guest: must be at least 1 (got 0)",

@@ -86,10 +86,10 @@ const portsField = z
         return key.success ? key.data : undefined;
       });
       for (const dup of findDuplicateHostPorts(keys)) {
-      ctx.addIssue({
-        code: "custom",
-        path: [dup.index, "host"],
-        message: `host port ${dup.host}/${dup.protocol} is already forwarded by ports[${dup.firstIndex}]`,
+        ctx.addIssue({
+          code: "custom",
+          path: [dup.index, "host"],
+          message: `host port ${dup.host}/${dup.protocol} is already forwarded by ports[${dup.firstIndex}]`,
         });
       }
     },
@@ -108,31 +108,29 @@ export const configFileSchema = z
     memory: z
       .strictObject({
         size: sizeField({ min: MEMORY_MIN_BYTES, max: MEMORY_MAX_BYTES, multipleOf: MiB }, "Guest RAM, e.g. 512M or 2G", defaults.memory.size).exactOptional(),
-        backing: z
-          .enum(MEMORY_BACKINGS)
-          .exactOptional()
-          .meta({
-            description: "file: RAM is a sparse file (suspend/resume and forks in milliseconds); anonymous: plain RAM (saves copy it)",
-            default: defaults.memory.backing,
-          }),
+        backing: z.enum(MEMORY_BACKINGS).exactOptional().meta({
+          description: "file: RAM is a sparse file (suspend/resume and forks in milliseconds); anonymous: plain RAM (saves copy it)",
+          default: defaults.memory.backing,
+        }),
       })
       .exactOptional()
       .meta({ description: "Guest memory" }),
     disk: z
       .strictObject({
-        size: sizeField({ min: DISK_MIN_BYTES, max: DISK_MAX_BYTES, multipleOf: MiB }, "Virtual size of the root disk (qcow2, grows as used)", defaults.disk.size).exactOptional(),
+        size: sizeField(
+          { min: DISK_MIN_BYTES, max: DISK_MAX_BYTES, multipleOf: MiB },
+          "Virtual size of the root disk (qcow2, grows as used)",
+          defaults.disk.size,
+        ).exactOptional(),
       })
       .exactOptional()
       .meta({ description: "Root disk" }),
     image: imageField.exactOptional(),
-    accel: z
-      .enum(ACCELS)
-      .exactOptional()
-      .meta({ description: "auto: KVM where it works, else TCG; kvm or tcg to force one", default: defaults.accel }),
-    saveOnStop: z
-      .boolean()
-      .exactOptional()
-      .meta({ description: "Save memory on stop (and on SIGTERM to the agent) so the next start resumes; false shuts the guest down", default: defaults.saveOnStop }),
+    accel: z.enum(ACCELS).exactOptional().meta({ description: "auto: KVM where it works, else TCG; kvm or tcg to force one", default: defaults.accel }),
+    saveOnStop: z.boolean().exactOptional().meta({
+      description: "Save memory on stop (and on SIGTERM to the agent) so the next start resumes; false shuts the guest down",
+      default: defaults.saveOnStop,
+    }),
     ports: portsField.exactOptional(),
     snapshot: z
       .strictObject({
@@ -154,7 +152,8 @@ export const configFileSchema = z
         user: z
           .string()
           .regex(/^[a-z_][a-z0-9_-]{0,31}$/, {
-            error: (issue) => `must be a Unix user name: up to 32 lowercase letters, digits, '_' or '-', starting with a letter or '_' (got ${describeValue(issue.input)})`,
+            error: (issue) =>
+              `must be a Unix user name: up to 32 lowercase letters, digits, '_' or '-', starting with a letter or '_' (got ${describeValue(issue.input)})`,
           })
           .exactOptional()
           .meta({ description: "User to log in as (cloud images)", default: defaults.ssh.user }),

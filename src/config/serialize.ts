@@ -16,19 +16,21 @@ export function serializeConfig(file: ConfigFile): string {
 
 /** A copy with keys in a fixed, readable order and undefined or empty sections left out. */
 function ordered(file: ConfigFile): Record<string, unknown> {
-  return pick({
-    cpus: file.cpus,
-    memory: pick({ size: file.memory?.size, backing: file.memory?.backing }),
-    disk: pick({ size: file.disk?.size }),
-    image: file.image,
-    accel: file.accel,
-    saveOnStop: file.saveOnStop,
-    ports: file.ports?.map(orderedPort),
-    snapshot: pick({ compression: file.snapshot?.compression, level: file.snapshot?.level }),
-    timeouts: pick({ boot: file.timeouts?.boot, shutdown: file.timeouts?.shutdown, restore: file.timeouts?.restore }),
-    ssh: pick({ user: file.ssh?.user }),
-    cloudInit: pick({ userData: file.cloudInit?.userData }),
-  }) ?? {};
+  return (
+    pick({
+      cpus: file.cpus,
+      memory: pick({ size: file.memory?.size, backing: file.memory?.backing }),
+      disk: pick({ size: file.disk?.size }),
+      image: file.image,
+      accel: file.accel,
+      saveOnStop: file.saveOnStop,
+      ports: file.ports?.map(orderedPort),
+      snapshot: pick({ compression: file.snapshot?.compression, level: file.snapshot?.level }),
+      timeouts: pick({ boot: file.timeouts?.boot, shutdown: file.timeouts?.shutdown, restore: file.timeouts?.restore }),
+      ssh: pick({ user: file.ssh?.user }),
+      cloudInit: pick({ userData: file.cloudInit?.userData }),
+    }) ?? {}
+  );
 }
 
 function orderedPort(port: PortForwardFile): Record<string, unknown> {

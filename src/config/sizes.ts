@@ -17,7 +17,12 @@ export const TiB = 1024 * GiB;
 
 const UNIT_BYTES: Readonly<Record<string, number>> = { B: 1, K: KiB, M: MiB, G: GiB, T: TiB };
 /** Largest first, so formatSize picks the biggest unit that divides exactly. */
-const FORMAT_UNITS = [["T", TiB], ["G", GiB], ["M", MiB], ["K", KiB]] as const;
+const FORMAT_UNITS = [
+  ["T", TiB],
+  ["G", GiB],
+  ["M", MiB],
+  ["K", KiB],
+] as const;
 
 export type SizeParse = { ok: true; bytes: number } | { ok: false; reason: string };
 

@@ -5,7 +5,8 @@ import type { ErrorCode } from "./codes.ts";
  * (scripts/gen-docs.ts) and a test fails while it is stale. Every code must be here (the type says so).
  */
 export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
-  E_INVALID_NAME: "An instance name or snapshot tag is not valid (names: lowercase letters, digits and '-', starting with a letter; tags: letters, digits, '.', '_', '-'). Nothing was touched.",
+  E_INVALID_NAME:
+    "An instance name or snapshot tag is not valid (names: lowercase letters, digits and '-', starting with a letter; tags: letters, digits, '.', '_', '-'). Nothing was touched.",
   E_INVALID_CONFIG: "snapvm.yaml (or a config given with --from-file) has problems; every one is listed as file:line:col.",
   E_INVALID_ARGUMENT: "A flag, argument or request body is wrong: a bad number or size, an unknown option, a missing file.",
   E_INSTANCE_EXISTS: "An instance of that name already exists.",
@@ -39,5 +40,6 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   E_REMOTE_UNREACHABLE: "The object store's endpoint could not be reached (refused, unresolvable, timed out).",
   E_REMOTE_FAILED: "The object store answered with another error.",
   E_INTERNAL: "A bug in snapvm, not a user error (exit status 70); the message and, on stderr, the stack say where. Please report it.",
-  E_INPUT_TOO_LARGE: "Input past a size bound: a compressed stream that decompresses to more than it may (a bomb), or an API request body over its cap. Nothing was kept.",
+  E_INPUT_TOO_LARGE:
+    "Input past a size bound: a compressed stream that decompresses to more than it may (a bomb), or an API request body over its cap. Nothing was kept.",
 };

@@ -76,6 +76,10 @@ test("rejects what is not a usable bzImage", () => {
 test("verifyVmlinux wants an ELF of the promised size", () => {
   const elf = Buffer.concat([Buffer.from("7f454c46", "hex"), Buffer.alloc(12)]);
   verifyVmlinux(elf, 16);
-  assertBuildError(() => { verifyVmlinux(elf, 17); }, /has 16 bytes, the header says 17/);
-  assertBuildError(() => { verifyVmlinux(Buffer.alloc(16), 16); }, /not an ELF file/);
+  assertBuildError(() => {
+    verifyVmlinux(elf, 17);
+  }, /has 16 bytes, the header says 17/);
+  assertBuildError(() => {
+    verifyVmlinux(Buffer.alloc(16), 16);
+  }, /not an ELF file/);
 });

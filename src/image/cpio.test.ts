@@ -23,7 +23,14 @@ function decode(archive: Buffer): Decoded[] {
     const name = archive.toString("utf8", at + 110, at + 110 + nameSize - 1);
     assert.equal(archive[at + 110 + nameSize - 1], 0, "name is NUL-terminated");
     const dataStart = Math.ceil((at + 110 + nameSize) / 4) * 4;
-    const record = { name, mode: field(1), nlink: field(4), mtime: field(5), rdev: [field(9), field(10)] as [number, number], data: archive.subarray(dataStart, dataStart + size) };
+    const record = {
+      name,
+      mode: field(1),
+      nlink: field(4),
+      mtime: field(5),
+      rdev: [field(9), field(10)] as [number, number],
+      data: archive.subarray(dataStart, dataStart + size),
+    };
     at = Math.ceil((dataStart + size) / 4) * 4;
     if (name === "TRAILER!!!") break;
     out.push(record);
@@ -33,13 +40,16 @@ function decode(archive: Buffer): Decoded[] {
 }
 
 test("encodes directories, files, symlinks and device nodes in newc", () => {
-  const archive = encodeCpio([
-    { type: "dir", path: "/bin", mode: 0o755 },
-    { type: "file", path: "bin/busybox", mode: 0o755, data: Buffer.from("abcde") },
-    { type: "symlink", path: "bin/sh", target: "busybox" },
-    { type: "chardev", path: "dev/console", mode: 0o600, major: 5, minor: 1 },
-    { type: "dir", path: "tmp", mode: 0o1777 },
-  ], 1700000000);
+  const archive = encodeCpio(
+    [
+      { type: "dir", path: "/bin", mode: 0o755 },
+      { type: "file", path: "bin/busybox", mode: 0o755, data: Buffer.from("abcde") },
+      { type: "symlink", path: "bin/sh", target: "busybox" },
+      { type: "chardev", path: "dev/console", mode: 0o600, major: 5, minor: 1 },
+      { type: "dir", path: "tmp", mode: 0o1777 },
+    ],
+    1700000000,
+  );
   assert.equal(archive.length % 4, 0);
   assert.deepEqual(decode(archive), [
     { name: "bin", mode: 0o040755, nlink: 2, mtime: 1700000000, rdev: [0, 0], data: Buffer.alloc(0) },

@@ -37,8 +37,7 @@ interface CpioRecord {
 function record(r: CpioRecord, mtime: number): Buffer[] {
   const name = Buffer.from(`${r.name}\0`, "utf8");
   const header = Buffer.from(
-    "070701" +
-      [r.ino, r.mode, 0, 0, r.nlink, mtime, r.data.length, 0, 0, r.rdevMajor, r.rdevMinor, name.length, 0].map(hex8).join(""),
+    "070701" + [r.ino, r.mode, 0, 0, r.nlink, mtime, r.data.length, 0, 0, r.rdevMajor, r.rdevMinor, name.length, 0].map(hex8).join(""),
     "latin1",
   );
   // The 110-byte header plus the name is padded to 4 bytes, and so is the data.

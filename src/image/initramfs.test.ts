@@ -8,7 +8,10 @@ function contents(overrides: Partial<InitramfsContents> = {}): InitramfsContents
   return {
     busybox: Buffer.from("BUSYBOX"),
     appletList: "[\n[[\nash\nbusybox\nsh\nmount\ninit\n",
-    modules: [{ name: "virtio_ring", data: Buffer.from("r") }, { name: "virtio", data: Buffer.from("v") }],
+    modules: [
+      { name: "virtio_ring", data: Buffer.from("r") },
+      { name: "virtio", data: Buffer.from("v") },
+    ],
     guestFiles: new Map(GUEST_FILES.map((spec) => [spec.source, Buffer.from(`#${spec.source}`)])),
     ...overrides,
   };
@@ -42,7 +45,11 @@ test("modules go flat into /lib/modules with the load order beside them", () => 
 test("guest files land where init expects them, executable where they run", () => {
   const entries = byPath(initramfsEntries(contents()));
   const expected: [string, number][] = [
-    ["init", 0o755], ["bin/snapvm-guest-agent", 0o755], ["etc/udhcpc.script", 0o755], ["etc/acpi/PWRF/00000080", 0o755], ["etc/profile", 0o644],
+    ["init", 0o755],
+    ["bin/snapvm-guest-agent", 0o755],
+    ["etc/udhcpc.script", 0o755],
+    ["etc/acpi/PWRF/00000080", 0o755],
+    ["etc/profile", 0o644],
   ];
   for (const [path, mode] of expected) {
     const entry = entries.get(path);

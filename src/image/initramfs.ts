@@ -33,9 +33,21 @@ export interface InitramfsContents {
 }
 
 const DIRS: readonly (readonly [string, number])[] = [
-  ["bin", 0o755], ["dev", 0o755], ["etc", 0o755], ["etc/acpi", 0o755], ["etc/acpi/PWRF", 0o755],
-  ["lib", 0o755], ["lib/modules", 0o755], ["mnt", 0o755], ["mnt/data", 0o755], ["proc", 0o555],
-  ["root", 0o700], ["run", 0o755], ["sys", 0o555], ["tmp", 0o1777], ["usr", 0o755],
+  ["bin", 0o755],
+  ["dev", 0o755],
+  ["etc", 0o755],
+  ["etc/acpi", 0o755],
+  ["etc/acpi/PWRF", 0o755],
+  ["lib", 0o755],
+  ["lib/modules", 0o755],
+  ["mnt", 0o755],
+  ["mnt/data", 0o755],
+  ["proc", 0o555],
+  ["root", 0o700],
+  ["run", 0o755],
+  ["sys", 0o555],
+  ["tmp", 0o1777],
+  ["usr", 0o755],
 ];
 
 /**

@@ -9,7 +9,10 @@ test("installs a staged image, replacing the old one into the graveyard", async 
   const root = await mkdtemp(join(tmpdir(), "snapvm-install-test-"));
   try {
     const target = join(root, "tiny");
-    for (const [dir, content] of [["staged1", "one"], ["staged2", "two"]] as const) {
+    for (const [dir, content] of [
+      ["staged1", "one"],
+      ["staged2", "two"],
+    ] as const) {
       await mkdir(join(root, dir));
       await writeFile(join(root, dir, "image.json"), content);
     }

@@ -60,7 +60,10 @@ test("collects modules in order, decompressing, and skips built-ins", async () =
     await writeFile(join(dir, "modules.builtin"), "kernel/fs/ext4/ext4.ko\n");
     assert.equal(await kernelRelease(root), "6.1.0-1-amd64");
     const modules = await collectModules(root, "6.1.0-1-amd64", ["virtio_ring", "virtio", "ext4"], work);
-    assert.deepEqual(modules.data, [{ name: "virtio_ring", data: ring }, { name: "virtio", data: virtio }]);
+    assert.deepEqual(modules.data, [
+      { name: "virtio_ring", data: ring },
+      { name: "virtio", data: virtio },
+    ]);
     assert.deepEqual(modules.builtin, ["ext4"]);
     await assert.rejects(collectModules(root, "6.1.0-1-amd64", ["virtio", "virtio_ring"], work), /virtio needs virtio_ring/);
   });

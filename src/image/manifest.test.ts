@@ -5,7 +5,6 @@ import { tinyImagePaths } from "../paths/index.ts";
 import { infoToManifest, manifestToInfo, MANIFEST_MAX_BYTES, parseManifest, type ImageManifestFile } from "./manifest.ts";
 import { SAMPLE_MANIFEST } from "./fixtures/sample-manifest.ts";
 
-
 test("manifest file → info → file round-trips", () => {
   const paths = tinyImagePaths("/home/x/.snapvm");
   const info = manifestToInfo(SAMPLE_MANIFEST, paths);
@@ -17,10 +16,14 @@ test("manifest file → info → file round-trips", () => {
 });
 
 function assertInvalid(text: string, why: RegExp): void {
-  assert.throws(() => parseManifest(text, "/h/images/tiny/image.json"), (error: unknown) =>
-    isSnapvmError(error, "E_IMAGE_MISSING") &&
-    error.message.startsWith("/h/images/tiny/image.json is not a valid tiny image manifest: ") &&
-    why.test(error.message) && error.hint === "Run `snapvm image build --force` to rebuild the image.");
+  assert.throws(
+    () => parseManifest(text, "/h/images/tiny/image.json"),
+    (error: unknown) =>
+      isSnapvmError(error, "E_IMAGE_MISSING") &&
+      error.message.startsWith("/h/images/tiny/image.json is not a valid tiny image manifest: ") &&
+      why.test(error.message) &&
+      error.hint === "Run `snapvm image build --force` to rebuild the image.",
+  );
 }
 
 test("refuses other format versions, broken JSON, missing fields and oversized files", () => {

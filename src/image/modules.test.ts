@@ -57,10 +57,20 @@ test("moduleDepends reads depends= from .modinfo", () => {
 });
 
 test("checkLoadOrder names every module loaded before what it needs", () => {
-  checkLoadOrder([{ name: "virtio_ring", data: ko("") }, { name: "virtio", data: ko("virtio_ring") }]);
+  checkLoadOrder([
+    { name: "virtio_ring", data: ko("") },
+    { name: "virtio", data: ko("virtio_ring") },
+  ]);
   assert.throws(
-    () => { checkLoadOrder([{ name: "virtio", data: ko("virtio_ring") }, { name: "virtio_ring", data: ko("") }, { name: "ext4", data: ko("jbd2,mbcache") }]); },
-    (error: unknown) => isSnapvmError(error, "E_IMAGE_BUILD_FAILED") &&
+    () => {
+      checkLoadOrder([
+        { name: "virtio", data: ko("virtio_ring") },
+        { name: "virtio_ring", data: ko("") },
+        { name: "ext4", data: ko("jbd2,mbcache") },
+      ]);
+    },
+    (error: unknown) =>
+      isSnapvmError(error, "E_IMAGE_BUILD_FAILED") &&
       error.message === "kernel modules out of order: virtio needs virtio_ring; ext4 needs jbd2; ext4 needs mbcache",
   );
 });
@@ -68,9 +78,17 @@ test("checkLoadOrder names every module loaded before what it needs", () => {
 test("the tiny module list loads 6.1's dependencies (modinfo -F depends) first", () => {
   const order = (name: string): number => TINY_MODULES.indexOf(name);
   for (const [module, dependency] of [
-    ["virtio", "virtio_ring"], ["virtio_pci", "virtio_pci_modern_dev"], ["virtio_pci", "virtio_pci_legacy_dev"],
-    ["virtio_blk", "virtio"], ["virtio_console", "virtio"], ["net_failover", "failover"], ["virtio_net", "net_failover"],
-    ["ext4", "jbd2"], ["ext4", "mbcache"], ["ext4", "crc16"], ["ext4", "crc32c_generic"],
+    ["virtio", "virtio_ring"],
+    ["virtio_pci", "virtio_pci_modern_dev"],
+    ["virtio_pci", "virtio_pci_legacy_dev"],
+    ["virtio_blk", "virtio"],
+    ["virtio_console", "virtio"],
+    ["net_failover", "failover"],
+    ["virtio_net", "net_failover"],
+    ["ext4", "jbd2"],
+    ["ext4", "mbcache"],
+    ["ext4", "crc16"],
+    ["ext4", "crc32c_generic"],
   ] as const) {
     assert.ok(order(dependency) >= 0 && order(dependency) < order(module), `${dependency} before ${module}`);
   }

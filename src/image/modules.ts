@@ -9,11 +9,23 @@ import type { FileCompression } from "./decompress.ts";
  * exposes it as /dev/input/event*, which acpid reads.
  */
 export const TINY_MODULES: readonly string[] = [
-  "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
-  "virtio_blk", "virtio_console",
-  "failover", "net_failover", "virtio_net",
-  "crc16", "mbcache", "jbd2", "crc32c_generic", "ext4",
-  "evdev", "button",
+  "virtio_ring",
+  "virtio",
+  "virtio_pci_legacy_dev",
+  "virtio_pci_modern_dev",
+  "virtio_pci",
+  "virtio_blk",
+  "virtio_console",
+  "failover",
+  "net_failover",
+  "virtio_net",
+  "crc16",
+  "mbcache",
+  "jbd2",
+  "crc32c_generic",
+  "ext4",
+  "evdev",
+  "button",
 ];
 
 export interface ModuleFile {
@@ -50,7 +62,12 @@ export function resolveModules(wanted: readonly string[], files: readonly string
     const name = moduleName(path);
     if (name !== undefined && !byName.has(name)) byName.set(name, path);
   }
-  const builtinNames = new Set(builtinList.split("\n").map((line) => moduleName(line.trim())).filter((name) => name !== undefined));
+  const builtinNames = new Set(
+    builtinList
+      .split("\n")
+      .map((line) => moduleName(line.trim()))
+      .filter((name) => name !== undefined),
+  );
   const load: ModuleFile[] = [];
   const builtin: string[] = [];
   const missing: string[] = [];
@@ -85,7 +102,10 @@ export function moduleDepends(ko: Buffer): string[] {
   const start = at + "\0depends=".length;
   const end = ko.indexOf(0, start);
   const value = ko.toString("latin1", start, end < 0 ? ko.length : end);
-  return value.split(",").filter((name) => name !== "").map((name) => name.replaceAll("-", "_"));
+  return value
+    .split(",")
+    .filter((name) => name !== "")
+    .map((name) => name.replaceAll("-", "_"));
 }
 
 /**

@@ -8,7 +8,6 @@ import { tinyImagePaths } from "../paths/index.ts";
 import { readTinyImage, requireTinyImage } from "./read.ts";
 import { SAMPLE_MANIFEST } from "./fixtures/sample-manifest.ts";
 
-
 function withHome(fn: (home: string) => void): void {
   const home = mkdtempSync(join(tmpdir(), "snapvm-image-test-"));
   try {
@@ -29,9 +28,13 @@ function writeImage(home: string): void {
 test("an absent image reads as undefined and is required with a hint", () => {
   withHome((home) => {
     assert.equal(readTinyImage(home), undefined);
-    assert.throws(() => requireTinyImage(home), (error: unknown) =>
-      isSnapvmError(error, "E_IMAGE_MISSING") && error.hint === "Run `snapvm image build` first." &&
-      error.message === `the tiny guest image is not built (${join(home, "images/tiny")})`);
+    assert.throws(
+      () => requireTinyImage(home),
+      (error: unknown) =>
+        isSnapvmError(error, "E_IMAGE_MISSING") &&
+        error.hint === "Run `snapvm image build` first." &&
+        error.message === `the tiny guest image is not built (${join(home, "images/tiny")})`,
+    );
   });
 });
 
@@ -48,8 +51,11 @@ test("a missing file makes the image absent; a wrong size makes it invalid", () 
   withHome((home) => {
     writeImage(home);
     writeFileSync(tinyImagePaths(home).initrd, Buffer.alloc(5));
-    assert.throws(() => readTinyImage(home), (error: unknown) =>
-      isSnapvmError(error, "E_IMAGE_MISSING") && error.message.endsWith("initrd.img has 5 bytes, " + `${tinyImagePaths(home).manifest} says 4`));
+    assert.throws(
+      () => readTinyImage(home),
+      (error: unknown) =>
+        isSnapvmError(error, "E_IMAGE_MISSING") && error.message.endsWith("initrd.img has 5 bytes, " + `${tinyImagePaths(home).manifest} says 4`),
+    );
     unlinkSync(tinyImagePaths(home).initrd);
     assert.equal(readTinyImage(home), undefined);
   });

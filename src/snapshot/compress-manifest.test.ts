@@ -13,7 +13,10 @@ describe("compression in the manifest", () => {
     const after = withCompressedFiles(before, [entry, devices], 5);
     assert.equal(after.formatVersion, "1.1.0");
     assert.deepEqual(after.files[0], {
-      name: "memory.ram.zst", role: "memory", sizeBytes: 1000, allocatedBytes: 4096,
+      name: "memory.ram.zst",
+      role: "memory",
+      sizeBytes: 1000,
+      allocatedBytes: 4096,
       compression: { algorithm: "zstd", level: 5, original: { name: "memory.ram", sizeBytes: 64 * 1024 * 1024, allocatedBytes: 4096 } },
     });
     assert.deepEqual(after.files[1], devices);
@@ -43,7 +46,17 @@ describe("compression in the manifest", () => {
     checkFormatVersion("/s", "1.0.0");
     checkFormatVersion("/s", "1.1.0");
     checkFormatVersion("/s", "1.1.7");
-    assert.throws(() => { checkFormatVersion("/s", "1.2.0"); }, { code: "E_STATE_INCOMPATIBLE", message: "the saved state in /s has format 1.2.0; this snapvm reads 1.0–1.1" });
-    assert.throws(() => { checkFormatVersion("/s", "2.0.0"); }, { code: "E_STATE_INCOMPATIBLE" });
+    assert.throws(
+      () => {
+        checkFormatVersion("/s", "1.2.0");
+      },
+      { code: "E_STATE_INCOMPATIBLE", message: "the saved state in /s has format 1.2.0; this snapvm reads 1.0–1.1" },
+    );
+    assert.throws(
+      () => {
+        checkFormatVersion("/s", "2.0.0");
+      },
+      { code: "E_STATE_INCOMPATIBLE" },
+    );
   });
 });

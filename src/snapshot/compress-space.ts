@@ -20,8 +20,12 @@ export async function ensureFreeSpace(dir: string, neededBytes: number, what: st
   const available = fs.bavail * fs.bsize;
   const wanted = neededBytes + HEADROOM_BYTES;
   if (available >= wanted) return;
-  throw new SnapvmError(ErrorCode.InvalidTransition, `not enough space to decompress ${what}: it needs ${mib(wanted)} free in ${dir} and ${mib(available)} is available`, {
-    hint: `Free at least ${mib(wanted - available)} on that filesystem (\`snapvm snapshot delete\` removes snapshots you no longer need), then try again.`,
-    details: { dir, neededBytes: wanted, availableBytes: available },
-  });
+  throw new SnapvmError(
+    ErrorCode.InvalidTransition,
+    `not enough space to decompress ${what}: it needs ${mib(wanted)} free in ${dir} and ${mib(available)} is available`,
+    {
+      hint: `Free at least ${mib(wanted - available)} on that filesystem (\`snapvm snapshot delete\` removes snapshots you no longer need), then try again.`,
+      details: { dir, neededBytes: wanted, availableBytes: available },
+    },
+  );
 }

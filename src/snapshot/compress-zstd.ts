@@ -22,9 +22,10 @@ async function zstd(args: string[], what: string): Promise<void> {
   } catch (error) {
     if (!(error instanceof CommandFailedError)) throw error;
     throw new SnapvmError(ErrorCode.ExternalTool, `zstd could not ${what}: ${error.message}`, {
-      hint: error.result === undefined
-        ? "Install the zstd command-line tool (Debian: apt-get install zstd)."
-        : "The snapshot was left as it was; check the free space and the file, then try again.",
+      hint:
+        error.result === undefined
+          ? "Install the zstd command-line tool (Debian: apt-get install zstd)."
+          : "The snapshot was left as it was; check the free space and the file, then try again.",
       cause: error,
     });
   }

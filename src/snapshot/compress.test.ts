@@ -58,13 +58,19 @@ describe("compressing a state directory", () => {
 
       const compressed = await compressStateDir(dir, { level: 3 });
       assert.equal(compressed.changed, true);
-      assert.deepEqual(compressed.files.map((f) => [f.from, f.to, f.apparentBytes]), [["memory.ram", "memory.ram.zst", RAM_BYTES]]);
+      assert.deepEqual(
+        compressed.files.map((f) => [f.from, f.to, f.apparentBytes]),
+        [["memory.ram", "memory.ram.zst", RAM_BYTES]],
+      );
       assert.deepEqual(entries(dir), ["devices.state", "manifest.json", "memory.ram.zst"]);
       const manifest = await readManifest(dir);
       assert.equal(manifest.formatVersion, "1.1.0");
       const zst = statSync(join(dir, "memory.ram.zst")).size;
       assert.deepEqual(manifest.files[0], {
-        name: "memory.ram.zst", role: "memory", sizeBytes: zst, allocatedBytes: allocated(join(dir, "memory.ram.zst")),
+        name: "memory.ram.zst",
+        role: "memory",
+        sizeBytes: zst,
+        allocatedBytes: allocated(join(dir, "memory.ram.zst")),
         compression: { algorithm: "zstd", level: 3, original: { name: "memory.ram", sizeBytes: RAM_BYTES, allocatedBytes: 6 * 1024 * 1024 } },
       });
       assert.deepEqual(manifest.snapshot?.compressed, { algorithm: "zstd", level: 3, sizeBytes: zst });
@@ -126,8 +132,16 @@ describe("compressing a state directory", () => {
     }
   });
 
-  const compressCrashes = [["compress:written", "uncompressed"], ["compress:renamed", "uncompressed"], ["compress:committed", "compressed"]] as const;
-  const decompressCrashes = [["decompress:written", "compressed"], ["decompress:renamed", "compressed"], ["decompress:committed", "uncompressed"]] as const;
+  const compressCrashes = [
+    ["compress:written", "uncompressed"],
+    ["compress:renamed", "uncompressed"],
+    ["compress:committed", "compressed"],
+  ] as const;
+  const decompressCrashes = [
+    ["decompress:written", "compressed"],
+    ["decompress:renamed", "compressed"],
+    ["decompress:committed", "uncompressed"],
+  ] as const;
   for (const [point, expected] of [...compressCrashes, ...decompressCrashes]) {
     test(`a crash at ${point} leaves a whole ${expected} state, and the next run cleans up`, async () => {
       const dir = makeStateDir();

@@ -6,7 +6,15 @@ import { faultPoint } from "../util/fault-point.ts";
 import { fileSizes } from "../util/file-facts.ts";
 import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
 import {
-  compressedEntry, compressedFiles, compressedName, decompressedAllocation, isCompressible, leftoverNames, partialName, withCompressedFiles, withoutCompression,
+  compressedEntry,
+  compressedFiles,
+  compressedName,
+  decompressedAllocation,
+  isCompressible,
+  leftoverNames,
+  partialName,
+  withCompressedFiles,
+  withoutCompression,
 } from "./compress-manifest.ts";
 import { ensureFreeSpace, type StatfsFn } from "./compress-space.ts";
 import { zstdCompress, zstdDecompress } from "./compress-zstd.ts";
@@ -105,7 +113,13 @@ export async function compressStateDir(dir: string, options: CompressOptions): P
       await writeDurably(dir, file.name, name, "compress", (partial) => zstdCompress(join(dir, file.name), partial, options.level));
       const sizes = await fileSizes(join(dir, name));
       files.push(compressedEntry(file, options.level, sizes));
-      changes.push({ from: file.name, to: name, fromAllocatedBytes: before.allocatedBytes, toAllocatedBytes: sizes.allocatedBytes, apparentBytes: before.apparentBytes });
+      changes.push({
+        from: file.name,
+        to: name,
+        fromAllocatedBytes: before.allocatedBytes,
+        toAllocatedBytes: sizes.allocatedBytes,
+        apparentBytes: before.apparentBytes,
+      });
     }
     await fsyncDirectory(dir);
     faultPoint("compress:renamed");
@@ -135,12 +149,22 @@ export async function decompressStateDir(dir: string, options: DecompressOptions
       await writeDurably(dir, file.name, original.name, "decompress", (partial) => zstdDecompress(join(dir, file.name), partial));
       const sizes = await fileSizes(join(dir, original.name));
       if (sizes.apparentBytes !== original.sizeBytes) {
-        throw new SnapvmError(ErrorCode.StateInvalid, `${file.name} in ${dir} decompressed to ${sizes.apparentBytes} bytes; the manifest says ${original.sizeBytes}`, {
-          hint: "The compressed file is not the one the manifest describes; the snapshot cannot be used.",
-          details: { dir, file: file.name },
-        });
+        throw new SnapvmError(
+          ErrorCode.StateInvalid,
+          `${file.name} in ${dir} decompressed to ${sizes.apparentBytes} bytes; the manifest says ${original.sizeBytes}`,
+          {
+            hint: "The compressed file is not the one the manifest describes; the snapshot cannot be used.",
+            details: { dir, file: file.name },
+          },
+        );
       }
-      changes.push({ from: file.name, to: original.name, fromAllocatedBytes: file.allocatedBytes, toAllocatedBytes: sizes.allocatedBytes, apparentBytes: sizes.apparentBytes });
+      changes.push({
+        from: file.name,
+        to: original.name,
+        fromAllocatedBytes: file.allocatedBytes,
+        toAllocatedBytes: sizes.allocatedBytes,
+        apparentBytes: sizes.apparentBytes,
+      });
     }
     await fsyncDirectory(dir);
     faultPoint("decompress:renamed");

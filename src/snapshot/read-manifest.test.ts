@@ -17,24 +17,38 @@ describe("checkFormatVersion", () => {
 
   it("refuses a newer minor and another major with E_STATE_INCOMPATIBLE, naming what it reads", () => {
     for (const v of [`${major}.${minor + 1}.0`, `${major + 1}.0.0`, `${major - 1}.0.0`]) {
-      assert.throws(() => { checkFormatVersion("/s", v); }, {
-        code: "E_STATE_INCOMPATIBLE",
-        message: `the saved state in /s has format ${v}; this snapvm reads ${major}.0–${major}.${minor}`,
-      });
+      assert.throws(
+        () => {
+          checkFormatVersion("/s", v);
+        },
+        {
+          code: "E_STATE_INCOMPATIBLE",
+          message: `the saved state in /s has format ${v}; this snapvm reads ${major}.0–${major}.${minor}`,
+        },
+      );
     }
   });
 
   it("refuses a version that is not semver with E_STATE_INVALID", () => {
     for (const v of ["1.1", "v1.1.0", "1.1.0-rc1", ""]) {
-      assert.throws(() => { checkFormatVersion("/s", v); }, { code: "E_STATE_INVALID", message: `the saved state in /s is unusable: format version "${v}" is not semver` });
+      assert.throws(
+        () => {
+          checkFormatVersion("/s", v);
+        },
+        { code: "E_STATE_INVALID", message: `the saved state in /s is unusable: format version "${v}" is not semver` },
+      );
     }
   });
 });
 
 describe("readManifest", () => {
   const dir = mkdtempSync(join(tmpdir(), "snapvm-manifest-"));
-  after(() => { rmSync(dir, { recursive: true, force: true }); });
-  const write = (text: string): void => { writeFileSync(join(dir, MANIFEST_NAME), text); };
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const write = (text: string): void => {
+    writeFileSync(join(dir, MANIFEST_NAME), text);
+  };
 
   it("reads a manifest of this format", async () => {
     write(JSON.stringify(sampleManifest()));
@@ -43,7 +57,10 @@ describe("readManifest", () => {
 
   it("checks the size cap before parsing: an oversized file is refused even though it is valid JSON", async () => {
     write(JSON.stringify({ ...sampleManifest(), padding: "x".repeat(MANIFEST_MAX_BYTES) }));
-    await assert.rejects(readManifest(dir), { code: "E_STATE_INVALID", message: new RegExp(`${MANIFEST_NAME} is \\d+ bytes, more than the ${MANIFEST_MAX_BYTES} allowed`) });
+    await assert.rejects(readManifest(dir), {
+      code: "E_STATE_INVALID",
+      message: new RegExp(`${MANIFEST_NAME} is \\d+ bytes, more than the ${MANIFEST_MAX_BYTES} allowed`),
+    });
   });
 
   it("refuses a newer minor before the shape check, and invalid JSON and a foreign file as invalid", async () => {

@@ -26,10 +26,14 @@ export function checkFormatVersion(dir: string, version: string): void {
   const ours = parseVersion(STATE_FORMAT_VERSION);
   if (theirs === undefined || ours === undefined) throw invalid(dir, `format version "${version}" is not semver`);
   if (theirs[0] !== ours[0] || theirs[1] > ours[1]) {
-    throw new SnapvmError(ErrorCode.StateIncompatible, `the saved state in ${dir} has format ${version}; this snapvm reads ${ours[0]}.0–${ours[0]}.${ours[1]}`, {
-      hint: "Use the snapvm version that wrote it, or restart the instance to discard the state.",
-      details: { dir, formatVersion: version },
-    });
+    throw new SnapvmError(
+      ErrorCode.StateIncompatible,
+      `the saved state in ${dir} has format ${version}; this snapvm reads ${ours[0]}.0–${ours[0]}.${ours[1]}`,
+      {
+        hint: "Use the snapvm version that wrote it, or restart the instance to discard the state.",
+        details: { dir, formatVersion: version },
+      },
+    );
   }
 }
 
@@ -44,8 +48,10 @@ function hasShape(value: unknown): value is StateManifest {
     typeof m["accel"] === "string" &&
     typeof m["createdAt"] === "string" &&
     Array.isArray(m["files"]) &&
-    typeof launch === "object" && launch !== null &&
-    Array.isArray((launch as Record<string, unknown>)["argv"]) && typeof (launch as Record<string, unknown>)["spec"] === "object"
+    typeof launch === "object" &&
+    launch !== null &&
+    Array.isArray((launch as Record<string, unknown>)["argv"]) &&
+    typeof (launch as Record<string, unknown>)["spec"] === "object"
   );
 }
 

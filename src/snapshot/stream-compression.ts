@@ -51,11 +51,16 @@ function byteLimit(path: string, bound: DecompressBound): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      if (seen <= bound.maxBytes) { callback(null, chunk); return; }
-      callback(new SnapvmError(ErrorCode.InputTooLarge, `${path} decompresses to more than ${formatSize(bound.maxBytes)} (${bound.reason}); stopped there`, {
-        hint: "A migration stream of this guest cannot be that large: the file is not such a stream, or it is damaged.",
-        details: { path, maxBytes: bound.maxBytes },
-      }));
+      if (seen <= bound.maxBytes) {
+        callback(null, chunk);
+        return;
+      }
+      callback(
+        new SnapvmError(ErrorCode.InputTooLarge, `${path} decompresses to more than ${formatSize(bound.maxBytes)} (${bound.reason}); stopped there`, {
+          hint: "A migration stream of this guest cannot be that large: the file is not such a stream, or it is damaged.",
+          details: { path, maxBytes: bound.maxBytes },
+        }),
+      );
     },
   });
 }
@@ -99,16 +104,23 @@ async function gunzipInto(path: string, target: string, bound: DecompressBound):
 async function unzstdInto(path: string, target: string, bound: DecompressBound): Promise<void> {
   const child = spawn("zstd", ["-d", "-q", "-c", "--", path], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (text: string) => { if (stderr.length < 4096) stderr += text; });
+  child.stderr.setEncoding("utf8").on("data", (text: string) => {
+    if (stderr.length < 4096) stderr += text;
+  });
   const exited = new Promise<{ code: number | null; spawnError?: Error }>((resolve) => {
-    child.once("error", (spawnError) => { resolve({ code: null, spawnError }); });
-    child.once("close", (code) => { resolve({ code }); });
+    child.once("error", (spawnError) => {
+      resolve({ code: null, spawnError });
+    });
+    child.once("close", (code) => {
+      resolve({ code });
+    });
   });
-  const missing = (error: Error): SnapvmError => new SnapvmError(ErrorCode.ExternalTool, `decompressing ${path} needs the zstd command, which could not run: ${error.message}`, {
-    hint: "Install zstd (apt-get install zstd).",
-    cause: error,
-    details: { path },
-  });
+  const missing = (error: Error): SnapvmError =>
+    new SnapvmError(ErrorCode.ExternalTool, `decompressing ${path} needs the zstd command, which could not run: ${error.message}`, {
+      hint: "Install zstd (apt-get install zstd).",
+      cause: error,
+      details: { path },
+    });
   try {
     await pipeline(child.stdout, byteLimit(path, bound), createWriteStream(target));
   } catch (error) {

@@ -31,18 +31,20 @@ export async function beginSnapshot(paths: InstancePaths, tag: SnapshotTag): Pro
 
 /** Describes the files in the temp directory; small state files are hashed, RAM files (GiBs) are not. */
 export async function describeSnapshotFiles(pending: PendingSnapshot, names: { name: string; role: StateFile["role"] }[]): Promise<StateFile[]> {
-  return Promise.all(names.map(async ({ name, role }) => {
-    const path = join(pending.temp, name);
-    await fsyncFile(path);
-    const sizes = await fileSizes(path);
-    return {
-      name,
-      role,
-      sizeBytes: sizes.apparentBytes,
-      allocatedBytes: sizes.allocatedBytes,
-      ...(role === "memory" ? {} : { sha256: await sha256File(path) }),
-    };
-  }));
+  return Promise.all(
+    names.map(async ({ name, role }) => {
+      const path = join(pending.temp, name);
+      await fsyncFile(path);
+      const sizes = await fileSizes(path);
+      return {
+        name,
+        role,
+        sizeBytes: sizes.apparentBytes,
+        allocatedBytes: sizes.allocatedBytes,
+        ...(role === "memory" ? {} : { sha256: await sha256File(path) }),
+      };
+    }),
+  );
 }
 
 /** Writes the manifest and renames the directory into place: from here on the snapshot exists. */

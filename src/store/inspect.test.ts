@@ -10,8 +10,13 @@ import { MANIFEST_NAME, instancePaths, parseInstanceName, type InstanceName } fr
 describe("inspectInstance: the state from the files", () => {
   let home: string;
   let fakeQemu: ChildProcess | undefined;
-  before(() => { home = mkdtempSync(join(tmpdir(), "snapvm-inspect-")); });
-  after(() => { fakeQemu?.kill("SIGKILL"); rmSync(home, { recursive: true, force: true }); });
+  before(() => {
+    home = mkdtempSync(join(tmpdir(), "snapvm-inspect-"));
+  });
+  after(() => {
+    fakeQemu?.kill("SIGKILL");
+    rmSync(home, { recursive: true, force: true });
+  });
 
   /** An instance directory with snapvm.yaml and, optionally, a status.json. */
   const instance = (text: string, status?: Record<string, unknown>): InstanceName => {

@@ -78,7 +78,13 @@ export async function inspectInstance(name: InstanceName, home?: string): Promis
   if (status === undefined) return { ...base, state: "created" };
   if (isActive(status.state)) {
     const orphan = orphanedQemu(paths, status);
-    if (orphan !== undefined) return { ...base, state: "running", orphanedQemuPid: orphan, note: `orphaned: its agent died while ${status.state}; QEMU pid ${orphan} still runs, \`snapvm start ${name}\` re-adopts it` };
+    if (orphan !== undefined)
+      return {
+        ...base,
+        state: "running",
+        orphanedQemuPid: orphan,
+        note: `orphaned: its agent died while ${status.state}; QEMU pid ${orphan} still runs, \`snapvm start ${name}\` re-adopts it`,
+      };
     return { ...base, state: "broken", note: `its agent exited while ${status.state}` };
   }
   return { ...base, state: status.state === "suspended" ? "stopped" : status.state };

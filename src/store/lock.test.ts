@@ -38,8 +38,12 @@ async function whileWatching<T>(path: string, busy: () => Promise<T>): Promise<{
 
 describe("instance lock", () => {
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), "snapvm-lock-test-")); });
-  after(() => { rmSync(dir, { recursive: true, force: true }); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "snapvm-lock-test-"));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("many concurrent takers, free or stale lock: exactly one wins each round, no one reads an empty pid", async () => {
     const path = join(dir, "agent.lock");
@@ -72,17 +76,32 @@ describe("instance lock", () => {
       const proc = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, path], { stdio: ["pipe", "pipe", "inherit"] });
       const lines: string[] = [];
       const waiters: (() => void)[] = [];
-      proc.stdout.setEncoding("utf8").on("data", (text: string) => { lines.push(...text.split("\n").filter(Boolean)); for (const w of waiters.splice(0)) w(); });
-      const line = (i: number): Promise<string> => new Promise((resolve) => {
-        const check = (): void => { if (lines[i] !== undefined) resolve(lines[i]); else waiters.push(check); };
-        check();
+      proc.stdout.setEncoding("utf8").on("data", (text: string) => {
+        lines.push(...text.split("\n").filter(Boolean));
+        for (const w of waiters.splice(0)) w();
       });
+      const line = (i: number): Promise<string> =>
+        new Promise((resolve) => {
+          const check = (): void => {
+            if (lines[i] !== undefined) resolve(lines[i]);
+            else waiters.push(check);
+          };
+          check();
+        });
       return {
         ready: line(0).then(() => undefined),
         outcome: line(1),
-        go: () => { proc.stdin.write("go\n"); },
-        end: () => { proc.stdin.end(); },
-        exited: new Promise((resolve) => { proc.once("close", () => { resolve(); }); }),
+        go: () => {
+          proc.stdin.write("go\n");
+        },
+        end: () => {
+          proc.stdin.end();
+        },
+        exited: new Promise((resolve) => {
+          proc.once("close", () => {
+            resolve();
+          });
+        }),
       };
     };
     for (let round = 0; round < 6; round++) {

@@ -18,10 +18,13 @@ async function readOwner(path: string): Promise<number | undefined> {
 }
 
 async function inodeOf(path: string): Promise<number | undefined> {
-  return lstat(path).then((s) => s.ino, (error: unknown) => {
-    if (isErrno(error, "ENOENT")) return undefined;
-    throw error;
-  });
+  return lstat(path).then(
+    (s) => s.ino,
+    (error: unknown) => {
+      if (isErrno(error, "ENOENT")) return undefined;
+      throw error;
+    },
+  );
 }
 
 /** A sibling of the lock only this call uses: `link()` needs a complete file to publish. */
@@ -46,7 +49,10 @@ async function breakStale(path: string, staleInode: number): Promise<boolean> {
     handle = await open(guard, "wx", PRIVATE_FILE_MODE);
   } catch (error) {
     if (!isErrno(error, "EEXIST")) throw error;
-    const age = await lstat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await lstat(guard).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > STALE_GUARD_MS) await unlink(guard).catch(() => undefined);
     return false;
   }

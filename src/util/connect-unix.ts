@@ -11,7 +11,10 @@ export class ConnectTimeoutError extends Error {
 function connectOnce(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
-    socket.once("connect", () => { socket.removeAllListeners("error"); resolve(socket); });
+    socket.once("connect", () => {
+      socket.removeAllListeners("error");
+      resolve(socket);
+    });
     socket.once("error", reject);
   });
 }

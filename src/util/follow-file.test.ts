@@ -15,7 +15,14 @@ async function readUntil(it: AsyncGenerator<Buffer>, want: string, timeoutMs = 5
   let text = "";
   const deadline = Date.now() + timeoutMs;
   while (!text.includes(want)) {
-    const timer = new Promise<"timeout">((resolve) => setTimeout(() => { resolve("timeout"); }, Math.max(0, deadline - Date.now())).unref());
+    const timer = new Promise<"timeout">((resolve) =>
+      setTimeout(
+        () => {
+          resolve("timeout");
+        },
+        Math.max(0, deadline - Date.now()),
+      ).unref(),
+    );
     const next = await Promise.race([it.next(), timer]);
     if (next === "timeout") assert.fail(`timed out waiting for ${JSON.stringify(want)}; got ${JSON.stringify(text)}`);
     if (next.done === true) assert.fail(`ended before ${JSON.stringify(want)}; got ${JSON.stringify(text)}`);
@@ -87,7 +94,9 @@ describe("followFile", () => {
     const path = join(dir, "busy.log");
     const controller = new AbortController();
     const warnings: Error[] = [];
-    const onWarning = (warning: Error): void => { warnings.push(warning); };
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
     process.on("warning", onWarning);
     try {
       writeFileSync(path, "");
@@ -102,7 +111,10 @@ describe("followFile", () => {
       assert.equal((await it.next()).done, true);
       assert.equal(getEventListeners(controller.signal, "abort").length, 0);
       await new Promise((resolve) => setImmediate(resolve));
-      assert.deepEqual(warnings.map((w) => w.name), []);
+      assert.deepEqual(
+        warnings.map((w) => w.name),
+        [],
+      );
     } finally {
       process.off("warning", onWarning);
       controller.abort();

@@ -18,10 +18,13 @@ export interface FollowOptions {
 export async function* followFile(path: string, options: FollowOptions = {}): AsyncGenerator<Buffer> {
   let offset = 0;
   const drain = async function* (): AsyncGenerator<Buffer> {
-    const size = await stat(path).then((s) => s.size, (error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw error;
-    });
+    const size = await stat(path).then(
+      (s) => s.size,
+      (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw error;
+      },
+    );
     if (size === undefined) return;
     if (size < offset) offset = 0;
     if (size === offset) return;
@@ -47,7 +50,10 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
     try {
       watcher = watch(path, { persistent: true }, notify);
       // The file was removed or replaced: drop the watcher; the next wake-up watches the new one.
-      watcher.on("error", () => { watcher?.close(); watcher = undefined; });
+      watcher.on("error", () => {
+        watcher?.close();
+        watcher = undefined;
+      });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
@@ -57,7 +63,10 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
   try {
     ensureWatcher();
     while (!aborted()) {
-      if (!wakeUp.pending) await new Promise<void>((resolve) => { wakeUp.resolve = resolve; });
+      if (!wakeUp.pending)
+        await new Promise<void>((resolve) => {
+          wakeUp.resolve = resolve;
+        });
       wakeUp.pending = false;
       if (aborted()) break;
       ensureWatcher();

@@ -55,7 +55,9 @@ export function runCommandUnchecked(command: string, args: readonly string[], op
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    child.on("error", (cause) => { reject(new CommandFailedError(command, args, undefined, cause)); });
+    child.on("error", (cause) => {
+      reject(new CommandFailedError(command, args, undefined, cause));
+    });
     child.on("close", (code, signal) => {
       resolve({
         stdout: Buffer.concat(out).toString("utf8"),

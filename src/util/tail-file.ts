@@ -9,8 +9,11 @@ export async function tailFile(path: string, lines: number, maxBytes = 64 * 1024
     const length = Math.min(size, maxBytes);
     const buffer = Buffer.alloc(length);
     await handle.read(buffer, 0, length, size - length);
-    // eslint-disable-next-line no-control-regex -- the console log carries terminal escapes
-    const text = buffer.toString("utf8").replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
+    const text = buffer
+      .toString("utf8")
+      // eslint-disable-next-line no-control-regex -- the console log carries terminal escapes
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+      .replace(/\r/g, "");
     return text.trimEnd().split("\n").slice(-lines).join("\n");
   } finally {
     await handle.close();

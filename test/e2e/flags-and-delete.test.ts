@@ -8,8 +8,14 @@ const ONE_ERROR_LINE = /^snapvm: [^\n]+ \[E_INVALID_ARGUMENT\]\n {2}hint: See `s
 
 describe("bad flags and commander's own errors: one line with E_INVALID_ARGUMENT, exit 1", () => {
   let h: FakeHome;
-  before(() => { h = new FakeHome(); h.addInstance("good"); h.addSnapshot("good", "warm"); });
-  after(() => { h.cleanup(); });
+  before(() => {
+    h = new FakeHome();
+    h.addInstance("good");
+    h.addSnapshot("good", "warm");
+  });
+  after(() => {
+    h.cleanup();
+  });
 
   const cases: [string[], RegExp][] = [
     [["create", "x", "--cpus", "abc"], /argument 'abc' is invalid/],
@@ -66,14 +72,19 @@ describe("delete", () => {
     h.addSnapshot("tpl", "warm");
     h.addFork("web-1", { instance: "tpl", tag: "warm" });
   });
-  after(() => { h.cleanup(); });
+  after(() => {
+    h.cleanup();
+  });
 
   test("refuses a template whose snapshot has a fork, naming it, even with --force", async () => {
     const before_ = h.tree();
     for (const force of [[], ["--force"]]) {
       const r = await h.run(["delete", "tpl", ...force]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^snapvm: instance "tpl" has forks that depend on its snapshots: web-1 \(from tpl@warm\); refusing to delete it \[E_INVALID_TRANSITION\]\n {2}hint: Delete the forks first \(`snapvm delete web-1`\), then this instance; --force does not override this\.\n$/);
+      assert.match(
+        r.stderr,
+        /^snapvm: instance "tpl" has forks that depend on its snapshots: web-1 \(from tpl@warm\); refusing to delete it \[E_INVALID_TRANSITION\]\n {2}hint: Delete the forks first \(`snapvm delete web-1`\), then this instance; --force does not override this\.\n$/,
+      );
       const j = await h.run(["delete", "tpl", ...force, "--json"]);
       assert.deepEqual(jsonError(j.stdout).details, { instance: "tpl", forks: [{ name: "web-1", tag: "warm" }] });
     }
@@ -85,7 +96,10 @@ describe("delete", () => {
     const r = await h.run(["delete", "tpl", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { name: "tpl", deleted: true });
-    assert.deepEqual(h.tree().filter((p) => p.startsWith("home/")), ["home/", "home/instances/"]);
+    assert.deepEqual(
+      h.tree().filter((p) => p.startsWith("home/")),
+      ["home/", "home/instances/"],
+    );
   });
 
   test("an instance whose agent holds the lock is refused", async () => {

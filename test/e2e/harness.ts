@@ -86,11 +86,17 @@ export class FakeHome {
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
     const result = new Promise<CliResult>((resolvePromise, reject) => {
       child.on("error", reject);
-      child.on("close", (code, signal) => { resolvePromise({ code, signal, stdout, stderr }); });
+      child.on("close", (code, signal) => {
+        resolvePromise({ code, signal, stdout, stderr });
+      });
     });
     return Object.assign(child, { result });
   }

@@ -8,7 +8,10 @@ import { FakeHome, jsonError } from "./harness.ts";
 /** Parses JSON-lines stdout: every line must be one JSON value. */
 function jsonLines(stdout: string): unknown[] {
   assert.ok(stdout === "" || stdout.endsWith("\n"), "JSON lines end with a newline");
-  return stdout.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as unknown);
+  return stdout
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as unknown);
 }
 
 describe("logs --json: JSON lines", () => {
@@ -21,12 +24,17 @@ describe("logs --json: JSON lines", () => {
     writeFileSync(join(dir, "events.jsonl"), '{"at":"2026-12-02T10:00:00.000Z","event":"ready","ms":41}\n{"at":"2026-12-02T10:01:00.000Z","event":"sa');
     h.addInstance("quiet");
   });
-  after(() => { h.cleanup(); });
+  after(() => {
+    h.cleanup();
+  });
 
   test("the console log: one {kind, line} per line, the unterminated last line included", async () => {
     const r = await h.run(["logs", "dev", "--json"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(jsonLines(r.stdout), [{ kind: "console", line: "Linux version 6.1" }, { kind: "console", line: "login: " }]);
+    assert.deepEqual(jsonLines(r.stdout), [
+      { kind: "console", line: "Linux version 6.1" },
+      { kind: "console", line: "login: " },
+    ]);
   });
 
   test("--agent tags the agent log's lines", async () => {
@@ -63,8 +71,13 @@ describe("logs --json: JSON lines", () => {
 
 describe("shell --json: refused, shell is interactive", () => {
   let h: FakeHome;
-  before(() => { h = new FakeHome(); h.addInstance("dev"); });
-  after(() => { h.cleanup(); });
+  before(() => {
+    h = new FakeHome();
+    h.addInstance("dev");
+  });
+  after(() => {
+    h.cleanup();
+  });
 
   test("E_INVALID_ARGUMENT as JSON, with a hint to exec --json, and nothing attached", async () => {
     const r = await h.run(["shell", "dev", "--json"]);
@@ -93,7 +106,9 @@ describe("progress is for terminals only", () => {
     cpSync(state, join(h.instanceDir("dev"), "snapshots", "warm"), { recursive: true });
     rmSync(state, { recursive: true, force: true });
   });
-  after(() => { h.cleanup(); });
+  after(() => {
+    h.cleanup();
+  });
 
   test("snapshot compress and decompress on pipes: the result on stdout, nothing on stderr", async () => {
     for (const verb of ["compress", "decompress"]) {

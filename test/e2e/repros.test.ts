@@ -12,7 +12,9 @@ describe("issue 10 repros", () => {
     h.addInstance("lg");
     h.addSnapshot("lg", "good");
   });
-  after(() => { h.cleanup(); });
+  after(() => {
+    h.cleanup();
+  });
 
   test("delete ../../victim is refused with E_INVALID_NAME and $T/victim is intact", async () => {
     const before = h.tree();
@@ -28,14 +30,20 @@ describe("issue 10 repros", () => {
     writeFileSync(join(h.root, "outside", "manifest.json"), JSON.stringify({ secret: true }));
     const r = await h.run(["snapshot", "info", "lg", "../../../../outside"]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^snapvm: invalid snapshot tag "\.\.\/\.\.\/\.\.\/\.\.\/outside": it must start with a letter or digit \[E_INVALID_NAME\]\n {2}hint: /);
+    assert.match(
+      r.stderr,
+      /^snapvm: invalid snapshot tag "\.\.\/\.\.\/\.\.\/\.\.\/outside": it must start with a letter or digit \[E_INVALID_NAME\]\n {2}hint: /,
+    );
     assert.doesNotMatch(r.stdout + r.stderr, /secret/);
   });
 
   test("create x --cpus abc: one line with E_INVALID_ARGUMENT, no stack", async () => {
     const r = await h.run(["create", "x", "--cpus", "abc"]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `snapvm: option '--cpus <n>' argument 'abc' is invalid. expected a whole number, got "abc" [E_INVALID_ARGUMENT]\n  hint: See \`snapvm create --help\`.\n`);
+    assert.equal(
+      r.stderr,
+      `snapvm: option '--cpus <n>' argument 'abc' is invalid. expected a whole number, got "abc" [E_INVALID_ARGUMENT]\n  hint: See \`snapvm create --help\`.\n`,
+    );
     assert.equal(existsSync(h.instanceDir("x")), false);
   });
 
@@ -68,7 +76,13 @@ describe("issue 10 repros", () => {
     const r = await h.run(["list", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const list = JSON.parse(r.stdout) as { name: string; state: string; reason?: string }[];
-    assert.deepEqual(list.map((i) => [i.name, i.state, i.reason]), [["lg", "created", undefined], ["stray", "broken", "no snapvm.yaml in the directory"]]);
+    assert.deepEqual(
+      list.map((i) => [i.name, i.state, i.reason]),
+      [
+        ["lg", "created", undefined],
+        ["stray", "broken", "no snapvm.yaml in the directory"],
+      ],
+    );
     const table = await h.run(["list"]);
     assert.equal(table.code, 0);
     assert.match(table.stdout, /│ stray │ broken .*│ no snapvm\.yaml in the directory │/);
@@ -79,7 +93,13 @@ describe("issue 10 repros", () => {
     const r = await h.run(["snapshot", "list", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const list = JSON.parse(r.stdout) as { instance: string; tag: string; kind: string; reason?: string }[];
-    assert.deepEqual(list.map((s) => [s.instance, s.tag, s.kind]), [["lg", "good", "live"], ["lg", "bad", "broken"]]);
+    assert.deepEqual(
+      list.map((s) => [s.instance, s.tag, s.kind]),
+      [
+        ["lg", "good", "live"],
+        ["lg", "bad", "broken"],
+      ],
+    );
     assert.match(list[1]?.reason ?? "", /the saved state in .*snapshots\/bad is unusable/);
     const table = await h.run(["snapshot", "list", "lg"]);
     assert.equal(table.code, 0, table.stderr);

@@ -72,22 +72,37 @@ describe("every command answers a bad name or tag with E_INVALID_NAME and touche
     writeFileSync(join(h.root, "STATE"), "not a stream");
     before_ = h.tree();
   });
-  after(() => { h.cleanup(); });
+  after(() => {
+    h.cleanup();
+  });
 
   test("bad instance names", async () => {
     // Each command with each name once (~200 CLI runs in all): with --json every other time, so both
     // outputs are checked for every command and every name without doubling the run time.
-    const cases = BAD_NAMES.flatMap((name, n) => NAME_COMMANDS.map(({ args, json }, c) =>
-      (json && (n + c) % 2 === 0 ? { args: [...args(name), "--json"], json: true } : { args: args(name), json: false })));
+    const cases = BAD_NAMES.flatMap((name, n) =>
+      NAME_COMMANDS.map(({ args, json }, c) =>
+        json && (n + c) % 2 === 0 ? { args: [...args(name), "--json"], json: true } : { args: args(name), json: false },
+      ),
+    );
     const results = await inBatches(cases.map((c) => () => h.run(c.args.map((a) => (a === "STATE" ? join(h.root, "STATE") : a)))));
-    cases.forEach((c, i) => { const r = results[i]; assert.ok(r !== undefined); assertInvalidName(c.args, r, c.json); });
+    cases.forEach((c, i) => {
+      const r = results[i];
+      assert.ok(r !== undefined);
+      assertInvalidName(c.args, r, c.json);
+    });
     assert.deepEqual(h.tree(), before_, "nothing created or removed inside or outside the home");
   });
 
   test("bad snapshot tags", async () => {
-    const cases = BAD_TAGS.flatMap((tag, t) => TAG_COMMANDS.map((args, c) => ((t + c) % 2 === 0 ? { args: [...args(tag), "--json"], json: true } : { args: args(tag), json: false })));
+    const cases = BAD_TAGS.flatMap((tag, t) =>
+      TAG_COMMANDS.map((args, c) => ((t + c) % 2 === 0 ? { args: [...args(tag), "--json"], json: true } : { args: args(tag), json: false })),
+    );
     const results = await inBatches(cases.map((c) => () => h.run(c.args)));
-    cases.forEach((c, i) => { const r = results[i]; assert.ok(r !== undefined); assertInvalidName(c.args, r, c.json); });
+    cases.forEach((c, i) => {
+      const r = results[i];
+      assert.ok(r !== undefined);
+      assertInvalidName(c.args, r, c.json);
+    });
     assert.deepEqual(h.tree(), before_, "nothing created or removed inside or outside the home");
   });
 });

@@ -56,14 +56,15 @@ class Hosts {
 
   namespaces(): string[] {
     const out = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
-    return out.split("\n").map((l) => l.split(" ")[0] ?? "").filter((n) => n.startsWith(`${this.prefix}-`));
+    return out
+      .split("\n")
+      .map((l) => l.split(" ")[0] ?? "")
+      .filter((n) => n.startsWith(`${this.prefix}-`));
   }
 
   /** Pids of processes in this pair's namespaces (none once the namespaces are gone). */
   processes(): string[] {
-    return this.namespaces().flatMap((ns) =>
-      spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).stdout.split("\n").filter(Boolean),
-    );
+    return this.namespaces().flatMap((ns) => spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8" }).stdout.split("\n").filter(Boolean));
   }
 }
 
@@ -190,7 +191,10 @@ describe("scripts/test-hosts.sh", { skip: isRoot ? false : "needs root (network 
 
   test("cut makes ssh fail fast both ways; heal restores it", async () => {
     await hosts.ok(["cut"]);
-    for (const [from, to] of [["a", "b"], ["b", "a"]] as const) {
+    for (const [from, to] of [
+      ["a", "b"],
+      ["b", "a"],
+    ] as const) {
       const r = await hosts.sh(["run", from, "ssh", "-o", "ConnectTimeout=2", to, "true"]);
       assert.equal(r.code, 255, `${from} → ${to} should fail while cut`);
       assert.ok(r.ms < 5000, `took ${r.ms} ms`);

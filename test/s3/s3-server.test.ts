@@ -11,9 +11,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { ErrorCode, isSnapvmError } from "../../src/errors/index.ts";
-import {
-  createS3Client, getObjectStream, headObject, parseS3Url, putObject, uploadMultipart, type S3Connection,
-} from "../../src/remote/s3/index.ts";
+import { createS3Client, getObjectStream, headObject, parseS3Url, putObject, uploadMultipart, type S3Connection } from "../../src/remote/s3/index.ts";
 
 const run = promisify(execFile);
 const SCRIPT = new URL("../../scripts/s3-server.sh", import.meta.url).pathname;
@@ -26,7 +24,11 @@ async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
   assert.ok(address !== null && typeof address === "object");
   return address.port;
 }
@@ -41,7 +43,11 @@ function script(command: string, port?: number): Promise<{ stdout: string; stder
 function recordedPids(): number[] {
   const file = `${STATE_DIR}/pids`;
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").trim().split("\n").filter((l) => l !== "").map((l) => Number(l.split(" ")[1]));
+  return readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => Number(l.split(" ")[1]));
 }
 
 function alive(pid: number): boolean {
@@ -98,10 +104,15 @@ describe("S3 client layer against the project's radosgw", { timeout: 600_000 }, 
     const { stdout } = await script("start", port);
     console.log(`# s3-server.sh start: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     started = recordedPids();
-    const vars = Object.fromEntries(stdout.trim().split("\n").map((line) => {
-      const eq = line.indexOf("=");
-      return [line.slice(0, eq), line.slice(eq + 1)];
-    }));
+    const vars = Object.fromEntries(
+      stdout
+        .trim()
+        .split("\n")
+        .map((line) => {
+          const eq = line.indexOf("=");
+          return [line.slice(0, eq), line.slice(eq + 1)];
+        }),
+    );
     assert.deepEqual(Object.keys(vars).sort(), ["AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_SECRET_ACCESS_KEY"]);
     assert.equal(vars["AWS_ENDPOINT_URL"], `http://127.0.0.1:${port}`);
     assert.equal(started.length, 3);
@@ -163,30 +174,52 @@ describe("S3 client layer against the project's radosgw", { timeout: 600_000 }, 
 
   test("a missing bucket is E_REMOTE_NOT_FOUND", async () => {
     const location = parseS3Url("s3://snapvm-no-such-bucket/k");
-    await rejectsWith(putObject(s3(), location, "x"), ErrorCode.RemoteNotFound,
-      `uploading s3://snapvm-no-such-bucket/k at ${endpoint}: bucket "snapvm-no-such-bucket" does not exist`, "NoSuchBucket");
-    await rejectsWith(getObjectStream(s3(), location), ErrorCode.RemoteNotFound,
-      `reading s3://snapvm-no-such-bucket/k at ${endpoint}: bucket "snapvm-no-such-bucket" does not exist`, "NoSuchBucket");
-    await rejectsWith(getObjectStream(s3(), parseS3Url(`s3://${BUCKET}/no/such/key`)), ErrorCode.RemoteNotFound,
-      `reading s3://${BUCKET}/no/such/key at ${endpoint}: no such object`, "NoSuchKey");
+    await rejectsWith(
+      putObject(s3(), location, "x"),
+      ErrorCode.RemoteNotFound,
+      `uploading s3://snapvm-no-such-bucket/k at ${endpoint}: bucket "snapvm-no-such-bucket" does not exist`,
+      "NoSuchBucket",
+    );
+    await rejectsWith(
+      getObjectStream(s3(), location),
+      ErrorCode.RemoteNotFound,
+      `reading s3://snapvm-no-such-bucket/k at ${endpoint}: bucket "snapvm-no-such-bucket" does not exist`,
+      "NoSuchBucket",
+    );
+    await rejectsWith(
+      getObjectStream(s3(), parseS3Url(`s3://${BUCKET}/no/such/key`)),
+      ErrorCode.RemoteNotFound,
+      `reading s3://${BUCKET}/no/such/key at ${endpoint}: no such object`,
+      "NoSuchKey",
+    );
   });
 
   test("a wrong secret or an unknown access key is E_REMOTE_DENIED (real SigV4 checks)", async () => {
     const location = parseS3Url(`s3://${BUCKET}/objects/one.bin`);
     await withEnv({ AWS_SECRET_ACCESS_KEY: "0".repeat(40) }, async () => {
       const wrong = await createS3Client({ endpoint, maxAttempts: 1 });
-      await rejectsWith(putObject(wrong, location, "x"), ErrorCode.RemoteDenied,
+      await rejectsWith(
+        putObject(wrong, location, "x"),
+        ErrorCode.RemoteDenied,
         `uploading s3://${BUCKET}/objects/one.bin at ${endpoint}: the request signature does not match: the secret key is wrong for this access key`,
-        "SignatureDoesNotMatch");
+        "SignatureDoesNotMatch",
+      );
       // HEAD answers carry no body, so only the status is known.
-      await rejectsWith(headObject(wrong, location), ErrorCode.RemoteDenied,
-        `looking up s3://${BUCKET}/objects/one.bin at ${endpoint}: access denied (HTTP 403)`);
+      await rejectsWith(
+        headObject(wrong, location),
+        ErrorCode.RemoteDenied,
+        `looking up s3://${BUCKET}/objects/one.bin at ${endpoint}: access denied (HTTP 403)`,
+      );
       wrong.client.destroy();
     });
     await withEnv({ AWS_ACCESS_KEY_ID: "AKIDSNAPVMUNKNOWN000" }, async () => {
       const unknown = await createS3Client({ endpoint, maxAttempts: 1 });
-      await rejectsWith(getObjectStream(unknown, location), ErrorCode.RemoteDenied,
-        `reading s3://${BUCKET}/objects/one.bin at ${endpoint}: the access key is not known to the server`, "InvalidAccessKeyId");
+      await rejectsWith(
+        getObjectStream(unknown, location),
+        ErrorCode.RemoteDenied,
+        `reading s3://${BUCKET}/objects/one.bin at ${endpoint}: the access key is not known to the server`,
+        "InvalidAccessKeyId",
+      );
       unknown.client.destroy();
     });
   });
@@ -194,8 +227,11 @@ describe("S3 client layer against the project's radosgw", { timeout: 600_000 }, 
   test("a refused connection is E_REMOTE_UNREACHABLE", async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const nowhere = await createS3Client({ endpoint: closed, maxAttempts: 1 });
-    await rejectsWith(putObject(nowhere, parseS3Url(`s3://${BUCKET}/k`), "x"), ErrorCode.RemoteUnreachable,
-      `uploading s3://${BUCKET}/k at ${closed}: cannot reach the endpoint (ECONNREFUSED)`);
+    await rejectsWith(
+      putObject(nowhere, parseS3Url(`s3://${BUCKET}/k`), "x"),
+      ErrorCode.RemoteUnreachable,
+      `uploading s3://${BUCKET}/k at ${closed}: cannot reach the endpoint (ECONNREFUSED)`,
+    );
     nowhere.client.destroy();
   });
 });

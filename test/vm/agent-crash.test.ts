@@ -4,7 +4,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestHome } from "./harness.ts";
 
-interface StartJson { status: { bootKind: string; state: string }; notices: string[] }
+interface StartJson {
+  status: { bootKind: string; state: string };
+  notices: string[];
+}
 
 /** Fills guest memory (/dev/shm, tmpfs) with random data; returns its checksum. */
 async function dirtyShm(home: TestHome, name: string, megabytes: number): Promise<string> {
@@ -23,8 +26,12 @@ function tempLeftovers(home: TestHome, name: string): string[] {
  */
 describe("an agent killed mid-operation never costs the running guest", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   const cases: [string, "snapshot" | "save"][] = [
     ["snapshot:before-pause", "snapshot"],
@@ -78,8 +85,12 @@ describe("an agent killed mid-operation never costs the running guest", () => {
 
 describe("a saved state is never lost", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("a guest that does not answer after the restore: the state is kept in failed-states/ with the reason, then a cold boot", async () => {
     const name = "noanswer";

@@ -25,7 +25,11 @@ export function cloudImagePath(): string {
  * cache has the one for this script. Needs root and the packages scripts/setup-host.sh installs.
  * Images of older scripts are removed once the new one is built.
  */
-export async function ensureCloudImage(log: (line: string) => void = (line) => { process.stderr.write(`${line}\n`); }): Promise<string> {
+export async function ensureCloudImage(
+  log: (line: string) => void = (line) => {
+    process.stderr.write(`${line}\n`);
+  },
+): Promise<string> {
   const image = cloudImagePath();
   if (existsSync(image)) return image;
   mkdirSync(CLOUD_IMAGE_CACHE, { recursive: true });
@@ -34,7 +38,8 @@ export async function ensureCloudImage(log: (line: string) => void = (line) => {
   await runScript([CLOUD_IMAGE_SCRIPT, image, join(CLOUD_IMAGE_CACHE, "debs")], log);
   log(`built the cloud test image in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   for (const entry of readdirSync(CLOUD_IMAGE_CACHE)) {
-    if (entry.startsWith(PREFIX) && entry.endsWith(".qcow2") && join(CLOUD_IMAGE_CACHE, entry) !== image) rmSync(join(CLOUD_IMAGE_CACHE, entry), { force: true });
+    if (entry.startsWith(PREFIX) && entry.endsWith(".qcow2") && join(CLOUD_IMAGE_CACHE, entry) !== image)
+      rmSync(join(CLOUD_IMAGE_CACHE, entry), { force: true });
   }
   return image;
 }

@@ -5,8 +5,13 @@ import { join } from "node:path";
 import { ensureCloudImage } from "./cloud-image.ts";
 import { TestHome } from "./harness.ts";
 
-interface StartJson { status: { state: string; bootKind: string } }
-interface Info { state: string; boot?: { spec: { guestAccess?: { kind: string; port?: number; user?: string } } } }
+interface StartJson {
+  status: { state: string; bootKind: string };
+}
+interface Info {
+  state: string;
+  boot?: { spec: { guestAccess?: { kind: string; port?: number; user?: string } } };
+}
 
 /** cloud-init and systemd under TCG: about a minute here; the limit leaves room for a slow CI machine. */
 const BOOT_TIMEOUT_S = 300;
@@ -18,27 +23,32 @@ describe("a cloud image: cloud-init from snapvm's cidata ISO, exec and shell ove
     image = await ensureCloudImage();
     home = new TestHome();
   });
-  after(async () => { await home.cleanup(); });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("create → start (cloud-init) → exec over SSH → save → restore through the same port → delete", { timeout: 12 * 60_000 }, async () => {
     // "acc": its MAC, 52:54:00:41:43:22, is a base-60 integer to YAML 1.1 (cloud-init's PyYAML) unless
     // snapvm quotes it; unquoted, cloud-init failed and the NIC never came up.
     const name = "acc";
     const configFile = join(home.dir, "cloud.yaml");
-    writeFileSync(configFile, [
-      `image: ${image}`,
-      "cpus: 2",
-      "memory: { size: 512M }",
-      "disk: { size: 4G }",
-      `timeouts: { boot: ${BOOT_TIMEOUT_S}, restore: 120 }`,
-      "cloudInit:",
-      "  userData: |",
-      "    #cloud-config",
-      "    write_files:",
-      "      - path: /etc/snapvm-test",
-      "        content: merged from cloudInit.userData",
-      "",
-    ].join("\n"));
+    writeFileSync(
+      configFile,
+      [
+        `image: ${image}`,
+        "cpus: 2",
+        "memory: { size: 512M }",
+        "disk: { size: 4G }",
+        `timeouts: { boot: ${BOOT_TIMEOUT_S}, restore: 120 }`,
+        "cloudInit:",
+        "  userData: |",
+        "    #cloud-config",
+        "    write_files:",
+        "      - path: /etc/snapvm-test",
+        "        content: merged from cloudInit.userData",
+        "",
+      ].join("\n"),
+    );
     await home.ok(["create", name, "--from-file", configFile]);
     const keyPath = join(home.instanceDir(name), "ssh", "id_ed25519");
     assert.ok(existsSync(keyPath), "create generated the instance's SSH key");

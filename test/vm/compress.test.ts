@@ -6,10 +6,23 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { TestHome } from "./harness.ts";
 
-interface ListEntry { tag: string; compressed: boolean; allocatedBytes: number; apparentBytes: number }
-interface CompressJson { changed: boolean; totalMs: number; files: { from: string; to: string; fromAllocatedBytes: number; toAllocatedBytes: number; apparentBytes: number }[] }
-interface CreateJson { compression?: { pid: number; level: number } }
-interface ForkJson { forks: { name: string; started?: { status: { bootKind: string } } }[] }
+interface ListEntry {
+  tag: string;
+  compressed: boolean;
+  allocatedBytes: number;
+  apparentBytes: number;
+}
+interface CompressJson {
+  changed: boolean;
+  totalMs: number;
+  files: { from: string; to: string; fromAllocatedBytes: number; toAllocatedBytes: number; apparentBytes: number }[];
+}
+interface CreateJson {
+  compression?: { pid: number; level: number };
+}
+interface ForkJson {
+  forks: { name: string; started?: { status: { bootKind: string } } }[];
+}
 
 function sha(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
@@ -21,8 +34,12 @@ function mib(bytes: number): string {
 
 describe("snapshot compression", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   const snapshot = async (name: string, tag: string): Promise<ListEntry> => {
     const found = (await home.json<ListEntry[]>(["snapshot", "list", name])).find((s) => s.tag === tag);
@@ -41,7 +58,10 @@ describe("snapshot compression", () => {
     assert.equal(plain.compressed, false);
 
     const packed = await home.json<CompressJson>(["snapshot", "compress", "zc", "one"]);
-    assert.deepEqual(packed.files.map((f) => [f.from, f.to]), [["memory.ram", "memory.ram.zst"]]);
+    assert.deepEqual(
+      packed.files.map((f) => [f.from, f.to]),
+      [["memory.ram", "memory.ram.zst"]],
+    );
     const listed = await snapshot("zc", "one");
     assert.equal(listed.compressed, true);
     assert.ok(listed.allocatedBytes < listed.apparentBytes, `${listed.allocatedBytes} on disk < ${listed.apparentBytes} apparent`);
@@ -50,7 +70,9 @@ describe("snapshot compression", () => {
     assert.equal(sha(ram), ramSha, "decompressing gives the RAM file back byte for byte");
     const [file] = unpacked.files;
     assert.ok(file !== undefined && file.toAllocatedBytes <= (packed.files[0]?.fromAllocatedBytes ?? 0) + 1024 * 1024, "and as sparse as it was");
-    t.diagnostic(`256 MiB guest, 32 MiB random in /tmp: memory.ram ${mib(packed.files[0]?.fromAllocatedBytes ?? 0)} allocated → memory.ram.zst ${mib(packed.files[0]?.toAllocatedBytes ?? 0)} in ${packed.totalMs.toFixed(0)} ms; decompress ${unpacked.totalMs.toFixed(0)} ms back to ${mib(file.toAllocatedBytes)}`);
+    t.diagnostic(
+      `256 MiB guest, 32 MiB random in /tmp: memory.ram ${mib(packed.files[0]?.fromAllocatedBytes ?? 0)} allocated → memory.ram.zst ${mib(packed.files[0]?.toAllocatedBytes ?? 0)} in ${packed.totalMs.toFixed(0)} ms; decompress ${unpacked.totalMs.toFixed(0)} ms back to ${mib(file.toAllocatedBytes)}`,
+    );
 
     // Restore auto-decompresses a compressed snapshot and brings the running guest back to it.
     await home.ok(["snapshot", "compress", "zc", "one"]);

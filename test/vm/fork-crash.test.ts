@@ -5,20 +5,28 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TestHome } from "./harness.ts";
 
-interface StartJson { status: { bootKind: string; state: string }; notices: string[] }
-interface InfoJson { state: string; note?: string }
+interface StartJson {
+  status: { bootKind: string; state: string };
+  notices: string[];
+}
+interface InfoJson {
+  state: string;
+  note?: string;
+}
 
 /** Pids of QEMU processes of one instance (its directory is in their argv). */
 function qemuOf(home: TestHome, name: string): number[] {
   const dir = `${home.instanceDir(name)}/`;
-  return readdirSync("/proc").filter((e) => /^\d+$/.test(e)).flatMap((e) => {
-    try {
-      const cmdline = readFileSync(`/proc/${e}/cmdline`, "utf8");
-      return cmdline.includes("qemu-system") && cmdline.includes(dir) ? [Number(e)] : [];
-    } catch {
-      return []; // ended meanwhile
-    }
-  });
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .flatMap((e) => {
+      try {
+        const cmdline = readFileSync(`/proc/${e}/cmdline`, "utf8");
+        return cmdline.includes("qemu-system") && cmdline.includes(dir) ? [Number(e)] : [];
+      } catch {
+        return []; // ended meanwhile
+      }
+    });
 }
 
 function agentPid(home: TestHome, name: string): number | undefined {
@@ -76,7 +84,9 @@ describe("a fork killed midway", () => {
     await home.ok(["snapshot", "create", "src", "s1"]);
     await home.ok(["stop", "src"]);
   });
-  after(async () => { await home.cleanup(); });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("killed once one fork's directory is built: the other's temp dir goes, the built one starts", async () => {
     const killed = await home.run(["fork", "src@s1", "fa", "--count", "2"], { env: { SNAPVM_FAULT_POINT: "fork:built-one" } });
@@ -125,8 +135,12 @@ describe("a fork killed midway", () => {
 
 describe("stop --force and signals preempt anything", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("stop --force during a save stuck after the pause: returns within seconds, QEMU gone, stopped, next start cold boots", async () => {
     const name = "stuck";
@@ -147,7 +161,11 @@ describe("stop --force and signals preempt anything", () => {
     assert.equal(info.state, "stopped");
     assert.equal(existsSync(join(home.instanceDir(name), "suspend")), false, "no suspend state");
     assert.equal((await home.json<StartJson>(["start", name])).status.bootKind, "cold");
-    assert.deepEqual(readdirSync(home.instanceDir(name)).filter((e) => e.includes(".tmp-")), [], "the save's temp dir was cleaned up");
+    assert.deepEqual(
+      readdirSync(home.instanceDir(name)).filter((e) => e.includes(".tmp-")),
+      [],
+      "the save's temp dir was cleaned up",
+    );
     assert.equal((await home.ok(["exec", name, "--", "echo", "up"])).trim(), "up");
     await home.ok(["delete", "--force", name]);
   });
@@ -172,8 +190,12 @@ describe("stop --force and signals preempt anything", () => {
 
 describe("re-adoption by the next command that needs the agent", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("kill -9 of the agent, then exec re-adopts (memory intact); again, snapshot create snapshots live; again, stop saves", async () => {
     const name = "readopt";

@@ -44,10 +44,16 @@ export class TestHome {
       });
       let stdout = "";
       let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-      child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+      });
+      child.stderr.setEncoding("utf8").on("data", (d: string) => {
+        stderr += d;
+      });
       child.on("error", reject);
-      child.on("close", (code) => { resolvePromise({ code: code ?? -1, stdout, stderr }); });
+      child.on("close", (code) => {
+        resolvePromise({ code: code ?? -1, stdout, stderr });
+      });
       child.stdin.end(options.input ?? "");
     });
   }
@@ -100,7 +106,11 @@ export class TestHome {
       }
     }
     for (const pid of [...this.qemuPids(), ...agents]) {
-      try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
     }
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -20,7 +20,9 @@ async function connectRetry(path: string, timeoutMs = 10_000): Promise<Socket> {
     try {
       return await new Promise<Socket>((resolve, reject) => {
         const socket = connect(path);
-        socket.once("connect", () => { resolve(socket); });
+        socket.once("connect", () => {
+          resolve(socket);
+        });
         socket.once("error", reject);
       });
     } catch (error) {
@@ -50,8 +52,13 @@ class Agent {
   request(line: (id: string) => string, timeoutMs = 60_000): Promise<string> {
     const id = String(this.next++);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`no reply to ${line(id).trim()}`)); }, timeoutMs);
-      this.waiting.set(id, (reply) => { clearTimeout(timer); resolve(reply); });
+      const timer = setTimeout(() => {
+        reject(new Error(`no reply to ${line(id).trim()}`));
+      }, timeoutMs);
+      this.waiting.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
       this.socket.write(line(id));
     });
   }
@@ -85,19 +92,55 @@ describe("the tiny guest image", () => {
     image = requireTinyImage(join(SHARED_IMAGES, ".."));
     dir = mkdtempSync(join(tmpdir(), "snapvm-image-test-"));
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", join(dir, "disk.qcow2"), "64M"]);
-    qemu = spawn("qemu-system-x86_64", [
-      "-nodefaults", "-no-user-config", "-display", "none", "-accel", "tcg", "-cpu", "max", "-smp", "1",
-      "-machine", "q35,memory-backend=mem", "-m", "256M",
-      "-object", `memory-backend-file,id=mem,size=256M,mem-path=${join(dir, "mem.ram")},share=on`,
-      "-kernel", image.vmlinux.path, "-initrd", image.initrd.path, "-append", "console=ttyS0 panic=-1 quiet",
-      "-no-reboot", "-serial", `file:${join(dir, "console.log")}`,
-      "-device", "virtio-serial-pci,id=vser0",
-      "-chardev", `socket,id=ag,path=${join(dir, "ag.sock")},server=on,wait=off`,
-      "-device", "virtserialport,bus=vser0.0,chardev=ag,name=org.snapvm.agent",
-      "-drive", `if=none,id=d0,file=${join(dir, "disk.qcow2")},format=qcow2`, "-device", "virtio-blk-pci,drive=d0",
-      "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0", "-device", "vmgenid",
-      "-qmp", `unix:${join(dir, "qmp.sock")},server=on,wait=off`,
-    ], { stdio: "ignore" });
+    qemu = spawn(
+      "qemu-system-x86_64",
+      [
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-accel",
+        "tcg",
+        "-cpu",
+        "max",
+        "-smp",
+        "1",
+        "-machine",
+        "q35,memory-backend=mem",
+        "-m",
+        "256M",
+        "-object",
+        `memory-backend-file,id=mem,size=256M,mem-path=${join(dir, "mem.ram")},share=on`,
+        "-kernel",
+        image.vmlinux.path,
+        "-initrd",
+        image.initrd.path,
+        "-append",
+        "console=ttyS0 panic=-1 quiet",
+        "-no-reboot",
+        "-serial",
+        `file:${join(dir, "console.log")}`,
+        "-device",
+        "virtio-serial-pci,id=vser0",
+        "-chardev",
+        `socket,id=ag,path=${join(dir, "ag.sock")},server=on,wait=off`,
+        "-device",
+        "virtserialport,bus=vser0.0,chardev=ag,name=org.snapvm.agent",
+        "-drive",
+        `if=none,id=d0,file=${join(dir, "disk.qcow2")},format=qcow2`,
+        "-device",
+        "virtio-blk-pci,drive=d0",
+        "-netdev",
+        "user,id=n0",
+        "-device",
+        "virtio-net-pci,netdev=n0",
+        "-device",
+        "vmgenid",
+        "-qmp",
+        `unix:${join(dir, "qmp.sock")},server=on,wait=off`,
+      ],
+      { stdio: "ignore" },
+    );
     exited = new Promise((resolve) => qemu.once("exit", resolve));
   });
 
@@ -125,8 +168,8 @@ describe("the tiny guest image", () => {
   });
 
   test("EXEC keeps a command's quotes, newlines and stdin exact, and refuses a request with a field missing", async () => {
-    const script = "printf '%s|' \"a  b\" 'c\"d'\nread -r line; echo \"[$line]\"";
-    assert.equal((await agent.exec(script, "x y\n")).stdout, "a  b|c\"d|[x y]\n");
+    const script = 'printf \'%s|\' "a  b" \'c"d\'\nread -r line; echo "[$line]"';
+    assert.equal((await agent.exec(script, "x y\n")).stdout, 'a  b|c"d|[x y]\n');
     assert.match(await agent.request((id) => `EXEC ${id} ${Buffer.from("true").toString("base64")}\n`), /^ERROR \d+ bad-request$/);
   });
 
@@ -146,7 +189,9 @@ describe("the tiny guest image", () => {
   });
 
   test("modules, data disk, network and acpid are up", async () => {
-    const { stdout } = await agent.exec("lsmod | wc -l; grep -c ' /mnt/data ext4 ' /proc/mounts; pidof acpid >/dev/null && echo acpid; ls /dev/input | grep -c event");
+    const { stdout } = await agent.exec(
+      "lsmod | wc -l; grep -c ' /mnt/data ext4 ' /proc/mounts; pidof acpid >/dev/null && echo acpid; ls /dev/input | grep -c event",
+    );
     assert.deepEqual(stdout.trim().split("\n"), [String(image.modules.length + 1), "1", "acpid", "2"]);
     assert.doesNotMatch(readFileSync(join(dir, "console.log"), "utf8"), /insmod .* failed|cannot mount/);
   });
@@ -164,7 +209,14 @@ describe("the tiny guest image", () => {
     const qmp = await connectRetry(join(dir, "qmp.sock"));
     qmp.write('{"execute":"qmp_capabilities"}\n{"execute":"system_powerdown"}\n');
     let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([exited, new Promise((resolve) => { timer = setTimeout(() => { resolve("timeout"); }, 30_000); })]);
+    const code = await Promise.race([
+      exited,
+      new Promise((resolve) => {
+        timer = setTimeout(() => {
+          resolve("timeout");
+        }, 30_000);
+      }),
+    ]);
     clearTimeout(timer);
     qmp.destroy();
     assert.equal(code, 0);

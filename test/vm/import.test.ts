@@ -10,9 +10,12 @@ import type { PinnedLaunch } from "../../src/snapshot/launch.ts";
 import { shellQuote } from "../../src/util/shell-quote.ts";
 import { TestHome } from "./harness.ts";
 
-interface StartJson { status: { bootKind: string; pendingChanges?: string[] } }
+interface StartJson {
+  status: { bootKind: string; pendingChanges?: string[] };
+}
 
-const DIRTY = "dd if=/dev/urandom of=/tmp/ram.bin bs=1M count=32 2>/dev/null && dd if=/dev/urandom of=/mnt/data/disk.bin bs=1M count=1 2>/dev/null && sync && md5sum /tmp/ram.bin /mnt/data/disk.bin";
+const DIRTY =
+  "dd if=/dev/urandom of=/tmp/ram.bin bs=1M count=32 2>/dev/null && dd if=/dev/urandom of=/mnt/data/disk.bin bs=1M count=1 2>/dev/null && sync && md5sum /tmp/ram.bin /mnt/data/disk.bin";
 /** After a restore, with the guest's page cache dropped so the disk file is re-read from the copied disk. */
 const CHECK = "echo 3 > /proc/sys/vm/drop_caches && md5sum /tmp/ram.bin /mnt/data/disk.bin";
 
@@ -62,7 +65,9 @@ describe("import-state: a plain QEMU migration stream becomes an instance that r
     writeFileSync(argvJson, JSON.stringify(saved.argv));
     console.log(`# gist save of a 256 MiB guest (32 MiB dirty) through gzip: ${saved.saveMs.toFixed(0)} ms, ${readFileSync(stateGz).length} bytes`);
   });
-  after(async () => { await home.cleanup(); });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("a gzip stream imports as a suspended instance; start restores memory and disk, and later saves are lazy", async () => {
     const started = performance.now();
@@ -84,7 +89,9 @@ describe("import-state: a plain QEMU migration stream becomes an instance that r
     assert.equal(start.status.bootKind, "restore");
     assert.equal(start.status.pendingChanges, undefined, "snapvm.yaml says what boot/ pinned");
     assert.equal(await home.ok(["exec", "imp", "--", CHECK]), sums);
-    console.log(`# import ${importMs.toFixed(0)} ms (${JSON.stringify(imported.timings, (_k, v: unknown) => (typeof v === "number" ? Math.round(v) : v))}), start ${restoreMs.toFixed(0)} ms`);
+    console.log(
+      `# import ${importMs.toFixed(0)} ms (${JSON.stringify(imported.timings, (_k, v: unknown) => (typeof v === "number" ? Math.round(v) : v))}), start ${restoreMs.toFixed(0)} ms`,
+    );
 
     // From then on it is an ordinary file-backed instance: stop saves device state only, start restores.
     const saved = await home.json<{ action: string; save: { stateBytes: number } }>(["stop", "imp"]);
@@ -101,7 +108,13 @@ describe("import-state: a plain QEMU migration stream becomes an instance that r
     const argv = JSON.parse(readFileSync(argvJson, "utf8")) as string[];
     const fromRaw = await home.json<ImportResult>(["import-state", raw, "imp-raw", "--qemu-args", shellQuote(["qemu-system-x86_64", ...argv])]);
     assert.equal(fromRaw.source.compression, "none");
-    const fromZstd = await home.json<ImportResult>(["import-state", `${raw}.zst`, "imp-zst", "--from-argv", join(home.instanceDir("src"), "boot", "launch.json")]);
+    const fromZstd = await home.json<ImportResult>([
+      "import-state",
+      `${raw}.zst`,
+      "imp-zst",
+      "--from-argv",
+      join(home.instanceDir("src"), "boot", "launch.json"),
+    ]);
     assert.equal(fromZstd.source.compression, "zstd");
     for (const name of ["imp-raw", "imp-zst"]) {
       assert.equal((await home.json<StartJson>(["start", name])).status.bootKind, "restore", name);

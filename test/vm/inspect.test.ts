@@ -7,8 +7,12 @@ import { TestHome } from "./harness.ts";
 
 describe("inspecting saved states", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("snapshot inspect decodes a live snapshot's device state; inspect-state reads a suspend state and refuses a truncated copy; a disk-only snapshot has no stream", async () => {
     await home.ok(["create", "ins", "--memory", "256M", "--disk", "1G"]);
@@ -26,7 +30,10 @@ describe("inspecting saved states", () => {
     assert.ok(r.configuration.capabilities.includes("x-ignore-shared"));
     const idstrs = r.sections.map((s) => s.idstr);
     assert.ok(idstrs.includes("vmgenid"), idstrs.join(" "));
-    assert.ok(idstrs.some((s) => /virtio-(serial|console)/.test(s)), idstrs.join(" "));
+    assert.ok(
+      idstrs.some((s) => /virtio-(serial|console)/.test(s)),
+      idstrs.join(" "),
+    );
     assert.deepEqual(r.ram?.blocks.find((b) => b.name === "mem")?.sizeBytes, 256 * 1024 * 1024);
     assert.equal(r.vmdesc.present, true);
     console.log(`# snapshot inspect --json: ${inspectMs.toFixed(0)} ms for ${r.fileBytes} bytes, ${r.sections.length} records`);
@@ -50,8 +57,15 @@ describe("inspecting saved states", () => {
     writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
     const result = await home.run(["inspect-state", truncated]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`^snapvm: ${truncated}: QEMU migration stream is malformed at offset \\d+ \\(0x[0-9a-f]+\\): truncated: .* needs \\d+ bytes, \\d+ left \\[E_STATE_INVALID\\]\\n  hint: The device-state file is damaged, truncated`));
-    const json = JSON.parse((await home.run(["inspect-state", truncated, "--json"])).stdout) as { error: { code: string; details: { path: string; offset: number } } };
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^snapvm: ${truncated}: QEMU migration stream is malformed at offset \\d+ \\(0x[0-9a-f]+\\): truncated: .* needs \\d+ bytes, \\d+ left \\[E_STATE_INVALID\\]\\n  hint: The device-state file is damaged, truncated`,
+      ),
+    );
+    const json = JSON.parse((await home.run(["inspect-state", truncated, "--json"])).stdout) as {
+      error: { code: string; details: { path: string; offset: number } };
+    };
     assert.equal(json.error.code, "E_STATE_INVALID");
     assert.equal(json.error.details.path, truncated);
     assert.ok(json.error.details.offset > 0 && json.error.details.offset < whole.length);

@@ -3,12 +3,20 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { TestHome } from "./harness.ts";
 
-interface Info { state: string; status?: { qemuPid?: number; accel?: string }; boot?: { spec: { accel: string }; accelReason: string } }
+interface Info {
+  state: string;
+  status?: { qemuPid?: number; accel?: string };
+  boot?: { spec: { accel: string }; accelReason: string };
+}
 
 describe("instance lifecycle on the real tiny guest", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("create → start → exec → stop → delete", async () => {
     await home.ok(["create", "life", "--memory", "256M", "--disk", "1G"]);

@@ -29,8 +29,12 @@ function kinds(home: string, instance: string): string[] {
 
 describe("modes", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("nothing snapvm or its QEMU makes is readable by group or others: create, start, live snapshot, fork, stop", async () => {
     await home.ok(["create", "m", "--memory", "256M", "--disk", "1G"]);

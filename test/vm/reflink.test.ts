@@ -20,7 +20,11 @@ class XfsMount {
   }
 
   unmount(): void {
-    try { execFileSync("umount", [this.mountPoint]); } catch { /* not mounted */ }
+    try {
+      execFileSync("umount", [this.mountPoint]);
+    } catch {
+      /* not mounted */
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -5,10 +5,25 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestHome } from "./harness.ts";
 
-interface SnapshotJson { tag: string; pauseMs: number; memoryCopy: string }
-interface ListEntry { instance: string; tag: string; parent: string | null; hasMemory: boolean; allocatedBytes: number; apparentBytes: number }
-interface ForkJson { forks: { name: string; started?: { status: { bootKind: string } } }[] }
-interface Info { state: string }
+interface SnapshotJson {
+  tag: string;
+  pauseMs: number;
+  memoryCopy: string;
+}
+interface ListEntry {
+  instance: string;
+  tag: string;
+  parent: string | null;
+  hasMemory: boolean;
+  allocatedBytes: number;
+  apparentBytes: number;
+}
+interface ForkJson {
+  forks: { name: string; started?: { status: { bootKind: string } } }[];
+}
+interface Info {
+  state: string;
+}
 
 function digest(paths: string[]): string {
   const hash = createHash("sha256");
@@ -18,13 +33,22 @@ function digest(paths: string[]): string {
 
 describe("snapshots", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("create, list, info, restore while running, restore while stopped, delete", async () => {
     await home.ok(["create", "snap", "--memory", "256M", "--disk", "1G"]);
     await home.ok(["start", "snap"]);
-    const v1 = await home.ok(["exec", "snap", "--", "dd if=/dev/urandom of=/tmp/m bs=1M count=16 2>/dev/null; echo one > /mnt/data/f; sync; md5sum /tmp/m; cat /mnt/data/f"]);
+    const v1 = await home.ok([
+      "exec",
+      "snap",
+      "--",
+      "dd if=/dev/urandom of=/tmp/m bs=1M count=16 2>/dev/null; echo one > /mnt/data/f; sync; md5sum /tmp/m; cat /mnt/data/f",
+    ]);
     const s1 = await home.json<SnapshotJson>(["snapshot", "create", "snap", "one"]);
     assert.equal(s1.tag, "one");
     assert.ok(s1.pauseMs > 0);
@@ -32,8 +56,17 @@ describe("snapshots", () => {
     await home.ok(["snapshot", "create", "snap", "two"]);
 
     const list = await home.json<ListEntry[]>(["snapshot", "list", "snap"]);
-    assert.deepEqual(list.map((s) => [s.tag, s.parent, s.hasMemory]), [["one", null, true], ["two", "one", true]]);
-    assert.ok(list.every((s) => s.allocatedBytes < s.apparentBytes), "RAM copies stay sparse");
+    assert.deepEqual(
+      list.map((s) => [s.tag, s.parent, s.hasMemory]),
+      [
+        ["one", null, true],
+        ["two", "one", true],
+      ],
+    );
+    assert.ok(
+      list.every((s) => s.allocatedBytes < s.apparentBytes),
+      "RAM copies stay sparse",
+    );
     const info = await home.json<{ manifest: { formatVersion: string; kind: string } }>(["snapshot", "info", "snap", "one"]);
     assert.deepEqual([info.manifest.formatVersion, info.manifest.kind], ["1.1.0", "snapshot"]);
 
@@ -61,11 +94,26 @@ describe("snapshots", () => {
   test("a live snapshot of a guest writing memory and disk restores both consistent", async () => {
     await home.ok(["create", "busy", "--memory", "256M", "--disk", "1G"]);
     await home.ok(["start", "busy"]);
-    await home.ok(["exec", "busy", "--", "sh -c 'echo $$ > /tmp/writer.pid; i=0; while :; do i=$((i+1)); echo $i > /mnt/data/c.new; mv /mnt/data/c.new /mnt/data/counter; echo $i > /tmp/c.new; mv /tmp/c.new /tmp/counter; done' >/dev/null 2>&1 </dev/null & echo started"]);
+    await home.ok([
+      "exec",
+      "busy",
+      "--",
+      "sh -c 'echo $$ > /tmp/writer.pid; i=0; while :; do i=$((i+1)); echo $i > /mnt/data/c.new; mv /mnt/data/c.new /mnt/data/counter; echo $i > /tmp/c.new; mv /tmp/c.new /tmp/counter; done' >/dev/null 2>&1 </dev/null & echo started",
+    ]);
     await new Promise((r) => setTimeout(r, 1500));
     await home.ok(["snapshot", "create", "busy", "mid"]);
     await home.ok(["snapshot", "restore", "busy", "mid"]);
-    const [memory, disk] = (await home.ok(["exec", "busy", "--", "kill $(cat /tmp/writer.pid); sleep 0.2; cat /tmp/counter; sync; echo 3 > /proc/sys/vm/drop_caches; cat /mnt/data/counter"])).trim().split("\n").map(Number);
+    const [memory, disk] = (
+      await home.ok([
+        "exec",
+        "busy",
+        "--",
+        "kill $(cat /tmp/writer.pid); sleep 0.2; cat /tmp/counter; sync; echo 3 > /proc/sys/vm/drop_caches; cat /mnt/data/counter",
+      ])
+    )
+      .trim()
+      .split("\n")
+      .map(Number);
     assert.ok(memory !== undefined && disk !== undefined && memory > 0, `counters ${String(memory)} ${String(disk)}`);
     // The writer replaces the disk file, then the memory one (each by rename, so never half-written):
     // at any instant the disk is at the memory's count or one ahead.
@@ -108,20 +156,32 @@ describe("snapshots", () => {
 
 describe("forks", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("four forks resume from one snapshot, each independent with its own identity; the snapshot never changes", async () => {
     await home.ok(["create", "tpl", "--memory", "256M", "--disk", "1G", "--port", "18080:80"]);
     await home.ok(["start", "tpl"]);
     // The template's clock an hour behind: a fork that answers with the host's time had it set.
-    await home.ok(["exec", "tpl", "--", `echo template > /tmp/who; echo template > /mnt/data/who; sync; date -u -s @${Math.round(Date.now() / 1000) - 3600} >/dev/null`]);
+    await home.ok([
+      "exec",
+      "tpl",
+      "--",
+      `echo template > /tmp/who; echo template > /mnt/data/who; sync; date -u -s @${Math.round(Date.now() / 1000) - 3600} >/dev/null`,
+    ]);
     await home.ok(["snapshot", "create", "tpl", "base"]);
     const snapDir = join(home.instanceDir("tpl"), "snapshots", "base");
     const before = digest([join(snapDir, "memory.ram"), join(snapDir, "devices.state")]);
 
     const forked = await home.json<ForkJson>(["fork", "tpl@base", "web", "--count", "4"]);
-    assert.deepEqual(forked.forks.map((f) => [f.name, f.started?.status.bootKind]), [1, 2, 3, 4].map((i) => [`web-${i}`, "restore"]));
+    assert.deepEqual(
+      forked.forks.map((f) => [f.name, f.started?.status.bootKind]),
+      [1, 2, 3, 4].map((i) => [`web-${i}`, "restore"]),
+    );
     for (let i = 1; i <= 4; i++) {
       const name = `web-${i}`;
       assert.equal(await home.ok(["exec", name, "--", "cat /tmp/who /mnt/data/who; hostname"]), `template\ntemplate\n${name}\n`);

@@ -4,12 +4,24 @@ import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } fr
 import { join } from "node:path";
 import { TestHome } from "./harness.ts";
 
-interface StartJson { status: { bootKind: string; pendingChanges?: string[] }; notices: string[] }
-interface Info { state: string; agentPid?: number; suspended?: { allocatedBytes: number } }
+interface StartJson {
+  status: { bootKind: string; pendingChanges?: string[] };
+  notices: string[];
+}
+interface Info {
+  state: string;
+  agentPid?: number;
+  suspended?: { allocatedBytes: number };
+}
 
 /** Fills guest memory (tmpfs) with random data and writes a file to the disk; returns both checksums. */
 async function dirty(home: TestHome, name: string, megabytes: number): Promise<string> {
-  return home.ok(["exec", name, "--", `dd if=/dev/urandom of=/tmp/ram.bin bs=1M count=${megabytes} 2>/dev/null && dd if=/dev/urandom of=/mnt/data/disk.bin bs=1M count=1 2>/dev/null && sync && md5sum /tmp/ram.bin /mnt/data/disk.bin`]);
+  return home.ok([
+    "exec",
+    name,
+    "--",
+    `dd if=/dev/urandom of=/tmp/ram.bin bs=1M count=${megabytes} 2>/dev/null && dd if=/dev/urandom of=/mnt/data/disk.bin bs=1M count=1 2>/dev/null && sync && md5sum /tmp/ram.bin /mnt/data/disk.bin`,
+  ]);
 }
 
 /** The same checksums after a restore, with the guest's page cache dropped so the disk file is re-read. */
@@ -27,8 +39,12 @@ async function waitFor(predicate: () => Promise<boolean>, what: string): Promise
 
 describe("suspend to disk and resume", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   test("stop saves (saveOnStop), start restores memory, disk and clock, and consumes the state", async () => {
     await home.ok(["create", "sus", "--memory", "256M", "--disk", "1G"]);
@@ -70,13 +86,35 @@ describe("suspend to disk and resume", () => {
   test("a corrupt or foreign state falls back to a cold boot, kept aside with the reason", async () => {
     await home.ok(["create", "bad", "--memory", "256M", "--disk", "1G"]);
     const corruptions: [string, (dir: string) => void, RegExp][] = [
-      ["truncated device state", (dir) => { truncateSync(join(dir, "devices.state"), 1000); }, /devices\.state is 1000 bytes/],
-      ["newer major format", (dir) => {
-        const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Record<string, unknown>;
-        writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...manifest, formatVersion: "2.0.0" }));
-      }, /has format 2\.0\.0; this snapvm reads 1\.0–1\.1/],
-      ["not a manifest", (dir) => { writeFileSync(join(dir, "manifest.json"), "{\"hello\": 1}"); }, /is not a snapvm state manifest/],
-      ["garbage device state", (dir) => { writeFileSync(join(dir, "devices.state"), "x".repeat(readFileSync(join(dir, "devices.state")).length)); }, /does not match its digest/],
+      [
+        "truncated device state",
+        (dir) => {
+          truncateSync(join(dir, "devices.state"), 1000);
+        },
+        /devices\.state is 1000 bytes/,
+      ],
+      [
+        "newer major format",
+        (dir) => {
+          const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Record<string, unknown>;
+          writeFileSync(join(dir, "manifest.json"), JSON.stringify({ ...manifest, formatVersion: "2.0.0" }));
+        },
+        /has format 2\.0\.0; this snapvm reads 1\.0–1\.1/,
+      ],
+      [
+        "not a manifest",
+        (dir) => {
+          writeFileSync(join(dir, "manifest.json"), '{"hello": 1}');
+        },
+        /is not a snapvm state manifest/,
+      ],
+      [
+        "garbage device state",
+        (dir) => {
+          writeFileSync(join(dir, "devices.state"), "x".repeat(readFileSync(join(dir, "devices.state")).length));
+        },
+        /does not match its digest/,
+      ],
     ];
     for (const [what, corrupt, reason] of corruptions) {
       await home.ok(["start", "bad"]);
@@ -144,8 +182,12 @@ describe("suspend to disk and resume", () => {
 
 describe("killing the agent at any step of a save or restore leaves an instance that starts", () => {
   let home: TestHome;
-  before(() => { home = new TestHome(); });
-  after(async () => { await home.cleanup(); });
+  before(() => {
+    home = new TestHome();
+  });
+  after(async () => {
+    await home.cleanup();
+  });
 
   // Before the rename the dead agent's QEMU still runs the guest: the next start re-adopts it.
   const points: [string, "save" | "restore", "restore" | "adopted"][] = [

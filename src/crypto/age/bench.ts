@@ -61,9 +61,11 @@ const recipients = [parseRecipient(keys.recipient)];
 // Timed runs discard their output; the decrypt input is made by an untimed run that keeps it.
 const encrypted = await run(source(total / MiB), createEncryptStream(recipients), false);
 const file = Buffer.concat((await run(source(total / MiB), createEncryptStream(recipients), true)).output);
-const fileSource = Readable.from((function* () {
-  for (let offset = 0; offset < file.length; offset += MiB) yield file.subarray(offset, offset + MiB);
-})());
+const fileSource = Readable.from(
+  (function* () {
+    for (let offset = 0; offset < file.length; offset += MiB) yield file.subarray(offset, offset + MiB);
+  })(),
+);
 const decrypted = await run(fileSource, createDecryptStream([parseIdentity(keys.identity)]), false);
 const mbps = (seconds: number): string => (total / seconds / 1e6).toFixed(0);
 const baseline = rawAeadSeconds();

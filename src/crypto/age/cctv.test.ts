@@ -22,10 +22,14 @@ interface Vector {
 function parseVector(bytes: Buffer): Vector {
   const split = bytes.indexOf("\n\n");
   assert.ok(split > 0, "vector has no blank line after its header");
-  const fields = bytes.subarray(0, split).toString("utf8").split("\n").map((line) => {
-    const colon = line.indexOf(": ");
-    return [line.slice(0, colon), line.slice(colon + 2)] as const;
-  });
+  const fields = bytes
+    .subarray(0, split)
+    .toString("utf8")
+    .split("\n")
+    .map((line) => {
+      const colon = line.indexOf(": ");
+      return [line.slice(0, colon), line.slice(colon + 2)] as const;
+    });
   const value = (key: string): string | undefined => fields.find(([k]) => k === key)?.[1];
   const identities: Identity[] = fields.flatMap(([k, v]): Identity[] => {
     if (k === "identity") return [parseIdentity(v)];
@@ -45,7 +49,9 @@ const sha256 = (data: Buffer): string => createHash("sha256").update(data).diges
 
 const stageOf = (error: unknown): unknown => (isSnapvmError(error, ErrorCode.DecryptFailed) ? error.details["stage"] : undefined);
 
-for (const name of readdirSync(DIR).filter((n) => n !== "README.md").sort()) {
+for (const name of readdirSync(DIR)
+  .filter((n) => n !== "README.md")
+  .sort()) {
   test(`CCTV age vector ${name}`, async () => {
     const vector = parseVector(readFileSync(join(DIR, name)));
     // A vector without keys (a header failure) still needs an identity to get that far.

@@ -4,7 +4,12 @@ import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { decodeBech32, encodeBech32 } from "./bech32.ts";
 
 test("BIP-173 valid strings decode, and re-encode to their lower-case form", () => {
-  for (const text of ["A12UEL5L", "a12uel5l", "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw", "split1checkupstagehandshakeupstreamerranterredcaperred2y9e3w"]) {
+  for (const text of [
+    "A12UEL5L",
+    "a12uel5l",
+    "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw",
+    "split1checkupstagehandshakeupstreamerranterredcaperred2y9e3w",
+  ]) {
     const decoded = decodeBech32(text);
     assert.ok(decoded !== undefined, text);
     assert.equal(encodeBech32(decoded.hrp, decoded.data), text.toLowerCase());

@@ -47,7 +47,10 @@ async function fuzz(file: Buffer, plaintext: Buffer, identities: readonly Identi
   for (let round = 0; round < rounds; round++) {
     const mutated = mutate(file, headerLength, random);
     const outcome = await Promise.race([
-      decryptBuffer(mutated, identities).then((out) => ({ out }), (error: unknown) => ({ error })),
+      decryptBuffer(mutated, identities).then(
+        (out) => ({ out }),
+        (error: unknown) => ({ error }),
+      ),
       sleep(5000).then(() => ({ hang: true })),
     ]);
     const context = `seed ${seed}, round ${round}`;

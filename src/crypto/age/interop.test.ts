@@ -36,7 +36,9 @@ function runWithPassphrase(argv: string[], passphrase: string): Promise<void> {
       const prompts = output.split("passphrase").length - 1;
       for (; answered < prompts; answered++) child.stdin.write(`${passphrase}\n`);
     });
-    const timer = setTimeout(() => { child.kill(); }, 30_000);
+    const timer = setTimeout(() => {
+      child.kill();
+    }, 30_000);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
@@ -48,7 +50,9 @@ function runWithPassphrase(argv: string[], passphrase: string): Promise<void> {
 
 function withDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), "snapvm-age-"));
-  return body(dir).finally(() => { rmSync(dir, { recursive: true, force: true }); });
+  return body(dir).finally(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 }
 
 test("age -d decrypts what we encrypt to X25519 recipients (with our key file)", { skip }, () =>
@@ -56,20 +60,28 @@ test("age -d decrypts what we encrypt to X25519 recipients (with our key file)",
     const ours = generateIdentity();
     const other = generateIdentity();
     writeFileSync(join(dir, "key.txt"), formatIdentityFile(ours.identity));
-    assert.equal(run("age-keygen", ["-y", join(dir, "key.txt")]).toString().trim(), ours.recipient);
+    assert.equal(
+      run("age-keygen", ["-y", join(dir, "key.txt")])
+        .toString()
+        .trim(),
+      ours.recipient,
+    );
     for (const size of [0, 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024]) {
       const plaintext = randomBytes(size);
       const file = await encryptBuffer(plaintext, [parseRecipient(other.recipient), parseRecipient(ours.recipient)]);
       writeFileSync(join(dir, "file.age"), file);
       assert.ok(run("age", ["-d", "-i", join(dir, "key.txt"), join(dir, "file.age")]).equals(plaintext), `${size} bytes`);
     }
-  }));
+  }),
+);
 
 test("we decrypt what age -r encrypts to an age-keygen key", { skip }, () =>
   withDir(async (dir) => {
     run("age-keygen", ["-o", join(dir, "key.txt")]);
     const keyFile = readFileSync(join(dir, "key.txt"), "utf8");
-    const recipient = run("age-keygen", ["-y", join(dir, "key.txt")]).toString().trim();
+    const recipient = run("age-keygen", ["-y", join(dir, "key.txt")])
+      .toString()
+      .trim();
     assert.match(keyFile, new RegExp(`^# created: .+\\n# public key: ${recipient}\\nAGE-SECRET-KEY-1[0-9A-Z]+\\n$`));
     const identities = parseIdentityFile(keyFile);
     for (const size of [0, 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024]) {
@@ -77,15 +89,20 @@ test("we decrypt what age -r encrypts to an age-keygen key", { skip }, () =>
       const file = run("age", ["-r", recipient, "-r", generateIdentity().recipient], plaintext);
       assert.ok((await decryptBuffer(file, identities)).equals(plaintext), `${size} bytes`);
     }
-  }));
+  }),
+);
 
-test("age -p output decrypts with our passphrase identity, and age -d takes our passphrase files", { skip: skip || (hasScript ? false : "util-linux script is missing: no pty to type age's passphrase") }, () =>
-  withDir(async (dir) => {
-    const plaintext = randomBytes(200_000);
-    writeFileSync(join(dir, "plain"), plaintext);
-    await runWithPassphrase(["age", "-p", "-o", join(dir, "theirs.age"), join(dir, "plain")], "tr0ub4dor & 3");
-    assert.ok((await decryptBuffer(readFileSync(join(dir, "theirs.age")), [passphraseIdentity("tr0ub4dor & 3")])).equals(plaintext));
-    writeFileSync(join(dir, "ours.age"), await encryptBuffer(plaintext, [passphraseRecipient("tr0ub4dor & 3", { workFactor: 12 })]));
-    await runWithPassphrase(["age", "-d", "-o", join(dir, "back"), join(dir, "ours.age")], "tr0ub4dor & 3");
-    assert.ok(readFileSync(join(dir, "back")).equals(plaintext));
-  }));
+test(
+  "age -p output decrypts with our passphrase identity, and age -d takes our passphrase files",
+  { skip: skip || (hasScript ? false : "util-linux script is missing: no pty to type age's passphrase") },
+  () =>
+    withDir(async (dir) => {
+      const plaintext = randomBytes(200_000);
+      writeFileSync(join(dir, "plain"), plaintext);
+      await runWithPassphrase(["age", "-p", "-o", join(dir, "theirs.age"), join(dir, "plain")], "tr0ub4dor & 3");
+      assert.ok((await decryptBuffer(readFileSync(join(dir, "theirs.age")), [passphraseIdentity("tr0ub4dor & 3")])).equals(plaintext));
+      writeFileSync(join(dir, "ours.age"), await encryptBuffer(plaintext, [passphraseRecipient("tr0ub4dor & 3", { workFactor: 12 })]));
+      await runWithPassphrase(["age", "-d", "-o", join(dir, "back"), join(dir, "ours.age")], "tr0ub4dor & 3");
+      assert.ok(readFileSync(join(dir, "back")).equals(plaintext));
+    }),
+);

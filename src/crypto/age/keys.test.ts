@@ -27,7 +27,10 @@ test("parseIdentity refuses recipients and never echoes the secret in its messag
   const { identity, recipient } = generateIdentity();
   assert.throws(() => parseIdentity(recipient), invalid);
   const broken = identity.slice(0, -1) + (identity.endsWith("Q") ? "P" : "Q");
-  assert.throws(() => parseIdentity(broken), (error: unknown) => invalid(error) && error instanceof Error && !error.message.includes(broken.slice(16, 40)));
+  assert.throws(
+    () => parseIdentity(broken),
+    (error: unknown) => invalid(error) && error instanceof Error && !error.message.includes(broken.slice(16, 40)),
+  );
 });
 
 test("an identity file in age-keygen's format round-trips; comments and blank lines are ignored", () => {
@@ -36,12 +39,18 @@ test("an identity file in age-keygen's format round-trips; comments and blank li
   assert.equal(text, `# created: 2026-12-02T10:11:12Z\n# public key: ${recipient}\n${identity}\n`);
   const second = generateIdentity().identity;
   const parsed = parseIdentityFile(`${text}\n# another\r\n${second}\r\n\n`);
-  assert.deepEqual(parsed.map((i) => formatRecipient(i)), [recipient, formatRecipient(parseIdentity(second))]);
+  assert.deepEqual(
+    parsed.map((i) => formatRecipient(i)),
+    [recipient, formatRecipient(parseIdentity(second))],
+  );
 });
 
 test("an identity file with a bad line names the line; one with no key is refused", () => {
   const { identity } = generateIdentity();
-  assert.throws(() => parseIdentityFile(`# x\n${identity}\n ${identity}\n`), (error: unknown) => invalid(error) && isSnapvmError(error) && error.details["line"] === 3);
+  assert.throws(
+    () => parseIdentityFile(`# x\n${identity}\n ${identity}\n`),
+    (error: unknown) => invalid(error) && isSnapvmError(error) && error.details["line"] === 3,
+  );
   assert.throws(() => parseIdentityFile("# only a comment\n\n"), invalid);
 });
 

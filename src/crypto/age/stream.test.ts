@@ -17,8 +17,10 @@ const bob = generateIdentity();
 const toAlice = [parseRecipient(alice.recipient)];
 const asAlice = [parseIdentity(alice.identity)];
 
-const stage = (expected: string) => (error: unknown): boolean =>
-  isSnapvmError(error, ErrorCode.DecryptFailed) && error.details["stage"] === expected;
+const stage =
+  (expected: string) =>
+  (error: unknown): boolean =>
+    isSnapvmError(error, ErrorCode.DecryptFailed) && error.details["stage"] === expected;
 
 /** Offset of the payload (after header and 16-byte nonce) in a file we made. */
 function payloadOffset(file: Buffer): number {
@@ -41,11 +43,16 @@ for (const size of [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_
 test("a file to several recipients opens with each identity, and not with a stranger's", async () => {
   const carol = generateIdentity();
   const plaintext = randomBytes(100_000);
-  const file = await encryptBuffer(plaintext, [alice, bob, carol].map((k) => parseRecipient(k.recipient)));
+  const file = await encryptBuffer(
+    plaintext,
+    [alice, bob, carol].map((k) => parseRecipient(k.recipient)),
+  );
   for (const keys of [alice, bob, carol]) assert.ok((await decryptBuffer(file, [parseIdentity(keys.identity)])).equals(plaintext));
   const stranger = [parseIdentity(generateIdentity().identity)];
-  await assert.rejects(decryptBuffer(file, stranger), (error: unknown) =>
-    isSnapvmError(error, ErrorCode.WrongKey) && error.message === "age: no identity matched any of the 3 recipient stanza(s)");
+  await assert.rejects(
+    decryptBuffer(file, stranger),
+    (error: unknown) => isSnapvmError(error, ErrorCode.WrongKey) && error.message === "age: no identity matched any of the 3 recipient stanza(s)",
+  );
 });
 
 test("a passphrase round-trips; a wrong one is E_WRONG_KEY; a key cannot be mixed with it", async () => {
@@ -56,7 +63,8 @@ test("a passphrase round-trips; a wrong one is E_WRONG_KEY; a key cannot be mixe
   await assert.rejects(decryptBuffer(file, [passphraseIdentity("battery staple")]), (e: unknown) => isSnapvmError(e, ErrorCode.WrongKey));
   await assert.rejects(decryptBuffer(file, [passphraseIdentity("correct horse", { maxWorkFactor: 9 })]), stage("header"));
   await assert.rejects(encryptBuffer(plaintext, [passphraseRecipient("x", { workFactor: 10 }), ...toAlice]), (e: unknown) =>
-    isSnapvmError(e, ErrorCode.InvalidArgument));
+    isSnapvmError(e, ErrorCode.InvalidArgument),
+  );
 });
 
 test("the default scrypt work factor is 18, as age's", async () => {
@@ -132,7 +140,9 @@ test("encryption respects backpressure: a slow consumer keeps the buffered bytes
     write(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
       most = Math.max(most, encrypt.writableLength + encrypt.readableLength);
-      nextTurn().then(() => { callback(); }, callback);
+      nextTurn().then(() => {
+        callback();
+      }, callback);
     },
   });
   await pipeline(source, encrypt, slowSink);

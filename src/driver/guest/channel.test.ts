@@ -30,13 +30,21 @@ async function fakeAgent(version: number, seen: string[]): Promise<{ path: strin
   return { path, server, dir };
 }
 
-for (const [version, expected] of [[2, /^TIME \d+ 1795382205$/], [1, /^EXEC \d+ \S+ -$/]] as const) {
+for (const [version, expected] of [
+  [2, /^TIME \d+ 1795382205$/],
+  [1, /^EXEC \d+ \S+ -$/],
+] as const) {
   test(`setClock speaks ${version === 2 ? "TIME" : "EXEC date -s"} to a version ${version} agent`, async (t) => {
     const seen: string[] = [];
     const agent = await fakeAgent(version, seen);
-    t.after(() => { agent.server.close(); rmSync(agent.dir, { recursive: true, force: true }); });
+    t.after(() => {
+      agent.server.close();
+      rmSync(agent.dir, { recursive: true, force: true });
+    });
     const channel = await GuestChannel.connect(agent.path, "test");
-    t.after(() => { channel.close(); });
+    t.after(() => {
+      channel.close();
+    });
     await channel.waitReady(5000);
     await channel.setClock(1795382205.4);
     const last = seen.at(-1) ?? "";

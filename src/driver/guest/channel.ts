@@ -22,13 +22,23 @@ export class GuestChannel implements GuestExec {
   /** The protocol version the guest agent last announced in a PONG; 1 until it has. */
   private peerVersion = 1;
 
-  private constructor(private readonly socket: Socket, private readonly label: string) {
-    const reader = new LineReader((line) => { this.onLine(line); });
-    socket.on("data", (chunk: Buffer) => { reader.push(chunk); });
+  private constructor(
+    private readonly socket: Socket,
+    private readonly label: string,
+  ) {
+    const reader = new LineReader((line) => {
+      this.onLine(line);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      reader.push(chunk);
+    });
     socket.on("error", () => undefined); // "close" follows and rejects what is pending
     socket.on("close", () => {
       this.closedError = new SnapvmError(ErrorCode.GuestChannel, `${label}: the guest channel closed`);
-      for (const entry of this.pending.values()) { clearTimeout(entry.timer); entry.reject(this.closedError); }
+      for (const entry of this.pending.values()) {
+        clearTimeout(entry.timer);
+        entry.reject(this.closedError);
+      }
       this.pending.clear();
     });
   }
@@ -67,7 +77,11 @@ export class GuestChannel implements GuestExec {
 
   async exec(command: string, options: { stdin?: Buffer; timeoutMs?: number } = {}): Promise<ExecResult> {
     const reply = await this.request((id) => encodeExec(id, command, options.stdin ?? Buffer.alloc(0)), options.timeoutMs ?? 600_000, "a command");
-    if (reply.kind !== "result") throw new SnapvmError(ErrorCode.GuestChannel, `${this.label}: the guest agent refused the command (${reply.kind === "error" ? reply.reason : reply.kind})`);
+    if (reply.kind !== "result")
+      throw new SnapvmError(
+        ErrorCode.GuestChannel,
+        `${this.label}: the guest agent refused the command (${reply.kind === "error" ? reply.reason : reply.kind})`,
+      );
     return { exitCode: reply.exitCode, stdout: reply.stdout, stderr: reply.stderr };
   }
 
@@ -78,7 +92,11 @@ export class GuestChannel implements GuestExec {
     let exitCode: number;
     if (this.peerVersion >= TIME_VERB_SINCE) {
       const reply = await this.request((id) => encodeTime(id, seconds), timeoutMs, "setting the clock");
-      if (reply.kind !== "result") throw new SnapvmError(ErrorCode.GuestChannel, `${this.label}: the guest agent refused to set the clock (${reply.kind === "error" ? reply.reason : reply.kind})`);
+      if (reply.kind !== "result")
+        throw new SnapvmError(
+          ErrorCode.GuestChannel,
+          `${this.label}: the guest agent refused to set the clock (${reply.kind === "error" ? reply.reason : reply.kind})`,
+        );
       exitCode = reply.exitCode;
     } else {
       exitCode = (await this.exec(`date -u -s @${seconds}`, { timeoutMs })).exitCode;
@@ -100,15 +118,23 @@ export class GuestChannel implements GuestExec {
         done = true;
         clearInterval(timer);
         for (const id of sent) this.withdraw(id);
-        if (error === undefined) resolve(); else reject(error);
+        if (error === undefined) resolve();
+        else reject(error);
       };
       const send = (): void => {
         sent.push(this.nextId);
-        this.request(encodePing, Math.max(1, deadline - Date.now()), "a ping").then(() => { finish(); }, (error: unknown) => {
-          if (this.closedError !== undefined || Date.now() >= deadline) finish(error instanceof Error ? error : new Error(String(error)));
-        });
+        this.request(encodePing, Math.max(1, deadline - Date.now()), "a ping").then(
+          () => {
+            finish();
+          },
+          (error: unknown) => {
+            if (this.closedError !== undefined || Date.now() >= deadline) finish(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
       };
-      const timer = setInterval(() => { if (Date.now() + intervalMs < deadline) send(); }, intervalMs);
+      const timer = setInterval(() => {
+        if (Date.now() + intervalMs < deadline) send();
+      }, intervalMs);
       send();
     });
   }

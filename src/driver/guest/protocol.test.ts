@@ -11,7 +11,11 @@ test("exec requests encode command and stdin as base64, - for none", () => {
 
 test("replies decode, - meaning empty output", () => {
   assert.deepEqual(parseReply(`RESULT 7 3 ${Buffer.from("out").toString("base64")} -`), {
-    kind: "result", id: 7, exitCode: 3, stdout: Buffer.from("out"), stderr: Buffer.alloc(0),
+    kind: "result",
+    id: 7,
+    exitCode: 3,
+    stdout: Buffer.from("out"),
+    stderr: Buffer.alloc(0),
   });
   assert.deepEqual(parseReply("PONG 4 1"), { kind: "pong", id: 4, version: 1 });
   assert.deepEqual(parseReply("ERROR 5 unknown-verb"), { kind: "error", id: 5, reason: "unknown-verb" });

@@ -16,8 +16,10 @@ test("auto falls back to TCG on kvm-pvm, a missing /dev/kvm, or no vmx/svm", () 
 });
 
 test("kvm requested on a host without it is a clear error", () => {
-  assert.throws(() => chooseAccel("kvm", { ...goodHost, kvmPvmLoaded: true }), (error: unknown) =>
-    isSnapvmError(error) && error.message === "accel: kvm was requested but /dev/kvm is kvm-pvm, which cannot run a stock guest");
+  assert.throws(
+    () => chooseAccel("kvm", { ...goodHost, kvmPvmLoaded: true }),
+    (error: unknown) => isSnapvmError(error) && error.message === "accel: kvm was requested but /dev/kvm is kvm-pvm, which cannot run a stock guest",
+  );
 });
 
 test("tcg is always honoured", () => {

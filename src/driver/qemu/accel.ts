@@ -10,7 +10,10 @@ export interface HostProbe {
 }
 
 export async function probeHost(): Promise<HostProbe> {
-  const kvmDeviceUsable = await access("/dev/kvm", constants.R_OK | constants.W_OK).then(() => true, () => false);
+  const kvmDeviceUsable = await access("/dev/kvm", constants.R_OK | constants.W_OK).then(
+    () => true,
+    () => false,
+  );
   // kvm-pvm accepts KVM_CREATE_VM but cannot run a stock guest kernel (DESIGN.md §2).
   const kvmPvmLoaded = existsSync("/sys/module/kvm_pvm");
   const cpuinfo = await readFile("/proc/cpuinfo", "utf8").catch(() => "");

@@ -5,7 +5,6 @@ import type { QmpClient } from "./qmp/index.ts";
 /** The guest disk's device id in every argv (argv.ts). */
 const DISK_DEVICE = "vda";
 
-
 /** The node currently on top of the guest disk's chain (it changes with every disk snapshot). */
 export async function activeDisk(qmp: QmpClient): Promise<ActiveDisk> {
   const blocks = await qmp.execute("query-block");

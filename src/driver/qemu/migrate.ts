@@ -6,7 +6,13 @@ import { faultPoint } from "../../util/fault-point.ts";
 /** Every migration capability snapvm uses. All are set explicitly before each migration because
  * QEMU keeps them for the life of the process (a leftover mapped-ram breaks exec:, DESIGN.md §2). */
 export const MIGRATION_CAPABILITIES = [
-  "x-ignore-shared", "mapped-ram", "multifd", "background-snapshot", "postcopy-ram", "pause-before-switchover", "late-block-activate",
+  "x-ignore-shared",
+  "mapped-ram",
+  "multifd",
+  "background-snapshot",
+  "postcopy-ram",
+  "pause-before-switchover",
+  "late-block-activate",
 ] as const;
 export type MigrationCapability = (typeof MIGRATION_CAPABILITIES)[number];
 

@@ -28,12 +28,15 @@ function spec(overrides: Partial<LaunchSpec> = {}): LaunchSpec {
 }
 
 function refusal(argv: string[], pattern: RegExp): void {
-  assert.throws(() => parseSnapvmArgv(argv), (e) => {
-    assert.ok(isSnapvmError(e, "E_INVALID_ARGUMENT"), String(e));
-    assert.match(e.message, pattern);
-    assert.match(e.hint ?? "", /boot\/launch\.json/);
-    return true;
-  });
+  assert.throws(
+    () => parseSnapvmArgv(argv),
+    (e) => {
+      assert.ok(isSnapvmError(e, "E_INVALID_ARGUMENT"), String(e));
+      assert.match(e.message, pattern);
+      assert.match(e.hint ?? "", /boot\/launch\.json/);
+      return true;
+    },
+  );
 }
 
 describe("parseSnapvmArgv", () => {
@@ -72,9 +75,18 @@ describe("parseSnapvmArgv", () => {
   it("refuses any argument snapvm would not write, naming where", () => {
     const argv = buildQemuArgv(spec());
     refusal([...argv, "-device", "e1000"], /at argument \d+, snapvm would write nothing more where these arguments have "-device"/);
-    refusal(argv.map((a) => (a === "max" ? "qemu64" : a)), /snapvm would write "max" where these arguments have "qemu64"/);
-    refusal(argv.map((a) => a.replace("size=256M", "size=320M")), /snapvm would write "memory-backend-ram,id=mem,size=256M"/);
-    refusal(argv.filter((a) => a !== "-no-reboot"), /would write "-no-reboot" where these arguments have nothing more/);
+    refusal(
+      argv.map((a) => (a === "max" ? "qemu64" : a)),
+      /snapvm would write "max" where these arguments have "qemu64"/,
+    );
+    refusal(
+      argv.map((a) => a.replace("size=256M", "size=320M")),
+      /snapvm would write "memory-backend-ram,id=mem,size=256M"/,
+    );
+    refusal(
+      argv.filter((a) => a !== "-no-reboot"),
+      /would write "-no-reboot" where these arguments have nothing more/,
+    );
     refusal(argv.slice(0, argv.indexOf("-append") + 1), /-append has no value/);
     refusal(["-m"], /-m has no value/);
     refusal(["-name", "web", ...argv.slice(2)], /-name web does not start with "snapvm-"/);

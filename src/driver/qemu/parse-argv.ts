@@ -5,7 +5,7 @@ import type { SourceLaunch } from "../driver.ts";
 
 const NOT_SNAPVM_HINT =
   "import-state accepts only QEMU arguments snapvm itself generates: the argv of an instance's boot/launch.json " +
-  "(e.g. a QEMU started from it for the `migrate \"exec:gzip -c > STATE.gz\"` recipe). A state loads only into the " +
+  '(e.g. a QEMU started from it for the `migrate "exec:gzip -c > STATE.gz"` recipe). A state loads only into the ' +
   "exact device and memory layout it was saved from, and snapvm can recreate only its own.";
 
 function notSnapvm(why: string): SnapvmError {
@@ -25,7 +25,10 @@ export function normalizeArgv(argv: readonly string[]): string[] {
   for (let i = start; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     if (arg === "-S") continue;
-    if (arg === "-incoming") { i++; continue; }
+    if (arg === "-incoming") {
+      i++;
+      continue;
+    }
     out.push(arg);
   }
   return out;
@@ -37,7 +40,13 @@ export function splitOptionValue(value: string): string[] {
   let current = "";
   for (let i = 0; i < value.length; i++) {
     const ch = value[i] ?? "";
-    if (ch === "," && value[i + 1] === ",") { current += ","; i++; } else if (ch === ",") { parts.push(current); current = ""; } else current += ch;
+    if (ch === "," && value[i + 1] === ",") {
+      current += ",";
+      i++;
+    } else if (ch === ",") {
+      parts.push(current);
+      current = "";
+    } else current += ch;
   }
   parts.push(current);
   return parts;
@@ -69,7 +78,10 @@ function optionPairs(argv: readonly string[]): [string, string | undefined][] {
   for (let i = 0; i < argv.length; i++) {
     const option = argv[i] ?? "";
     if (!option.startsWith("-")) throw notSnapvm(`argument ${i + 1} (${JSON.stringify(option)}) is not an option`);
-    if (NO_VALUE.has(option)) { pairs.push([option, undefined]); continue; }
+    if (NO_VALUE.has(option)) {
+      pairs.push([option, undefined]);
+      continue;
+    }
     const value = argv[i + 1];
     if (value === undefined) throw notSnapvm(`${option} has no value`);
     pairs.push([option, value]);
@@ -97,7 +109,9 @@ class Options {
 
   /** The value of `option` whose parsed form has head `head` (and id `id`, when given). */
   find(option: string, head: string, id?: string): OptionValue | undefined {
-    return this.values(option).map(parseOptionValue).find((v) => v.head === head && (id === undefined || v.props.get("id") === id));
+    return this.values(option)
+      .map(parseOptionValue)
+      .find((v) => v.head === head && (id === undefined || v.props.get("id") === id));
   }
 
   need(option: string, head: string, what: string, id?: string): OptionValue {
@@ -124,9 +138,11 @@ function parseMachine(options: Options): void {
   if (machine.head !== "q35") throw notSnapvm(`the machine is ${JSON.stringify(machine.head || options.one("-machine"))}; snapvm runs q35`);
   const backend = machine.props.get("memory-backend");
   if (backend !== MEMORY_BACKEND_ID) {
-    throw notSnapvm(backend === undefined
-      ? `guest RAM is not a memory backend (-machine …,memory-backend=${MEMORY_BACKEND_ID}); with plain -m its RAM block is "pc.ram", snapvm's is "${MEMORY_BACKEND_ID}"`
-      : `guest RAM is the memory backend "${backend}"; snapvm's RAM block is named "${MEMORY_BACKEND_ID}"`);
+    throw notSnapvm(
+      backend === undefined
+        ? `guest RAM is not a memory backend (-machine …,memory-backend=${MEMORY_BACKEND_ID}); with plain -m its RAM block is "pc.ram", snapvm's is "${MEMORY_BACKEND_ID}"`
+        : `guest RAM is the memory backend "${backend}"; snapvm's RAM block is named "${MEMORY_BACKEND_ID}"`,
+    );
   }
 }
 
@@ -168,9 +184,15 @@ export function parseSnapvmArgv(input: readonly string[]): SourceLaunch {
   const consoleDev = options.need("-chardev", "socket", "the console", "console");
   const guestDev = options.need("-chardev", "socket", "the guest agent channel", "guest");
   const netdev = options.need("-netdev", "user", "the network");
-  const diskFile = options.values("-blockdev").map(parseOptionValue).find((b) => b.props.get("driver") === "file");
+  const diskFile = options
+    .values("-blockdev")
+    .map(parseOptionValue)
+    .find((b) => b.props.get("driver") === "file");
   if (diskFile === undefined) throw notSnapvm("the disk (-blockdev driver=file,…) is missing");
-  const cidata = options.values("-drive").map(parseOptionValue).find((d) => d.props.get("id") === "cidata");
+  const cidata = options
+    .values("-drive")
+    .map(parseOptionValue)
+    .find((d) => d.props.get("id") === "cidata");
   const spec: LaunchSpec = {
     name: nameMatch[1] ?? "",
     accel,

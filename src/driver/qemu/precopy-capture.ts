@@ -22,7 +22,13 @@ const DOWNTIME_LIMIT_MS = 10;
  * Returns the guest's pause in ms, from QEMU's STOP event to our `cont`.
  * On failure the migration is cancelled and the guest left running; the caller removes the files.
  */
-export async function precopyCapture(vm: QemuVm, launch: PinnedLaunch, target: CaptureTarget, diskLeg: () => Promise<void>, timeoutMs: number): Promise<number> {
+export async function precopyCapture(
+  vm: QemuVm,
+  launch: PinnedLaunch,
+  target: CaptureTarget,
+  diskLeg: () => Promise<void>,
+  timeoutMs: number,
+): Promise<number> {
   // Sockets in a short temp dir: the snapshot's own path may be too long for a unix socket.
   const sockets = await mkdtemp(join(tmpdir(), "snapvm-capture-"));
   const receiverSpec: LaunchSpec = {

@@ -43,10 +43,12 @@ export async function spawnQemu(argv: readonly string[], onStderrLine: (line: st
   await new Promise<void>((resolve, reject) => {
     child.once("spawn", resolve);
     child.once("error", (cause: NodeJS.ErrnoException) => {
-      reject(new SnapvmError(ErrorCode.QemuMissing, `cannot start ${QEMU_BINARY}: ${cause.message}`, {
-        hint: "Install QEMU 10 with scripts/setup-host.sh.",
-        cause,
-      }));
+      reject(
+        new SnapvmError(ErrorCode.QemuMissing, `cannot start ${QEMU_BINARY}: ${cause.message}`, {
+          hint: "Install QEMU 10 with scripts/setup-host.sh.",
+          cause,
+        }),
+      );
     });
   });
   const pid = child.pid;
@@ -55,7 +57,9 @@ export async function spawnQemu(argv: readonly string[], onStderrLine: (line: st
     pid,
     exited,
     stderrTail,
-    kill: (signal: NodeJS.Signals = "SIGKILL") => { child.kill(signal); },
+    kill: (signal: NodeJS.Signals = "SIGKILL") => {
+      child.kill(signal);
+    },
   };
 }
 

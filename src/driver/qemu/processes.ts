@@ -40,4 +40,3 @@ export async function findHelperQemus(instance: string): Promise<(VmmProcess & {
   }
   return helpers;
 }
-

@@ -19,7 +19,8 @@ export const qemuDriver: Driver = {
     parseArgv: parseSnapvmArgv,
     processesServing: findInstanceQemus,
     helperProcesses: findHelperQemus,
-    adopt: (spec, process, options) => QemuVm.adopt(spec, process.argv, process.pid, options?.controlTimeoutMs === undefined ? {} : { qmpTimeoutMs: options.controlTimeoutMs }),
+    adopt: (spec, process, options) =>
+      QemuVm.adopt(spec, process.argv, process.pid, options?.controlTimeoutMs === undefined ? {} : { qmpTimeoutMs: options.controlTimeoutMs }),
   },
   state: qemuState,
   snapshots: qemuLiveSnapshots,

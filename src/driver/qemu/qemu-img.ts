@@ -7,10 +7,12 @@ async function qemuImg(args: string[], what: string): Promise<string> {
     return (await runCommand("qemu-img", args)).stdout;
   } catch (error) {
     if (!(error instanceof CommandFailedError)) throw error;
-    throw new SnapvmError(ErrorCode.ExternalTool, `${what} failed: ${error.message}`, { cause: error, hint: "Check that qemu-img (scripts/setup-host.sh) is installed and the disk files are intact." });
+    throw new SnapvmError(ErrorCode.ExternalTool, `${what} failed: ${error.message}`, {
+      cause: error,
+      hint: "Check that qemu-img (scripts/setup-host.sh) is installed and the disk files are intact.",
+    });
   }
 }
-
 
 /** Reads an image's header. `-U` because a running QEMU may hold the image's lock. */
 export async function imageFacts(path: string): Promise<ImageFacts> {
@@ -23,7 +25,10 @@ export async function imageFacts(path: string): Promise<ImageFacts> {
  * need not exist yet: a disk snapshot writes the future path of the layer it is about to freeze.
  */
 export async function createOverlay(path: string, backing: string, sizeBytes: number, unsafe = false): Promise<void> {
-  await qemuImg(["create", "-q", ...(unsafe ? ["-u"] : []), "-f", "qcow2", "-F", "qcow2", "-b", backing, path, String(sizeBytes)], `creating the overlay ${path}`);
+  await qemuImg(
+    ["create", "-q", ...(unsafe ? ["-u"] : []), "-f", "qcow2", "-F", "qcow2", "-b", backing, path, String(sizeBytes)],
+    `creating the overlay ${path}`,
+  );
 }
 
 /** Offline merge: `path` stops depending on its backing layer and uses `newBacking` (or none), copying what differs. */
@@ -33,7 +38,10 @@ export async function rebaseImage(path: string, newBacking: string | undefined):
 
 /** A new qcow2 image, over a read-only backing image (a cloud image) when given. */
 export async function createImage(path: string, sizeBytes: number, backing?: string): Promise<void> {
-  await qemuImg(["create", "-q", "-f", "qcow2", ...(backing === undefined ? [] : ["-b", backing, "-F", "qcow2"]), path, String(sizeBytes)], `creating the disk ${path}`);
+  await qemuImg(
+    ["create", "-q", "-f", "qcow2", ...(backing === undefined ? [] : ["-b", backing, "-F", "qcow2"]), path, String(sizeBytes)],
+    `creating the disk ${path}`,
+  );
 }
 
 /**

@@ -6,7 +6,9 @@ import { checkStreamFits, streamCapabilities } from "./stream-fit.ts";
 
 const MiB = 1024 * 1024;
 
-function report(overrides: { machineType?: string; capabilities?: string[]; blocks?: RamBlockReport[]; mappedRam?: boolean; noRam?: boolean; noConfig?: boolean } = {}): StreamReport {
+function report(
+  overrides: { machineType?: string; capabilities?: string[]; blocks?: RamBlockReport[]; mappedRam?: boolean; noRam?: boolean; noConfig?: boolean } = {},
+): StreamReport {
   const capabilities = overrides.capabilities ?? [];
   return {
     magic: "QEVM",
@@ -14,16 +16,21 @@ function report(overrides: { machineType?: string; capabilities?: string[]; bloc
     fileBytes: 1000,
     configuration: overrides.noConfig === true ? null : { offset: 8, length: 60, machineType: overrides.machineType ?? "pc-q35-10.0", capabilities },
     sections: [],
-    ...(overrides.noRam === true ? {} : {
-      ram: {
-        pageSize: 4096,
-        mappedRam: overrides.mappedRam ?? false,
-        ignoreShared: capabilities.includes("x-ignore-shared"),
-        blocks: overrides.blocks ?? [{ name: "mem", sizeBytes: 256 * MiB }, { name: "pc.bios", sizeBytes: 256 * 1024 }],
-        pages: 10,
-        zeroPages: 5,
-      },
-    }),
+    ...(overrides.noRam === true
+      ? {}
+      : {
+          ram: {
+            pageSize: 4096,
+            mappedRam: overrides.mappedRam ?? false,
+            ignoreShared: capabilities.includes("x-ignore-shared"),
+            blocks: overrides.blocks ?? [
+              { name: "mem", sizeBytes: 256 * MiB },
+              { name: "pc.bios", sizeBytes: 256 * 1024 },
+            ],
+            pages: 10,
+            zeroPages: 5,
+          },
+        }),
     vmdesc: { present: true, sizeBytes: 100, devices: 30 },
     eofOffset: 900,
     trailingBytes: 0,
@@ -32,13 +39,16 @@ function report(overrides: { machineType?: string; capabilities?: string[]; bloc
 }
 
 function refused(r: StreamReport, memoryBytes: number, pattern: RegExp): void {
-  assert.throws(() => checkStreamFits(r, memoryBytes, "/s/STATE"), (e) => {
-    assert.ok(isSnapvmError(e, "E_STATE_INCOMPATIBLE"), String(e));
-    assert.match(e.message, /^\/s\/STATE cannot be imported: /);
-    assert.match(e.message, pattern);
-    assert.notEqual(e.hint, undefined);
-    return true;
-  });
+  assert.throws(
+    () => checkStreamFits(r, memoryBytes, "/s/STATE"),
+    (e) => {
+      assert.ok(isSnapvmError(e, "E_STATE_INCOMPATIBLE"), String(e));
+      assert.match(e.message, /^\/s\/STATE cannot be imported: /);
+      assert.match(e.message, pattern);
+      assert.notEqual(e.hint, undefined);
+      return true;
+    },
+  );
 }
 
 describe("checkStreamFits", () => {
@@ -53,8 +63,16 @@ describe("checkStreamFits", () => {
   });
 
   it("refuses a stream without a mem block (plain -m RAM is pc.ram), listing its blocks", () => {
-    refused(report({ blocks: [{ name: "pc.ram", sizeBytes: 512 * MiB }, { name: "pc.bios", sizeBytes: 256 * 1024 }] }), 512 * MiB,
-      /its RAM blocks are pc\.ram \(512M\), pc\.bios \(256K\); snapvm's guest RAM is the block "mem"/);
+    refused(
+      report({
+        blocks: [
+          { name: "pc.ram", sizeBytes: 512 * MiB },
+          { name: "pc.bios", sizeBytes: 256 * 1024 },
+        ],
+      }),
+      512 * MiB,
+      /its RAM blocks are pc\.ram \(512M\), pc\.bios \(256K\); snapvm's guest RAM is the block "mem"/,
+    );
   });
 
   it("refuses device-state-only streams, other machines, and streams without RAM or configuration", () => {

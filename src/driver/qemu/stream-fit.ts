@@ -23,11 +23,16 @@ export function checkStreamFits(report: StreamReport, memoryBytes: number, file:
     throw incompatible(file, "it has no configuration record, so its machine type is unknown", "Import a stream QEMU wrote for a q35 machine.");
   }
   if (!configuration.machineType.startsWith("pc-q35-")) {
-    throw incompatible(file, `it was saved from machine ${configuration.machineType}; snapvm runs q35 (pc-q35-*)`, ARGS_HINT, { machineType: configuration.machineType });
+    throw incompatible(file, `it was saved from machine ${configuration.machineType}; snapvm runs q35 (pc-q35-*)`, ARGS_HINT, {
+      machineType: configuration.machineType,
+    });
   }
   if (configuration.capabilities.includes("x-ignore-shared")) {
-    throw incompatible(file, "it holds device state only (saved with x-ignore-shared): the guest RAM is in a memory file the stream does not carry",
-      "Import a stream with the RAM in it, e.g. from `migrate \"exec:gzip -c > STATE.gz\"` without x-ignore-shared.");
+    throw incompatible(
+      file,
+      "it holds device state only (saved with x-ignore-shared): the guest RAM is in a memory file the stream does not carry",
+      'Import a stream with the RAM in it, e.g. from `migrate "exec:gzip -c > STATE.gz"` without x-ignore-shared.',
+    );
   }
   const ram = report.ram;
   if (ram === undefined || ram.blocks.length === 0) {
@@ -36,13 +41,20 @@ export function checkStreamFits(report: StreamReport, memoryBytes: number, file:
   const blocks = ram.blocks.map((b) => `${b.name} (${formatSize(b.sizeBytes)})`).join(", ");
   const main = ram.blocks.find((b) => b.name === MEMORY_BACKEND_ID);
   if (main === undefined) {
-    throw incompatible(file, `its RAM blocks are ${blocks}; snapvm's guest RAM is the block "${MEMORY_BACKEND_ID}" (memory backend id=${MEMORY_BACKEND_ID}), which it lacks`,
-      "The stream was saved from a QEMU whose RAM was not snapvm's memory backend (plain -m RAM is \"pc.ram\"); it loads only into that QEMU.",
-      { blocks: ram.blocks.map((b) => ({ name: b.name, sizeBytes: b.sizeBytes })) });
+    throw incompatible(
+      file,
+      `its RAM blocks are ${blocks}; snapvm's guest RAM is the block "${MEMORY_BACKEND_ID}" (memory backend id=${MEMORY_BACKEND_ID}), which it lacks`,
+      'The stream was saved from a QEMU whose RAM was not snapvm\'s memory backend (plain -m RAM is "pc.ram"); it loads only into that QEMU.',
+      { blocks: ram.blocks.map((b) => ({ name: b.name, sizeBytes: b.sizeBytes })) },
+    );
   }
   if (main.sizeBytes !== memoryBytes) {
-    throw incompatible(file, `its RAM block "${MEMORY_BACKEND_ID}" is ${formatSize(main.sizeBytes)}, the QEMU arguments give ${formatSize(memoryBytes)}`, ARGS_HINT,
-      { streamBytes: main.sizeBytes, argsBytes: memoryBytes });
+    throw incompatible(
+      file,
+      `its RAM block "${MEMORY_BACKEND_ID}" is ${formatSize(main.sizeBytes)}, the QEMU arguments give ${formatSize(memoryBytes)}`,
+      ARGS_HINT,
+      { streamBytes: main.sizeBytes, argsBytes: memoryBytes },
+    );
   }
   return { mappedRam: ram.mappedRam };
 }

@@ -96,11 +96,18 @@ export class QemuVm implements RunningVm {
   static async adopt(spec: LaunchSpec, argv: readonly string[], pid: number, options: { qmpTimeoutMs?: number } = {}): Promise<QemuVm> {
     const qmp = await QmpClient.connect(spec.qmpSocket, { timeoutMs: options.qmpTimeoutMs ?? 3000 });
     let shutdown = false;
-    qmp.onEvent("SHUTDOWN", () => { shutdown = true; });
+    qmp.onEvent("SHUTDOWN", () => {
+      shutdown = true;
+    });
     const exited = qmp.closed.then(async () => {
       while (processAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
       const stderrTail = shutdown ? "" : "the adopted QEMU ended; not being its parent, snapvm cannot tell how";
-      return { code: shutdown ? 0 : null, signal: null, stderrTail, reason: shutdown ? "QEMU exited with code 0" : `QEMU ended: ${stderrTail}` } satisfies QemuExit;
+      return {
+        code: shutdown ? 0 : null,
+        signal: null,
+        stderrTail,
+        reason: shutdown ? "QEMU exited with code 0" : `QEMU ended: ${stderrTail}`,
+      } satisfies QemuExit;
     });
     const adopted: QemuProcess = {
       pid,
@@ -131,7 +138,11 @@ export class QemuVm implements RunningVm {
   /** Asks the guest to power off (ACPI); after `timeoutMs`, quits QEMU. Resolves when QEMU has exited. */
   async powerdown(timeoutMs: number): Promise<"guest" | "quit"> {
     await this.qmp.execute("system_powerdown").catch(() => undefined);
-    const timer = new Promise<"timeout">((resolve) => setTimeout(() => { resolve("timeout"); }, timeoutMs).unref());
+    const timer = new Promise<"timeout">((resolve) =>
+      setTimeout(() => {
+        resolve("timeout");
+      }, timeoutMs).unref(),
+    );
     if ((await Promise.race([this.exited.then(() => "exited" as const), timer])) === "exited") return "guest";
     await this.quit();
     return "quit";
@@ -139,7 +150,9 @@ export class QemuVm implements RunningVm {
 
   /** Ends QEMU at once through QMP (no guest shutdown), killing it if QMP does not answer. */
   async quit(): Promise<void> {
-    await this.qmp.execute("quit", undefined, { timeoutMs: 5000 }).catch(() => { this.process.kill(); });
+    await this.qmp.execute("quit", undefined, { timeoutMs: 5000 }).catch(() => {
+      this.process.kill();
+    });
     await this.exited;
   }
 
@@ -148,7 +161,12 @@ export class QemuVm implements RunningVm {
   }
 
   closeChannels(): void {
-    this.guestChannel?.then((channel) => { channel.close(); }, () => undefined);
+    this.guestChannel?.then(
+      (channel) => {
+        channel.close();
+      },
+      () => undefined,
+    );
     void this.qmp.close();
   }
 }

@@ -7,11 +7,22 @@ import { buildQemuArgv } from "../qemu/argv.ts";
 import { pickFreePort } from "./free-port.ts";
 
 const spec: LaunchSpec = {
-  name: "c", accel: "tcg", cpus: 1, memoryBytes: 256 * 1024 * 1024, memoryBacking: "file", memoryPath: "/i/memory.ram",
-  boot: { kind: "disk" }, disk: "/i/disk.qcow2", cidataIso: "/i/boot/cidata.iso",
+  name: "c",
+  accel: "tcg",
+  cpus: 1,
+  memoryBytes: 256 * 1024 * 1024,
+  memoryBacking: "file",
+  memoryPath: "/i/memory.ram",
+  boot: { kind: "disk" },
+  disk: "/i/disk.qcow2",
+  cidataIso: "/i/boot/cidata.iso",
   ports: [{ protocol: "tcp", hostAddress: "0.0.0.0", host: 8080, guest: 80 }],
-  mac: "52:54:00:00:00:01", vmgenid: "00000000-0000-4000-8000-000000000000",
-  qmpSocket: "/i/qmp.sock", guestSocket: "/i/guest.sock", consoleSocket: "/i/console.sock", consoleLog: "/i/console.log",
+  mac: "52:54:00:00:00:01",
+  vmgenid: "00000000-0000-4000-8000-000000000000",
+  qmpSocket: "/i/qmp.sock",
+  guestSocket: "/i/guest.sock",
+  consoleSocket: "/i/console.sock",
+  consoleLog: "/i/console.log",
 };
 
 function netdev(argv: string[]): string | undefined {
@@ -36,7 +47,14 @@ describe("pickFreePort", () => {
     const port = await pickFreePort();
     assert.ok(port > 0 && port < 65536);
     const server = createServer();
-    await new Promise<void>((resolve, reject) => { server.once("error", reject); server.listen(port, "127.0.0.1", resolve); });
-    await new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", resolve);
+    });
+    await new Promise<void>((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+    });
   });
 });

@@ -13,8 +13,15 @@ export function runInteractiveSsh(access: SshAccess, options: { tty: boolean; co
   return new Promise((resolve, reject) => {
     const child = spawn(SSH_BINARY, args, { stdio: "inherit" });
     child.on("error", (cause) => {
-      reject(new SnapvmError(ErrorCode.ExternalTool, `cannot run ${SSH_BINARY}: ${cause.message}`, { hint: "Install the OpenSSH client (scripts/setup-host.sh).", cause }));
+      reject(
+        new SnapvmError(ErrorCode.ExternalTool, `cannot run ${SSH_BINARY}: ${cause.message}`, {
+          hint: "Install the OpenSSH client (scripts/setup-host.sh).",
+          cause,
+        }),
+      );
     });
-    child.on("close", (code, signal) => { resolve(code ?? (signal === null ? 1 : 128 + 9)); });
+    child.on("close", (code, signal) => {
+      resolve(code ?? (signal === null ? 1 : 128 + 9));
+    });
   });
 }

@@ -7,7 +7,9 @@ import { ensureSshKey, readPublicKey, sshKeyComment } from "./keygen.ts";
 
 describe("ensureSshKey", () => {
   const dir = mkdtempSync(join(tmpdir(), "snapvm-keygen-"));
-  after(() => { rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("generates an ed25519 pair once, private to the user, and then reuses it", async () => {
     const keyPath = join(dir, "ssh", "id_ed25519");

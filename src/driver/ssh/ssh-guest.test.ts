@@ -76,7 +76,10 @@ describe("SshGuest", () => {
     writeFileSync(join(dir, "attempts"), "-1000");
     await assert.rejects(new SshGuest(access, 'instance "c"').waitReady(700), (error: unknown) => {
       assert.ok(isSnapvmError(error, ErrorCode.GuestTimeout));
-      assert.match(error.message, /^instance "c": SSH on debian@127\.0\.0\.1:2222 did not answer within 700 ms \(last: kex_exchange_identification: read: Connection reset by peer\)$/);
+      assert.match(
+        error.message,
+        /^instance "c": SSH on debian@127\.0\.0\.1:2222 did not answer within 700 ms \(last: kex_exchange_identification: read: Connection reset by peer\)$/,
+      );
       return true;
     });
   });
@@ -85,7 +88,9 @@ describe("SshGuest", () => {
     const guest = new SshGuest(access, 'instance "c"');
     await assert.rejects(guest.exec("hang", { timeoutMs: 200 }), (error: unknown) => isSnapvmError(error, ErrorCode.GuestTimeout));
     const running = guest.exec("hang");
-    setTimeout(() => { guest.close(); }, 100);
+    setTimeout(() => {
+      guest.close();
+    }, 100);
     await assert.rejects(running, (error: unknown) => isSnapvmError(error, ErrorCode.GuestChannel));
     await assert.rejects(guest.exec("true"), /the SSH connection to the guest was closed/);
   });

@@ -20,7 +20,10 @@ export class SshGuest implements GuestExec {
   private readonly running = new Set<ChildProcess>();
   private closed = false;
 
-  constructor(private readonly access: SshAccess, private readonly label: string) {}
+  constructor(
+    private readonly access: SshAccess,
+    private readonly label: string,
+  ) {}
 
   private get where(): string {
     return `${this.access.user}@${SSH_HOST}:${this.access.port}`;
@@ -100,7 +103,10 @@ export class SshGuest implements GuestExec {
         clearTimeout(timer);
         this.running.delete(child);
         if (this.closed && failure === undefined) failure = this.closedError();
-        if (failure !== undefined) { reject(failure); return; }
+        if (failure !== undefined) {
+          reject(failure);
+          return;
+        }
         resolve({ exitCode: code ?? (signal === null ? SSH_FAILURE_EXIT : 128 + 9), stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
       });
     });

@@ -15,13 +15,21 @@ export const DETACH_BYTE = 0x1d;
  * Attaches a terminal to the guest's serial console (the tiny guest runs a shell there).
  * Resolves when the user detaches or the VM's console closes.
  */
-export async function attachConsole(name: InstanceName, input: NodeJS.ReadableStream, output: NodeJS.WritableStream, home?: string): Promise<"detached" | "closed"> {
+export async function attachConsole(
+  name: InstanceName,
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+  home?: string,
+): Promise<"detached" | "closed"> {
   await requireRunning(name, home);
   let socket: Socket;
   try {
     socket = await connectUnixWithRetry(instancePaths(name, home).consoleSocket, 2000);
   } catch (cause) {
-    throw new SnapvmError(ErrorCode.GuestChannel, `instance "${name}": cannot open its console`, { cause, hint: "Is another `snapvm shell` attached? The console takes one client." });
+    throw new SnapvmError(ErrorCode.GuestChannel, `instance "${name}": cannot open its console`, {
+      cause,
+      hint: "Is another `snapvm shell` attached? The console takes one client.",
+    });
   }
   return new Promise((resolve) => {
     const onInput = (chunk: Buffer): void => {
@@ -34,10 +42,16 @@ export async function attachConsole(name: InstanceName, input: NodeJS.ReadableSt
       }
       socket.write(chunk);
     };
-    const cleanup = (): void => { input.removeListener("data", onInput); socket.destroy(); };
+    const cleanup = (): void => {
+      input.removeListener("data", onInput);
+      socket.destroy();
+    };
     input.on("data", onInput);
     socket.on("data", (chunk: Buffer) => output.write(chunk));
-    socket.on("close", () => { cleanup(); resolve("closed"); });
+    socket.on("close", () => {
+      cleanup();
+      resolve("closed");
+    });
     socket.write("\n"); // show a prompt
   });
 }

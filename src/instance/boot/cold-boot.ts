@@ -39,7 +39,13 @@ export interface BootedVm {
  * Cold boot: choose the accelerator, pin the config and launch spec, start QEMU with fresh RAM,
  * wait for the guest agent. On any failure QEMU is killed; nothing is left running.
  */
-export async function coldBoot(name: InstanceName, paths: InstancePaths, file: CompleteConfigFile, config: InstanceConfig, hooks: BootHooks): Promise<BootedVm> {
+export async function coldBoot(
+  name: InstanceName,
+  paths: InstancePaths,
+  file: CompleteConfigFile,
+  config: InstanceConfig,
+  hooks: BootHooks,
+): Promise<BootedVm> {
   const accel = await driver.host.chooseAccel(config.accel);
   const spec = launchSpecFromConfig(name, config, paths, accel.accel, await guestAccessForBoot(config, paths), hooks.home);
   await writeBootCidata(spec, config, paths);
@@ -84,7 +90,13 @@ async function writeBootCidata(spec: LaunchSpec, config: InstanceConfig, paths: 
   const publicKey = await ensureSshKey(paths.sshKey, sshKeyComment(spec.name));
   await mkdir(paths.bootDir, { recursive: true, mode: 0o700 });
   await writeCidata(spec.cidataIso, {
-    instanceId: instanceIdFor({ name: spec.name, user: config.ssh.user, publicKey, ...(config.cloudInit.userData === undefined ? {} : { userData: config.cloudInit.userData }), mac: spec.mac }),
+    instanceId: instanceIdFor({
+      name: spec.name,
+      user: config.ssh.user,
+      publicKey,
+      ...(config.cloudInit.userData === undefined ? {} : { userData: config.cloudInit.userData }),
+      mac: spec.mac,
+    }),
     hostname: spec.name,
     user: config.ssh.user,
     publicKey,
@@ -98,9 +110,13 @@ async function withConsoleTail(error: unknown, paths: InstancePaths, name: strin
   if (!isSnapvmError(error)) return error;
   const tail = await tailFile(paths.consoleLog, 15);
   if (tail === "") return error;
-  return new SnapvmError(error.code === ErrorCode.GuestTimeout ? ErrorCode.BootTimeout : error.code, `${error.message}\n--- last lines of the guest console ---\n${tail}`, {
-    hint: error.hint ?? `See the whole console with \`snapvm logs ${name}\`.`,
-    cause: error,
-    details: error.details,
-  });
+  return new SnapvmError(
+    error.code === ErrorCode.GuestTimeout ? ErrorCode.BootTimeout : error.code,
+    `${error.message}\n--- last lines of the guest console ---\n${tail}`,
+    {
+      hint: error.hint ?? `See the whole console with \`snapvm logs ${name}\`.`,
+      cause: error,
+      details: error.details,
+    },
+  );
 }

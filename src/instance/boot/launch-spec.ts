@@ -17,7 +17,14 @@ export function macForName(name: string): string {
  * Derives the QEMU launch spec from a resolved config, for a cold boot. `guestAccess` is decided by
  * the caller at boot (a qcow2 image is reached over SSH on a port free at that moment).
  */
-export function launchSpecFromConfig(name: InstanceName, config: InstanceConfig, paths: InstancePaths, accel: Accel, guestAccess: GuestAccess, home?: string): LaunchSpec {
+export function launchSpecFromConfig(
+  name: InstanceName,
+  config: InstanceConfig,
+  paths: InstancePaths,
+  accel: Accel,
+  guestAccess: GuestAccess,
+  home?: string,
+): LaunchSpec {
   const image = tinyImagePaths(home);
   return {
     name,

@@ -24,17 +24,29 @@ describe("dropIfUnused: a disk layer is removed only when nothing needs it", () 
     paths = instancePaths(parseInstanceName("dev"), home);
     mkdirSync(paths.disksDir, { recursive: true });
     await driver.disks.create(layer("base"), 4 * MiB);
-    for (const [id, backing] of [["held", "base"], ["top", "held"], ["gone", "base"], ["frozen", "base"], ["branch", "base"], ["leaf", "branch"]] as const) {
+    for (const [id, backing] of [
+      ["held", "base"],
+      ["top", "held"],
+      ["gone", "base"],
+      ["frozen", "base"],
+      ["branch", "base"],
+      ["leaf", "branch"],
+    ] as const) {
       await driver.disks.createOverlay(layer(id), layer(backing), 4 * MiB);
     }
     await pointDiskAt(paths, layer("top"), false);
-    for (const [tag, diskLayer] of [["warm", "held"], ["cold", "frozen"]] as const) {
+    for (const [tag, diskLayer] of [
+      ["warm", "held"],
+      ["cold", "frozen"],
+    ] as const) {
       const dir = snapshotPaths(paths, parseSnapshotTag(tag)).dir;
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, MANIFEST_NAME), JSON.stringify({ ...sampleManifest(), snapshot: { ...sampleManifest().snapshot, tag, diskLayer } }));
     }
   });
-  after(() => { rmSync(home, { recursive: true, force: true }); });
+  after(() => {
+    rmSync(home, { recursive: true, force: true });
+  });
 
   it("keeps the active layer", async () => {
     assert.equal(await dropIfUnused(paths, layer("top")), false);

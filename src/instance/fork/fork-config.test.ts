@@ -23,7 +23,13 @@ describe("rewriteForkPorts", () => {
     const out = rewriteForkPorts(yaml, [port(8080, 80), { ...port(5353, 53), protocol: "udp" }], [port(40001, 80), { ...port(5353, 53), protocol: "udp" }]);
     assert.match(out, /^# {5}- host: 8080$/m, "the comment is kept as it was");
     assert.match(out, /host: 40001 # the web server/);
-    assert.deepEqual(parse(out), { cpus: 1, ports: [{ guest: 80, host: 40001 }, { host: 5353, guest: 53, protocol: "udp" }] });
+    assert.deepEqual(parse(out), {
+      cpus: 1,
+      ports: [
+        { guest: 80, host: 40001 },
+        { host: 5353, guest: 53, protocol: "udp" },
+      ],
+    });
   });
 
   it("leaves a config without ports, or with ports changed since the snapshot, alone", () => {

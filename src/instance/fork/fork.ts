@@ -6,7 +6,17 @@ import type { LaunchSpec, PortForward } from "../../config/launch-spec.ts";
 import { driver } from "../../driver/index.ts";
 import { pickFreePort } from "../../driver/ssh/free-port.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, instancePaths, instanceSockets, parseInstanceName, parseSnapshotTag, stateDirPaths, type InstanceName, type InstancePaths, type SnapshotTag } from "../../paths/index.ts";
+import {
+  diskLayerPath,
+  instancePaths,
+  instanceSockets,
+  parseInstanceName,
+  parseSnapshotTag,
+  stateDirPaths,
+  type InstanceName,
+  type InstancePaths,
+  type SnapshotTag,
+} from "../../paths/index.ts";
 import { type StateManifest } from "../../snapshot/manifest.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../util/atomic-write.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
@@ -41,7 +51,9 @@ export interface ForkResult {
 export function parseForkSource(text: string): [InstanceName, SnapshotTag] {
   const at = text.lastIndexOf("@");
   if (at <= 0 || at === text.length - 1) {
-    throw new SnapvmError(ErrorCode.InvalidArgument, `expected NAME@TAG, got ${JSON.stringify(text)}`, { hint: "For example: snapvm fork dev@warm web --count 4" });
+    throw new SnapvmError(ErrorCode.InvalidArgument, `expected NAME@TAG, got ${JSON.stringify(text)}`, {
+      hint: "For example: snapvm fork dev@warm web --count 4",
+    });
   }
   return [parseInstanceName(text.slice(0, at)), parseSnapshotTag(text.slice(at + 1))];
 }
@@ -52,7 +64,8 @@ async function freshPorts(ports: readonly PortForward[]): Promise<PortForward[]>
 }
 
 async function forkSpec(name: InstanceName, paths: InstancePaths, template: LaunchSpec, snapshot: SnapshotDetails): Promise<LaunchSpec> {
-  const guestAccess = template.guestAccess?.kind === "ssh" ? { ...template.guestAccess, port: await pickFreePort(), keyPath: paths.sshKey } : template.guestAccess;
+  const guestAccess =
+    template.guestAccess?.kind === "ssh" ? { ...template.guestAccess, port: await pickFreePort(), keyPath: paths.sshKey } : template.guestAccess;
   return {
     ...template,
     name,
@@ -73,7 +86,12 @@ async function forkSpec(name: InstanceName, paths: InstancePaths, template: Laun
  * whose launch maps the snapshot's RAM file privately with a new VM generation ID, MAC and ports. Its
  * first start is a restore; the guest then gets its own hostname and MAC (DESIGN.md §3a).
  */
-async function buildFork(name: InstanceName, source: InstancePaths, snapshot: SnapshotDetails, home?: string): Promise<{ name: InstanceName; ports: PortForward[] }> {
+async function buildFork(
+  name: InstanceName,
+  source: InstancePaths,
+  snapshot: SnapshotDetails,
+  home?: string,
+): Promise<{ name: InstanceName; ports: PortForward[] }> {
   const { result } = await buildNewInstance(name, home, async (temp, paths) => {
     const manifest = snapshot.manifest;
     const from = stateDirPaths(snapshot.dir);
@@ -112,7 +130,10 @@ async function buildFork(name: InstanceName, source: InstancePaths, snapshot: Sn
 
 async function copySshKey(source: InstancePaths, target: InstancePaths): Promise<void> {
   await ensurePrivateDir(target.sshDir);
-  for (const [from, to] of [[source.sshKey, target.sshKey], [source.sshPublicKey, target.sshPublicKey]] as const) {
+  for (const [from, to] of [
+    [source.sshKey, target.sshKey],
+    [source.sshPublicKey, target.sshPublicKey],
+  ] as const) {
     if (existsSync(from)) await copyFile(from, to);
   }
 }
@@ -122,28 +143,43 @@ function forkNames(base: string, count: number): InstanceName[] {
 }
 
 /** Builds the forks' directories in parallel (each is qemu-img and small copies); on any failure, none is kept. */
-async function buildForks(names: InstanceName[], source: InstancePaths, snapshot: SnapshotDetails, home?: string): Promise<{ name: InstanceName; ports: PortForward[] }[]> {
+async function buildForks(
+  names: InstanceName[],
+  source: InstancePaths,
+  snapshot: SnapshotDetails,
+  home?: string,
+): Promise<{ name: InstanceName; ports: PortForward[] }[]> {
   let built = 0;
-  const results = await Promise.allSettled(names.map(async (name) => {
-    const fork = await buildFork(name, source, snapshot, home);
-    if (++built === 1) faultPoint("fork:built-one"); // crash tests: one fork built, the others under way
-    return fork;
-  }));
+  const results = await Promise.allSettled(
+    names.map(async (name) => {
+      const fork = await buildFork(name, source, snapshot, home);
+      if (++built === 1) faultPoint("fork:built-one"); // crash tests: one fork built, the others under way
+      return fork;
+    }),
+  );
   const failed = results.find((r) => r.status === "rejected");
   if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<{ name: InstanceName; ports: PortForward[] }>).value);
-  await Promise.all(results.map((r) => (r.status === "fulfilled" ? rm(instancePaths(r.value.name, home).dir, { recursive: true, force: true }) : Promise.resolve())));
+  await Promise.all(
+    results.map((r) => (r.status === "fulfilled" ? rm(instancePaths(r.value.name, home).dir, { recursive: true, force: true }) : Promise.resolve())),
+  );
   throw failed.reason;
 }
 
 /** Starts the built forks in parallel; each start spawns that fork's agent, which outlives this process. */
-async function startForks(built: { name: InstanceName; ports: PortForward[] }[], home: string | undefined, onAnswering: (answering: number) => void): Promise<ForkResult["forks"]> {
+async function startForks(
+  built: { name: InstanceName; ports: PortForward[] }[],
+  home: string | undefined,
+  onAnswering: (answering: number) => void,
+): Promise<ForkResult["forks"]> {
   let started = 0;
-  return Promise.all(built.map(async (fork) => {
-    const result = await startInstance(fork.name, home === undefined ? {} : { home });
-    if (++started === 1) faultPoint("fork:started-one"); // crash tests: one fork up, the others' agents spawned
-    onAnswering(started);
-    return { ...fork, started: result };
-  }));
+  return Promise.all(
+    built.map(async (fork) => {
+      const result = await startInstance(fork.name, home === undefined ? {} : { home });
+      if (++started === 1) faultPoint("fork:started-one"); // crash tests: one fork up, the others' agents spawned
+      onAnswering(started);
+      return { ...fork, started: result };
+    }),
+  );
 }
 
 /** `snapvm fork NAME@TAG NEWNAME [--count N]`: N independent instances resuming from the snapshot. */
@@ -165,7 +201,10 @@ export async function forkInstance(sourceText: string, newName: string, options:
   }
   if (snapshot.compressed) {
     // Forks map the plain RAM file: decompress in place first (refused with the space needed when short).
-    await decompressSnapshot(sourceName, tag, { ...(options.home === undefined ? {} : { home: options.home }), ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) });
+    await decompressSnapshot(sourceName, tag, {
+      ...(options.home === undefined ? {} : { home: options.home }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    });
     snapshot = await snapshotDetails(sourceName, tag, options.home);
   }
   const source = instancePaths(sourceName, options.home);
@@ -173,10 +212,11 @@ export async function forkInstance(sourceText: string, newName: string, options:
   progress(`building ${count === 1 ? "the fork" : `${count} forks`}`);
   const built = await buildForks(names, source, snapshot, options.home);
   if (options.start !== false) progress(count === 1 ? `starting ${built[0]?.name ?? newName}` : `starting ${count} forks, 0 answering`);
-  const forks = options.start === false
-    ? built
-    : await startForks(built, options.home, (answering) => {
-      if (count > 1 && answering < count) progress(`starting ${count} forks, ${answering} answering`);
-    });
+  const forks =
+    options.start === false
+      ? built
+      : await startForks(built, options.home, (answering) => {
+          if (count > 1 && answering < count) progress(`starting ${count} forks, ${answering} answering`);
+        });
   return { from: { instance: sourceName, tag }, forks, totalMs: performance.now() - started };
 }

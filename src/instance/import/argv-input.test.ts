@@ -15,15 +15,24 @@ describe("import-state arguments", () => {
       ['{"args": []}', /a\.json is neither/],
       ["-m 256M", /a\.json is not valid JSON/],
     ] as const) {
-      assert.throws(() => parseArgvJson(text, "a.json"), (e) => isSnapvmError(e, "E_INVALID_ARGUMENT") && pattern.test(e.message));
+      assert.throws(
+        () => parseArgvJson(text, "a.json"),
+        (e) => isSnapvmError(e, "E_INVALID_ARGUMENT") && pattern.test(e.message),
+      );
     }
   });
 
   it("takes exactly one of --from-argv and --qemu-args", async () => {
     assert.deepEqual(await readSourceArgv({ qemuArgs: "-m 256M -append 'console=ttyS0 quiet'" }), ["-m", "256M", "-append", "console=ttyS0 quiet"]);
     for (const source of [{}, { argvFile: "a.json", qemuArgs: "-m 1M" }]) {
-      await assert.rejects(readSourceArgv(source), (e) => isSnapvmError(e, "E_INVALID_ARGUMENT") && /exactly one of --from-argv and --qemu-args/.test(e.message));
+      await assert.rejects(
+        readSourceArgv(source),
+        (e) => isSnapvmError(e, "E_INVALID_ARGUMENT") && /exactly one of --from-argv and --qemu-args/.test(e.message),
+      );
     }
-    await assert.rejects(readSourceArgv({ argvFile: "/nonexistent/argv.json" }), (e) => isSnapvmError(e, "E_INVALID_ARGUMENT") && /does not exist/.test(e.message));
+    await assert.rejects(
+      readSourceArgv({ argvFile: "/nonexistent/argv.json" }),
+      (e) => isSnapvmError(e, "E_INVALID_ARGUMENT") && /does not exist/.test(e.message),
+    );
   });
 });

@@ -21,8 +21,10 @@ const ARRAY_HINT = 'Write the arguments as a JSON array of strings, e.g. ["-name
 /** The QEMU arguments from exactly one of --from-argv and --qemu-args. */
 export async function readSourceArgv(source: ArgvSource): Promise<string[]> {
   if ((source.argvFile === undefined) === (source.qemuArgs === undefined)) {
-    throw invalid("import-state needs the QEMU arguments the stream was saved with: give exactly one of --from-argv and --qemu-args",
-      "A state loads only into QEMU with the same devices and memory; the arguments say which.");
+    throw invalid(
+      "import-state needs the QEMU arguments the stream was saved with: give exactly one of --from-argv and --qemu-args",
+      "A state loads only into QEMU with the same devices and memory; the arguments say which.",
+    );
   }
   if (source.qemuArgs !== undefined) return splitShellWords(source.qemuArgs);
   return parseArgvJson(await readSmallFile(source.argvFile ?? ""), source.argvFile ?? "");

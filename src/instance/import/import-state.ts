@@ -48,7 +48,11 @@ async function checkSource(source: SourceLaunch): Promise<void> {
       hint: "A cloud-image VM is reached over SSH with its own instance's key, which a stream and its arguments do not carry.",
     });
   }
-  for (const [what, path] of [["disk", spec.disk], ["kernel", spec.boot.kernel], ["initrd", spec.boot.initrd]] as const) {
+  for (const [what, path] of [
+    ["disk", spec.disk],
+    ["kernel", spec.boot.kernel],
+    ["initrd", spec.boot.initrd],
+  ] as const) {
     await access(path).catch((error: unknown) => {
       throw new SnapvmError(ErrorCode.InvalidArgument, `the ${what} the QEMU arguments name, ${path}, is not readable`, {
         hint: "Run import-state on the host the stream was saved on, with its files in place.",
@@ -139,31 +143,36 @@ export async function importState(file: string, name: InstanceName, options: Imp
     const t = { prepare: performance.now(), check: 0, disk: 0 };
     const { paths, result: stage } = await buildNewInstance(name, options.home, async (temp, paths) => {
       const spec = specFor(name, source, paths);
-      const converted = await withRawStream(streamFile, temp.dir, async (raw, compression) => {
-        const streamBytes = (await stat(raw)).size;
-        t.prepare = performance.now() - t.prepare;
-        progress("checking the stream");
-        const checkStarted = performance.now();
-        // A whole-RAM stream is as large as the guest's used RAM; the decoder reads it through a window.
-        const report = await inspectStreamFile(raw, { maxBytes: streamBytes + 1, limits: { maxSections: 1_000_000 } });
-        const layout = driver.state.checkStream(report, spec.memoryBytes, streamFile);
-        t.check = performance.now() - checkStarted;
-        progress("copying the disk");
-        const diskStarted = performance.now();
-        const layer = await copySourceDisk(source.spec.disk, temp);
-        t.disk = performance.now() - diskStarted;
-        progress("loading the stream into the RAM file");
-        await ensurePrivateDir(temp.suspendDir);
-        const figures = await driver.state.convertStream({
-          // Host forwards are not part of the state; leaving them out keeps a source still running from colliding.
-          spec: { ...spec, memoryPath: temp.memory, disk: layer, ports: [], ...instanceSockets(instanceDirPaths(sockets)) },
-          rawStream: raw,
-          streamBytes,
-          layout,
-          deviceStateFile: stateDirPaths(temp.suspendDir).deviceState,
-        });
-        return { compression, streamBytes, figures, layer };
-      }, { maxBytes: importStreamBound(spec.memoryBytes), reason: "the guest's RAM + 64 MiB" });
+      const converted = await withRawStream(
+        streamFile,
+        temp.dir,
+        async (raw, compression) => {
+          const streamBytes = (await stat(raw)).size;
+          t.prepare = performance.now() - t.prepare;
+          progress("checking the stream");
+          const checkStarted = performance.now();
+          // A whole-RAM stream is as large as the guest's used RAM; the decoder reads it through a window.
+          const report = await inspectStreamFile(raw, { maxBytes: streamBytes + 1, limits: { maxSections: 1_000_000 } });
+          const layout = driver.state.checkStream(report, spec.memoryBytes, streamFile);
+          t.check = performance.now() - checkStarted;
+          progress("copying the disk");
+          const diskStarted = performance.now();
+          const layer = await copySourceDisk(source.spec.disk, temp);
+          t.disk = performance.now() - diskStarted;
+          progress("loading the stream into the RAM file");
+          await ensurePrivateDir(temp.suspendDir);
+          const figures = await driver.state.convertStream({
+            // Host forwards are not part of the state; leaving them out keeps a source still running from colliding.
+            spec: { ...spec, memoryPath: temp.memory, disk: layer, ports: [], ...instanceSockets(instanceDirPaths(sockets)) },
+            rawStream: raw,
+            streamBytes,
+            layout,
+            deviceStateFile: stateDirPaths(temp.suspendDir).deviceState,
+          });
+          return { compression, streamBytes, figures, layer };
+        },
+        { maxBytes: importStreamBound(spec.memoryBytes), reason: "the guest's RAM + 64 MiB" },
+      );
       await digHoles(temp.memory, notes);
       const launch = pinnedLaunch(spec, converted.figures, join(paths.disksDir, basename(converted.layer)));
       await writeFileAtomic(temp.config, serializeConfig(configFile), PRIVATE_FILE_MODE);
@@ -171,8 +180,10 @@ export async function importState(file: string, name: InstanceName, options: Imp
       const files = await writeImportedManifest(temp, launch);
       return { ...converted, spec, files };
     });
-    notes.push(`the disk was copied from ${source.spec.disk}; it must be the disk as it was when the stream was saved`,
-      "the instance has a new VM generation ID: it is a copy of the VM the stream came from");
+    notes.push(
+      `the disk was copied from ${source.spec.disk}; it must be the disk as it was when the stream was saved`,
+      "the instance has a new VM generation ID: it is a copy of the VM the stream came from",
+    );
     const { spec, files } = stage;
     return {
       name,
@@ -184,7 +195,14 @@ export async function importState(file: string, name: InstanceName, options: Imp
       qemuVersion: stage.figures.version,
       deviceStateBytes: files.find((f) => f.role === "device-state")?.sizeBytes ?? 0,
       memoryAllocatedBytes: files.find((f) => f.role === "memory")?.allocatedBytes ?? 0,
-      timings: { prepareMs: t.prepare, checkMs: t.check, diskMs: t.disk, loadMs: stage.figures.loadMs, saveMs: stage.figures.saveMs, totalMs: performance.now() - started },
+      timings: {
+        prepareMs: t.prepare,
+        checkMs: t.check,
+        diskMs: t.disk,
+        loadMs: stage.figures.loadMs,
+        saveMs: stage.figures.saveMs,
+        totalMs: performance.now() - started,
+      },
       notes,
     };
   } finally {

@@ -21,7 +21,13 @@ export async function writeImportedManifest(paths: InstancePaths, launch: Pinned
   const state = await fileSizes(deviceState);
   const ram = await fileSizes(paths.memory);
   const files: StateFile[] = [
-    { name: DEVICE_STATE_FILE, role: "device-state", sizeBytes: state.apparentBytes, allocatedBytes: state.allocatedBytes, sha256: await sha256File(deviceState) },
+    {
+      name: DEVICE_STATE_FILE,
+      role: "device-state",
+      sizeBytes: state.apparentBytes,
+      allocatedBytes: state.allocatedBytes,
+      sha256: await sha256File(deviceState),
+    },
     { name: LIVE_MEMORY_REF, role: "memory", sizeBytes: ram.apparentBytes, allocatedBytes: ram.allocatedBytes, mtimeMs: ram.mtimeMs },
   ];
   // The guest was paused by whoever wrote the stream; snapvm never paused it.

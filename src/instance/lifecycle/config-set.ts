@@ -25,7 +25,9 @@ const LIVE_KEYS = new Set(["saveOnStop"]);
 export async function setConfigValue(name: InstanceName, assignment: string, home?: string): Promise<ConfigSetResult> {
   const eq = assignment.indexOf("=");
   if (eq <= 0) {
-    throw new SnapvmError(ErrorCode.InvalidArgument, `expected key=value, got ${JSON.stringify(assignment)}`, { hint: "For example: snapvm config set NAME saveOnStop=false" });
+    throw new SnapvmError(ErrorCode.InvalidArgument, `expected key=value, got ${JSON.stringify(assignment)}`, {
+      hint: "For example: snapvm config set NAME saveOnStop=false",
+    });
   }
   const key = assignment.slice(0, eq).trim();
   const value: unknown = parse(assignment.slice(eq + 1));

@@ -25,7 +25,15 @@ test("removeStaleInstanceTemps removes a dead writer's hidden dirs, of one name 
   const dir = mkdtempSync(join(tmpdir(), "snapvm-hygiene-"));
   try {
     const dead = deadPid();
-    for (const entry of [`.a-1.tmp-${dead}-ab12cd34`, `.a-2.tmp-${dead}-0000beef`, `.b.import-${dead}`, `.c.delete-${dead}`, `.a-1.tmp-${process.pid}-ffffffff`, "a-1", ".hidden"]) {
+    for (const entry of [
+      `.a-1.tmp-${dead}-ab12cd34`,
+      `.a-2.tmp-${dead}-0000beef`,
+      `.b.import-${dead}`,
+      `.c.delete-${dead}`,
+      `.a-1.tmp-${process.pid}-ffffffff`,
+      "a-1",
+      ".hidden",
+    ]) {
       mkdirSync(join(dir, entry));
     }
     const one = await removeStaleInstanceTemps(dir, "a-1");

@@ -73,7 +73,12 @@ export async function cleanUpAfterCrash(paths: InstancePaths, options: { process
   }
   await removeStale(paths.snapshotsDir, (e) => e.startsWith("."), [".tmp"], done);
   done.push(...(await removeStaleInstanceTemps(dirname(paths.dir), basename(paths.dir))));
-  await removeStale(paths.dir, (e) => e.startsWith(`${basename(paths.suspendDir)}.tmp-`) || e.startsWith(`${basename(paths.disk)}.link-`) || (e.startsWith(".") && e.includes(".tmp-")), [".tmp", ".link"], done);
+  await removeStale(
+    paths.dir,
+    (e) => e.startsWith(`${basename(paths.suspendDir)}.tmp-`) || e.startsWith(`${basename(paths.disk)}.link-`) || (e.startsWith(".") && e.includes(".tmp-")),
+    [".tmp", ".link"],
+    done,
+  );
   await removeStale(paths.bootDir, (e) => e.startsWith(".") && e.includes(".tmp-"), [".tmp"], done);
   return done;
 }
@@ -88,7 +93,8 @@ export async function cleanUpAfterCrash(paths: InstancePaths, options: { process
 export async function removeStaleInstanceTemps(instancesDir: string, name?: string): Promise<string[]> {
   const done: string[] = [];
   const marks = [".tmp", ".import", ".delete"];
-  const belongs = (e: string): boolean => e.startsWith(".") && (name === undefined ? marks.some((m) => e.includes(`${m}-`)) : marks.some((m) => e.startsWith(`.${name}${m}-`)));
+  const belongs = (e: string): boolean =>
+    e.startsWith(".") && (name === undefined ? marks.some((m) => e.includes(`${m}-`)) : marks.some((m) => e.startsWith(`.${name}${m}-`)));
   await removeStale(instancesDir, belongs, marks, done);
   return done;
 }

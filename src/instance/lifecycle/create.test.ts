@@ -17,7 +17,9 @@ describe("create with a cloud image", () => {
     // Sparse: a 3 GiB image costs nothing on disk.
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", image, "3G"]);
   });
-  after(() => { rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("takes the image's size when no disk size is given and the image is larger than the default", async () => {
     const home = join(dir, "home-a");

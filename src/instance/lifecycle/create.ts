@@ -3,8 +3,14 @@ import { symlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { parseUserCloudConfig } from "../../cloudinit/index.ts";
 import {
-  parsePortForward, parseSize, readConfigFile, resolveConfig, serializeConfig, formatSize,
-  type ConfigFile, type InstanceConfig,
+  parsePortForward,
+  parseSize,
+  readConfigFile,
+  resolveConfig,
+  serializeConfig,
+  formatSize,
+  type ConfigFile,
+  type InstanceConfig,
 } from "../../config/index.ts";
 import { generateSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
 import { driver } from "../../driver/index.ts";
@@ -95,7 +101,10 @@ async function imageVirtualSize(image: string): Promise<number> {
     return (await driver.disks.facts(image)).virtualSize;
   } catch (error) {
     if (!isSnapvmError(error, ErrorCode.ExternalTool)) throw error;
-    throw new SnapvmError(ErrorCode.InvalidArgument, `cannot read the image ${image}: ${error.message}`, { hint: "Give the path of a qcow2 cloud image.", cause: error });
+    throw new SnapvmError(ErrorCode.InvalidArgument, `cannot read the image ${image}: ${error.message}`, {
+      hint: "Give the path of a qcow2 cloud image.",
+      cause: error,
+    });
   }
 }
 

@@ -22,10 +22,14 @@ export async function deleteInstance(name: InstanceName, options: { force?: bool
   const current = await inspectInstance(name, options.home);
   await refuseIfForked(name, options.home);
   if (current.orphanedQemuPid !== undefined && options.force !== true) {
-    throw new SnapvmError(ErrorCode.InstanceRunning, `instance "${name}" still runs (QEMU pid ${current.orphanedQemuPid}, its agent died); refusing to delete it`, {
-      hint: `\`snapvm start ${name}\` re-adopts it; or \`snapvm delete --force ${name}\` kills and deletes it.`,
-      details: { instance: name, state: current.state },
-    });
+    throw new SnapvmError(
+      ErrorCode.InstanceRunning,
+      `instance "${name}" still runs (QEMU pid ${current.orphanedQemuPid}, its agent died); refusing to delete it`,
+      {
+        hint: `\`snapvm start ${name}\` re-adopts it; or \`snapvm delete --force ${name}\` kills and deletes it.`,
+        details: { instance: name, state: current.state },
+      },
+    );
   }
   if (current.agentPid !== undefined) {
     if (options.force !== true) {

@@ -17,7 +17,9 @@ async function collect(kind: "console" | "events", parts: string[] | Buffer[]): 
 describe("logRecords", () => {
   it("splits chunks into lines, joining a line split across chunks and keeping a last line without newline", async () => {
     assert.deepEqual(await collect("console", ["boot", "ing\r\nlogin: \n", "tail"]), [
-      { kind: "console", line: "booting" }, { kind: "console", line: "login: " }, { kind: "console", line: "tail" },
+      { kind: "console", line: "booting" },
+      { kind: "console", line: "login: " },
+      { kind: "console", line: "tail" },
     ]);
   });
 
@@ -28,7 +30,8 @@ describe("logRecords", () => {
 
   it("yields events as themselves, and a torn events line as a tagged line", async () => {
     assert.deepEqual(await collect("events", ['{"event":"ready","ms":3}\n{"event":"sa']), [
-      { event: "ready", ms: 3 }, { kind: "events", line: '{"event":"sa' },
+      { event: "ready", ms: 3 },
+      { kind: "events", line: '{"event":"sa' },
     ]);
   });
 });

@@ -13,7 +13,11 @@ export function logPath(name: InstanceName, kind: LogKind, home?: string): strin
  * Yields the log's content, then (with follow) what is appended, until `signal` aborts. A log that
  * does not exist yet (an instance never started) is waited for, not an error.
  */
-export async function* readLog(name: InstanceName, kind: LogKind, options: { follow?: boolean; signal?: AbortSignal; home?: string } = {}): AsyncGenerator<Buffer> {
+export async function* readLog(
+  name: InstanceName,
+  kind: LogKind,
+  options: { follow?: boolean; signal?: AbortSignal; home?: string } = {},
+): AsyncGenerator<Buffer> {
   await inspectInstance(name, options.home); // a clear error for an unknown instance
   yield* followFile(logPath(name, kind, options.home), {
     ...(options.follow === undefined ? {} : { follow: options.follow }),

@@ -10,8 +10,12 @@ import { buildNewInstance } from "./new-instance.ts";
 
 describe("buildNewInstance", () => {
   let home: string;
-  before(() => { home = join(mkdtempSync(join(tmpdir(), "snapvm-new-instance-")), "home"); });
-  after(() => { rmSync(join(home, ".."), { recursive: true, force: true }); });
+  before(() => {
+    home = join(mkdtempSync(join(tmpdir(), "snapvm-new-instance-")), "home");
+  });
+  after(() => {
+    rmSync(join(home, ".."), { recursive: true, force: true });
+  });
   const mode = (path: string): number => statSync(path).mode & 0o777;
 
   it("fills a temp sibling and renames it into place, private whatever the umask", async () => {
@@ -37,13 +41,22 @@ describe("buildNewInstance", () => {
   });
 
   it("refuses a taken name, before filling or at the rename, and removes the temp dir on any failure", async () => {
-    await assert.rejects(buildNewInstance(parseInstanceName("a"), home, () => Promise.resolve()), (e) => isSnapvmError(e, "E_INSTANCE_EXISTS"));
-    await assert.rejects(buildNewInstance(parseInstanceName("b"), home, async (temp) => {
-      await writeFile(temp.config, "x");
-      mkdirSync(join(home, "instances", "b"));
-      writeFileSync(join(home, "instances", "b", "snapvm.yaml"), "taken meanwhile");
-    }), (e) => isSnapvmError(e, "E_INSTANCE_EXISTS"));
-    await assert.rejects(buildNewInstance(parseInstanceName("c"), home, () => Promise.reject(new Error("fill failed"))), /fill failed/);
+    await assert.rejects(
+      buildNewInstance(parseInstanceName("a"), home, () => Promise.resolve()),
+      (e) => isSnapvmError(e, "E_INSTANCE_EXISTS"),
+    );
+    await assert.rejects(
+      buildNewInstance(parseInstanceName("b"), home, async (temp) => {
+        await writeFile(temp.config, "x");
+        mkdirSync(join(home, "instances", "b"));
+        writeFileSync(join(home, "instances", "b", "snapvm.yaml"), "taken meanwhile");
+      }),
+      (e) => isSnapvmError(e, "E_INSTANCE_EXISTS"),
+    );
+    await assert.rejects(
+      buildNewInstance(parseInstanceName("c"), home, () => Promise.reject(new Error("fill failed"))),
+      /fill failed/,
+    );
     assert.deepEqual(readdirSync(join(home, "instances")).sort(), ["a", "b"]);
   });
 });

@@ -3,7 +3,16 @@ import { existsSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename } from "node:path";
 import { ErrorCode, SnapvmError, isErrno } from "../../errors/index.ts";
-import { instanceDirPaths, instancePaths, instancesDir, newInstanceTempDir, snapvmHome, UNIX_SOCKET_PATH_MAX, type InstanceName, type InstancePaths } from "../../paths/index.ts";
+import {
+  instanceDirPaths,
+  instancePaths,
+  instancesDir,
+  newInstanceTempDir,
+  snapvmHome,
+  UNIX_SOCKET_PATH_MAX,
+  type InstanceName,
+  type InstancePaths,
+} from "../../paths/index.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
 import { ensurePrivateDir, sealTree } from "../../util/private-tree.ts";
 import { removeStaleInstanceTemps } from "./crash-hygiene.ts";

@@ -50,29 +50,39 @@ export async function startInstance(name: InstanceName, hooks: StartHooks = {}):
   const notices: string[] = [];
   // Worked out here, on the CLI's own core, while the agent restores: it needs the YAML and schema
   // libraries, which would otherwise delay the agent's QEMU by ~0.2 s.
-  const pending = current.suspended === undefined
-    ? Promise.resolve([])
-    : import("./pending-changes.ts").then(({ pendingChanges }) => pendingChanges(paths)).catch(() => []);
+  const pending =
+    current.suspended === undefined ? Promise.resolve([]) : import("./pending-changes.ts").then(({ pendingChanges }) => pendingChanges(paths)).catch(() => []);
   try {
     const status = await new Promise<StartResult["status"]>((resolve, reject) => {
       child.on("message", (message: AgentReport) => {
         switch (message.kind) {
-          case "progress": hooks.onProgress?.(message.step); break;
-          case "notice": notices.push(message.message); hooks.onNotice?.(message.message); break;
-          case "ready": resolve(message.status); break;
+          case "progress":
+            hooks.onProgress?.(message.step);
+            break;
+          case "notice":
+            notices.push(message.message);
+            hooks.onNotice?.(message.message);
+            break;
+          case "ready":
+            resolve(message.status);
+            break;
           case "failed":
-            reject(new SnapvmError(message.error.code, message.error.message, {
-              ...(message.error.hint === undefined ? {} : { hint: message.error.hint }),
-              details: message.error.details,
-            }));
+            reject(
+              new SnapvmError(message.error.code, message.error.message, {
+                ...(message.error.hint === undefined ? {} : { hint: message.error.hint }),
+                details: message.error.details,
+              }),
+            );
             break;
         }
       });
       child.on("exit", (code, signal) => {
-        reject(new SnapvmError(ErrorCode.AgentFailed, `instance "${name}": the agent exited (${signal ?? `code ${code ?? "?"}`}) before the VM was up`, {
-          hint: `See ${paths.agentLog}.`,
-          details: { instance: name },
-        }));
+        reject(
+          new SnapvmError(ErrorCode.AgentFailed, `instance "${name}": the agent exited (${signal ?? `code ${code ?? "?"}`}) before the VM was up`, {
+            hint: `See ${paths.agentLog}.`,
+            details: { instance: name },
+          }),
+        );
       });
       child.on("error", reject);
     });

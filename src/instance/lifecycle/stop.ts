@@ -17,7 +17,12 @@ export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<vo
 }
 
 /** Stops a running instance (save, shutdown or kill, per `mode`) and returns once its agent has exited. */
-export async function stopInstance(name: InstanceName, mode: StopMode, home?: string, onProgress?: (step: string) => void): Promise<StopResponse & { name: string }> {
+export async function stopInstance(
+  name: InstanceName,
+  mode: StopMode,
+  home?: string,
+  onProgress?: (step: string) => void,
+): Promise<StopResponse & { name: string }> {
   // A dead agent's QEMU is re-adopted first, so the guest is stopped as asked (saved, say), not lost.
   const { current } = await readoptIfOrphaned(name, home, await inspectInstance(name, home));
   if (current.agentPid === undefined) {
@@ -26,7 +31,15 @@ export async function stopInstance(name: InstanceName, mode: StopMode, home?: st
       details: { instance: name, state: current.state },
     });
   }
-  onProgress?.(mode === "force" ? "killing QEMU" : mode === "shutdown" ? "waiting for the guest to shut down" : mode === "save" ? "waiting for the agent to save the state" : "waiting for the agent (save or shut down, per saveOnStop)");
+  onProgress?.(
+    mode === "force"
+      ? "killing QEMU"
+      : mode === "shutdown"
+        ? "waiting for the guest to shut down"
+        : mode === "save"
+          ? "waiting for the agent to save the state"
+          : "waiting for the agent (save or shut down, per saveOnStop)",
+  );
   const response = await agentClient(name, home).stop({ mode });
   onProgress?.("waiting for the agent to exit");
   await waitAgentGone(current.agentPid);

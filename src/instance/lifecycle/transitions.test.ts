@@ -15,8 +15,12 @@ test("every state can eventually start again", () => {
 });
 
 test("a running instance cannot start again", () => {
-  assert.throws(() => { assertTransition("a", "running", "starting"); }, (error: unknown) =>
-    isSnapvmError(error, ErrorCode.InvalidTransition) && error.message === 'instance "a" is running and cannot become starting');
+  assert.throws(
+    () => {
+      assertTransition("a", "running", "starting");
+    },
+    (error: unknown) => isSnapvmError(error, ErrorCode.InvalidTransition) && error.message === 'instance "a" is running and cannot become starting',
+  );
 });
 
 test("a failed save resumes, a failed restore cold-boots", () => {

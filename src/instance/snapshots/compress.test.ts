@@ -46,10 +46,17 @@ describe("compressing a snapshot", () => {
       assert.deepEqual(readdirSync(snapshotDir).sort(), ["devices.state", "manifest.json", "memory.ram.zst"], "the lock is released");
       const [after] = (await listSnapshots(DEV, home)).filter(isGood);
       assert.equal(after?.compressed, true);
-      assert.equal(after.apparentBytes, RAM_BYTES + 300 + statSync(join(snapshotDir, "manifest.json")).size, "apparent counts the RAM file at its uncompressed length");
+      assert.equal(
+        after.apparentBytes,
+        RAM_BYTES + 300 + statSync(join(snapshotDir, "manifest.json")).size,
+        "apparent counts the RAM file at its uncompressed length",
+      );
       assert.equal((await readManifest(snapshotDir)).snapshot?.compressed?.level, 2, "the level comes from snapvm.yaml");
       assert.ok(after.allocatedBytes < before.allocatedBytes, `${after.allocatedBytes} on disk after, ${before.allocatedBytes} before`);
-      assert.equal(after.allocatedBytes, ["devices.state", "manifest.json", "memory.ram.zst"].reduce((sum, f) => sum + statSync(join(snapshotDir, f)).blocks * 512, 0));
+      assert.equal(
+        after.allocatedBytes,
+        ["devices.state", "manifest.json", "memory.ram.zst"].reduce((sum, f) => sum + statSync(join(snapshotDir, f)).blocks * 512, 0),
+      );
 
       await assert.rejects(decompressSnapshot(DEV, WARM, { home, statfs: () => Promise.resolve({ bavail: 0, bsize: 4096 }) }), {
         code: "E_INVALID_TRANSITION",
@@ -83,7 +90,10 @@ describe("compressing a snapshot", () => {
       await compressSnapshot(DEV, WARM, { home });
       const held = await acquireLock(join(snapshotDir, ".compress.lock"), "test");
       let done = false;
-      const waiting = decompressSnapshot(DEV, WARM, { home }).then((r) => { done = true; return r; });
+      const waiting = decompressSnapshot(DEV, WARM, { home }).then((r) => {
+        done = true;
+        return r;
+      });
       await delay(600);
       assert.equal(done, false, "it waits while the lock is held");
       await held.release();
@@ -97,7 +107,10 @@ describe("compressing a snapshot", () => {
   test("a level outside 1–19 is refused", async () => {
     const home = makeHome();
     try {
-      await assert.rejects(compressSnapshot(DEV, WARM, { home, level: 22 }), { code: "E_INVALID_ARGUMENT", message: "zstd level must be a whole number from 1 to 19, got 22" });
+      await assert.rejects(compressSnapshot(DEV, WARM, { home, level: 22 }), {
+        code: "E_INVALID_ARGUMENT",
+        message: "zstd level must be a whole number from 1 to 19, got 22",
+      });
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -50,11 +50,15 @@ async function withSnapshotLock<T>(name: string, tag: string, dir: string, work:
     } catch (error) {
       if (!isSnapvmError(error, ErrorCode.InstanceLocked)) throw error;
       if (Date.now() >= deadline) {
-        throw new SnapvmError(ErrorCode.InstanceLocked, `snapshot "${tag}" of "${name}" is still being compressed or decompressed by pid ${(await lockOwner(path)) ?? "?"}`, {
-          hint: `See \`snapvm logs ${name} --agent\`, and try again when it has finished.`,
-          details: { instance: name, tag },
-          cause: error,
-        });
+        throw new SnapvmError(
+          ErrorCode.InstanceLocked,
+          `snapshot "${tag}" of "${name}" is still being compressed or decompressed by pid ${(await lockOwner(path)) ?? "?"}`,
+          {
+            hint: `See \`snapvm logs ${name} --agent\`, and try again when it has finished.`,
+            details: { instance: name, tag },
+            cause: error,
+          },
+        );
       }
       await delay(LOCK_POLL_MS);
     }
@@ -70,15 +74,21 @@ async function withSnapshotLock<T>(name: string, tag: string, dir: string, work:
 /** Forks map the snapshot's memory.ram (copy-on-write): it must stay a plain file while any exists. */
 function refuseIfForked(name: string, tag: string, forks: string[]): void {
   if (forks.length === 0) return;
-  throw new SnapvmError(ErrorCode.InvalidTransition, `snapshot "${tag}" of "${name}" cannot be compressed: ${forks.length === 1 ? "fork" : "forks"} ${forks.map((f) => `"${f}"`).join(", ")} ${forks.length === 1 ? "maps" : "map"} its memory`, {
-    hint: `Delete ${forks.length === 1 ? "that fork" : "those forks"} first, or leave the snapshot uncompressed.`,
-    details: { instance: name, tag, forks },
-  });
+  throw new SnapvmError(
+    ErrorCode.InvalidTransition,
+    `snapshot "${tag}" of "${name}" cannot be compressed: ${forks.length === 1 ? "fork" : "forks"} ${forks.map((f) => `"${f}"`).join(", ")} ${forks.length === 1 ? "maps" : "map"} its memory`,
+    {
+      hint: `Delete ${forks.length === 1 ? "that fork" : "those forks"} first, or leave the snapshot uncompressed.`,
+      details: { instance: name, tag, forks },
+    },
+  );
 }
 
 function checkLevel(level: number): number {
   if (!Number.isInteger(level) || level < 1 || level > 19) {
-    throw new SnapvmError(ErrorCode.InvalidArgument, `zstd level must be a whole number from 1 to 19, got ${level}`, { hint: "1 is fastest, 19 smallest; 3 is zstd's default." });
+    throw new SnapvmError(ErrorCode.InvalidArgument, `zstd level must be a whole number from 1 to 19, got ${level}`, {
+      hint: "1 is fastest, 19 smallest; 3 is zstd's default.",
+    });
   }
   return level;
 }
@@ -93,10 +103,14 @@ export async function compressSnapshot(name: InstanceName, tag: SnapshotTag, opt
   refuseIfForked(name, tag, details.forks);
   const level = checkLevel(options.level ?? (await loadConfigFile(instancePaths(name, options.home).config)).snapshot.level);
   options.onProgress?.(`compressing the memory files (zstd -${level})`);
-  const outcome = await withSnapshotLock(name, tag, details.dir, () => compressStateDir(details.dir, {
-    level,
-    beforeCommit: async () => { refuseIfForked(name, tag, await forksOf(name, tag, options.home)); },
-  }));
+  const outcome = await withSnapshotLock(name, tag, details.dir, () =>
+    compressStateDir(details.dir, {
+      level,
+      beforeCommit: async () => {
+        refuseIfForked(name, tag, await forksOf(name, tag, options.home));
+      },
+    }),
+  );
   return { instance: name, tag, ...outcome };
 }
 
@@ -108,10 +122,12 @@ export async function compressSnapshot(name: InstanceName, tag: SnapshotTag, opt
 export async function decompressSnapshot(name: InstanceName, tag: SnapshotTag, options: DecompressSnapshotOptions = {}): Promise<SnapshotCompressResult> {
   const details = await snapshotDetails(name, tag, options.home);
   options.onProgress?.("decompressing the memory files");
-  const outcome = await withSnapshotLock(name, tag, details.dir, () => decompressStateDir(details.dir, {
-    what: `snapshot "${tag}" of "${name}"`,
-    ...(options.statfs === undefined ? {} : { statfs: options.statfs }),
-  }));
+  const outcome = await withSnapshotLock(name, tag, details.dir, () =>
+    decompressStateDir(details.dir, {
+      what: `snapshot "${tag}" of "${name}"`,
+      ...(options.statfs === undefined ? {} : { statfs: options.statfs }),
+    }),
+  );
   return { instance: name, tag, ...outcome };
 }
 
@@ -174,11 +190,19 @@ export async function runBackgroundCompression(name: InstanceName, tag: Snapshot
   logLine("info", name, { tag, pid: process.pid }, "compressing snapshot in the background");
   try {
     const r = await compressSnapshot(name, tag, { ...(level === undefined ? {} : { level }), ...(home === undefined ? {} : { home }) });
-    logLine("info", name, { tag, changed: r.changed, files: r.files, totalMs: Math.round(r.totalMs) }, r.changed ? "snapshot compressed" : "snapshot already compressed");
+    logLine(
+      "info",
+      name,
+      { tag, changed: r.changed, files: r.files, totalMs: Math.round(r.totalMs) },
+      r.changed ? "snapshot compressed" : "snapshot already compressed",
+    );
     return 0;
   } catch (error) {
-    const expected = isSnapvmError(error, ErrorCode.InvalidTransition) || isSnapvmError(error, ErrorCode.InvalidArgument) || isSnapvmError(error, ErrorCode.InstanceNotFound);
-    const reason = isSnapvmError(error) ? error.toJSON() : { message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined };
+    const expected =
+      isSnapvmError(error, ErrorCode.InvalidTransition) || isSnapvmError(error, ErrorCode.InvalidArgument) || isSnapvmError(error, ErrorCode.InstanceNotFound);
+    const reason = isSnapvmError(error)
+      ? error.toJSON()
+      : { message: error instanceof Error ? error.message : String(error), stack: error instanceof Error ? error.stack : undefined };
     logLine(expected ? "warn" : "error", name, { tag, error: reason }, "snapshot left uncompressed");
     return expected ? 0 : 1;
   }

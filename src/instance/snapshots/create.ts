@@ -12,14 +12,24 @@ import { compressInBackground, type BackgroundCompression } from "./compress.ts"
  * `snapvm snapshot create NAME TAG`: a running instance is snapshotted live by its agent (which owns
  * QEMU); otherwise here, under the instance lock so no start races it.
  */
-export async function createSnapshot(name: InstanceName, tag: SnapshotTag, home?: string, onProgress?: (step: string) => void): Promise<SnapshotFigures & { instance: string; compression?: BackgroundCompression }> {
+export async function createSnapshot(
+  name: InstanceName,
+  tag: SnapshotTag,
+  home?: string,
+  onProgress?: (step: string) => void,
+): Promise<SnapshotFigures & { instance: string; compression?: BackgroundCompression }> {
   const figures = await takeSnapshot(name, tag, home, onProgress);
   // With `snapshot.compression: zstd`, compression starts now, detached: never inside the guest's pause.
   const compression = await compressInBackground(name, tag, home);
   return { instance: name, ...figures, ...(compression === undefined ? {} : { compression }) };
 }
 
-async function takeSnapshot(name: InstanceName, tag: SnapshotTag, home: string | undefined, onProgress: ((step: string) => void) | undefined): Promise<SnapshotFigures> {
+async function takeSnapshot(
+  name: InstanceName,
+  tag: SnapshotTag,
+  home: string | undefined,
+  onProgress: ((step: string) => void) | undefined,
+): Promise<SnapshotFigures> {
   // A dead agent's QEMU is re-adopted first: the snapshot is then a live one of the running guest.
   const { current } = await readoptIfOrphaned(name, home, await inspectInstance(name, home));
   if (current.agentPid !== undefined) {

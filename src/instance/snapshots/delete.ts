@@ -25,10 +25,14 @@ export interface SnapshotDeleteResult {
 export async function deleteSnapshot(name: InstanceName, tag: SnapshotTag, home?: string): Promise<SnapshotDeleteResult> {
   const details = await snapshotDetails(name, tag, home);
   if (details.forks.length > 0) {
-    throw new SnapvmError(ErrorCode.InvalidTransition, `snapshot "${tag}" of "${name}" is the base of ${details.forks.length === 1 ? "fork" : "forks"} ${details.forks.map((f) => `"${f}"`).join(", ")}`, {
-      hint: `Delete ${details.forks.length === 1 ? "that fork" : "those forks"} first.`,
-      details: { instance: name, tag, forks: details.forks },
-    });
+    throw new SnapvmError(
+      ErrorCode.InvalidTransition,
+      `snapshot "${tag}" of "${name}" is the base of ${details.forks.length === 1 ? "fork" : "forks"} ${details.forks.map((f) => `"${f}"`).join(", ")}`,
+      {
+        hint: `Delete ${details.forks.length === 1 ? "that fork" : "those forks"} first.`,
+        details: { instance: name, tag, forks: details.forks },
+      },
+    );
   }
   const paths = instancePaths(name, home);
   const running = (await lockOwner(paths.agentLock)) !== undefined;

@@ -12,9 +12,7 @@ import { freeSpaceBound, withRawStream, type StreamCompression } from "../../sna
 
 /** Where an inspected stream came from. */
 export type InspectedOrigin =
-  | { kind: "snapshot"; instance: string; tag: string }
-  | { kind: "state-dir"; dir: string; stateKind: StateManifest["kind"] }
-  | { kind: "file" };
+  { kind: "snapshot"; instance: string; tag: string } | { kind: "state-dir"; dir: string; stateKind: StateManifest["kind"] } | { kind: "file" };
 
 /** What `snapshot inspect` and `inspect-state` return: plain data, printed by the CLI. */
 export interface StateInspection {
@@ -46,14 +44,21 @@ function streamFileOf(manifest: StateManifest, dir: string, label: string): { pa
  */
 async function decode(path: string, wholeFile: boolean): Promise<{ compression: StreamCompression; report: StreamReport }> {
   const temp = tmpdir();
-  return withRawStream(path, temp, async (raw, compression) => {
-    const size = (await stat(raw)).size;
-    const maxBytes = wholeFile || compression !== "none" ? Math.max(DEFAULT_LIMITS.maxBytes, size) : DEFAULT_LIMITS.maxBytes;
-    const report = await inspectStreamFile(raw, { maxBytes, limits: { maxSections: wholeFile ? 1_000_000 : DEFAULT_LIMITS.maxSections } }).catch((error: unknown) => {
-      throw raw === path ? error : renamed(error, raw, path);
-    });
-    return { compression, report };
-  }, await freeSpaceBound(temp));
+  return withRawStream(
+    path,
+    temp,
+    async (raw, compression) => {
+      const size = (await stat(raw)).size;
+      const maxBytes = wholeFile || compression !== "none" ? Math.max(DEFAULT_LIMITS.maxBytes, size) : DEFAULT_LIMITS.maxBytes;
+      const report = await inspectStreamFile(raw, { maxBytes, limits: { maxSections: wholeFile ? 1_000_000 : DEFAULT_LIMITS.maxSections } }).catch(
+        (error: unknown) => {
+          throw raw === path ? error : renamed(error, raw, path);
+        },
+      );
+      return { compression, report };
+    },
+    await freeSpaceBound(temp),
+  );
 }
 
 /** Errors about the temp decompressed copy name the file the user gave instead. */
@@ -91,7 +96,10 @@ export async function inspectStatePath(path: string): Promise<StateInspection> {
     isDirectory = (await stat(absolute)).isDirectory();
   } catch (error) {
     if (!isErrno(error, "ENOENT")) throw error;
-    throw new SnapvmError(ErrorCode.InvalidArgument, `${absolute} does not exist`, { hint: "Give a migration stream file or a state directory.", details: { path: absolute } });
+    throw new SnapvmError(ErrorCode.InvalidArgument, `${absolute} does not exist`, {
+      hint: "Give a migration stream file or a state directory.",
+      details: { path: absolute },
+    });
   }
   if (!isDirectory) return { file: absolute, origin: { kind: "file" }, ...(await decode(absolute, true)) };
   const manifest = await readManifest(absolute);

@@ -2,7 +2,16 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError, isErrno } from "../../errors/index.ts";
-import { MANIFEST_NAME, diskLayerPath, instancePaths, snapshotPaths, trySnapshotTag, type InstanceName, type InstancePaths, type SnapshotTag } from "../../paths/index.ts";
+import {
+  MANIFEST_NAME,
+  diskLayerPath,
+  instancePaths,
+  snapshotPaths,
+  trySnapshotTag,
+  type InstanceName,
+  type InstancePaths,
+  type SnapshotTag,
+} from "../../paths/index.ts";
 import { type StateManifest } from "../../snapshot/manifest.ts";
 import { readManifest } from "../../snapshot/read-manifest.ts";
 import { inspectInstance, listInstanceNames } from "../../store/inspect.ts";
@@ -47,7 +56,10 @@ export interface SnapshotDetails extends SnapshotSummary {
 /** snapshots/ entries, each parsed into a tag or the reason it is not one; hidden (temp) entries are skipped. */
 async function snapshotEntries(paths: InstancePaths): Promise<({ entry: string } & ({ tag: SnapshotTag } | { reason: string }))[]> {
   if (!existsSync(paths.snapshotsDir)) return [];
-  return (await readdir(paths.snapshotsDir)).filter((entry) => !entry.startsWith(".")).sort().map((entry) => ({ entry, ...trySnapshotTag(entry) }));
+  return (await readdir(paths.snapshotsDir))
+    .filter((entry) => !entry.startsWith("."))
+    .sort()
+    .map((entry) => ({ entry, ...trySnapshotTag(entry) }));
 }
 
 async function snapshotTags(paths: InstancePaths): Promise<SnapshotTag[]> {
@@ -75,9 +87,19 @@ async function summarize(instance: string, paths: InstancePaths, tag: SnapshotTa
     apparent += original?.sizeBytes ?? sizes.apparentBytes;
   }
   return {
-    instance, tag, kind: facts.hasMemory ? (facts.live ? "live" : "suspended") : "disk-only", parent: manifest.parent, createdAt: manifest.createdAt, live: facts.live, hasMemory: facts.hasMemory,
-    pauseMs: manifest.pauseMs, allocatedBytes: allocated, apparentBytes: apparent, compressed: facts.compressed !== undefined,
-    diskLayer: facts.diskLayer, manifest,
+    instance,
+    tag,
+    kind: facts.hasMemory ? (facts.live ? "live" : "suspended") : "disk-only",
+    parent: manifest.parent,
+    createdAt: manifest.createdAt,
+    live: facts.live,
+    hasMemory: facts.hasMemory,
+    pauseMs: manifest.pauseMs,
+    allocatedBytes: allocated,
+    apparentBytes: apparent,
+    compressed: facts.compressed !== undefined,
+    diskLayer: facts.diskLayer,
+    manifest,
   };
 }
 
@@ -94,7 +116,13 @@ export async function listSnapshots(instance: InstanceName | undefined, home?: s
   for (const name of names) {
     const paths = instancePaths(name, home);
     for (const entry of await snapshotEntries(paths)) {
-      const bad = (reason: string): BrokenSnapshot => ({ instance: name, tag: entry.entry, kind: "broken", dir: join(paths.snapshotsDir, entry.entry), reason });
+      const bad = (reason: string): BrokenSnapshot => ({
+        instance: name,
+        tag: entry.entry,
+        kind: "broken",
+        dir: join(paths.snapshotsDir, entry.entry),
+        reason,
+      });
       if (!("tag" in entry)) {
         broken.push(bad(entry.reason));
         continue;

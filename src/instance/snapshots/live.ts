@@ -37,7 +37,13 @@ export interface SnapshotFigures {
  * On any failure the guest is resumed and the temp directory removed; a disk leg that completed
  * keeps its layer in the chain (the disk stays whole; the frozen layer is simply not a snapshot).
  */
-export async function takeLiveSnapshot(vm: RunningVm, launch: PinnedLaunch, paths: InstancePaths, tag: SnapshotTag, timeoutMs: number): Promise<SnapshotFigures> {
+export async function takeLiveSnapshot(
+  vm: RunningVm,
+  launch: PinnedLaunch,
+  paths: InstancePaths,
+  tag: SnapshotTag,
+  timeoutMs: number,
+): Promise<SnapshotFigures> {
   const started = performance.now();
   const frozen = await activeLayer(paths);
   const parent = await latestSnapshotTag(paths);
@@ -77,7 +83,10 @@ export async function takeLiveSnapshot(vm: RunningVm, launch: PinnedLaunch, path
       await vm.pause();
       const [diskDone, memoryDone] = await Promise.allSettled([
         diskLeg(),
-        copySparse(paths.memory, join(pending.temp, "memory.ram")).then(async (method) => { await failPoint("snapshot:memory-leg"); return method; }),
+        copySparse(paths.memory, join(pending.temp, "memory.ram")).then(async (method) => {
+          await failPoint("snapshot:memory-leg");
+          return method;
+        }),
       ]);
       if (diskDone.status === "rejected") throw diskDone.reason;
       if (memoryDone.status === "rejected") throw memoryDone.reason;
@@ -91,17 +100,25 @@ export async function takeLiveSnapshot(vm: RunningVm, launch: PinnedLaunch, path
     }
   } else {
     memoryCopy = "precopy";
-    pauseMs = await driver.snapshots.captureMemory(vm, launch, { memory: join(pending.temp, "memory.ram"), deviceState: join(pending.temp, DEVICE_STATE_FILE) }, diskLeg, timeoutMs).catch(fail);
+    pauseMs = await driver.snapshots
+      .captureMemory(vm, launch, { memory: join(pending.temp, "memory.ram"), deviceState: join(pending.temp, DEVICE_STATE_FILE) }, diskLeg, timeoutMs)
+      .catch(fail);
   }
   await fsyncDirectory(paths.dir);
-  const files = await describeSnapshotFiles(pending, [{ name: "memory.ram", role: "memory" }, { name: DEVICE_STATE_FILE, role: "device-state" }]);
-  await commitSnapshot(pending, buildManifest({
-    kind: "snapshot",
-    launch,
-    files,
-    pauseMs,
-    parent,
-    snapshot: { tag, diskLayer: layerIdOf(frozen), hasMemory: true, live: true, memoryCopy },
-  }));
+  const files = await describeSnapshotFiles(pending, [
+    { name: "memory.ram", role: "memory" },
+    { name: DEVICE_STATE_FILE, role: "device-state" },
+  ]);
+  await commitSnapshot(
+    pending,
+    buildManifest({
+      kind: "snapshot",
+      launch,
+      files,
+      pauseMs,
+      parent,
+      snapshot: { tag, diskLayer: layerIdOf(frozen), hasMemory: true, live: true, memoryCopy },
+    }),
+  );
   return { tag, pauseMs, totalMs: performance.now() - started, memoryCopy, allocatedBytes: files.reduce((sum, f) => sum + f.allocatedBytes, 0) };
 }

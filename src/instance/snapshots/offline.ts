@@ -22,7 +22,9 @@ import { buildManifest } from "../../snapshot/build-manifest.ts";
 export async function takeOfflineSnapshot(name: InstanceName, paths: InstancePaths, tag: SnapshotTag): Promise<SnapshotFigures> {
   const started = performance.now();
   if (!existsSync(paths.bootLaunch)) {
-    throw new SnapvmError(ErrorCode.InvalidTransition, `instance "${name}" has never booted; there is nothing to snapshot`, { hint: `Start it first with \`snapvm start ${name}\`.` });
+    throw new SnapvmError(ErrorCode.InvalidTransition, `instance "${name}" has never booted; there is nothing to snapshot`, {
+      hint: `Start it first with \`snapvm start ${name}\`.`,
+    });
   }
   const pending = await beginSnapshot(paths, tag);
   await ensureLayeredDisk(paths);
@@ -48,14 +50,17 @@ export async function takeOfflineSnapshot(name: InstanceName, paths: InstancePat
     // Before the snapshot exists: once it does, its layer must never be written again.
     await pointDiskAt(paths, newTop);
     pointed = true;
-    await commitSnapshot(pending, buildManifest({
-    kind: "snapshot",
-      launch: suspended?.launch ?? (await readPinnedLaunch(paths)),
-      files,
-      pauseMs: 0,
-      parent: await latestSnapshotTag(paths),
-      snapshot: { tag, diskLayer: layerIdOf(frozen), hasMemory: suspended !== undefined, live: false, memoryCopy },
-    }));
+    await commitSnapshot(
+      pending,
+      buildManifest({
+        kind: "snapshot",
+        launch: suspended?.launch ?? (await readPinnedLaunch(paths)),
+        files,
+        pauseMs: 0,
+        parent: await latestSnapshotTag(paths),
+        snapshot: { tag, diskLayer: layerIdOf(frozen), hasMemory: suspended !== undefined, live: false, memoryCopy },
+      }),
+    );
     return { tag, pauseMs: 0, totalMs: performance.now() - started, memoryCopy, allocatedBytes: files.reduce((sum, f) => sum + f.allocatedBytes, 0) };
   } catch (error) {
     if (!pointed) await rm(newTop, { force: true });

@@ -82,4 +82,3 @@ export async function restoreSnapshot(name: InstanceName, tag: SnapshotTag, hook
   if (!wasRunning) return { instance: name, tag };
   return { instance: name, tag, started: await startInstance(name, hooks) };
 }
-

@@ -33,15 +33,21 @@ export async function checkRestorable(paths: InstancePaths, manifest: StateManif
     if (sizes.apparentBytes !== file.sizeBytes) throw incompatible(`${file.name} is ${sizes.apparentBytes} bytes, the manifest says ${file.sizeBytes}`);
   }
   for (const path of [manifest.launch.spec.boot.kind === "kernel" ? manifest.launch.spec.boot.kernel : undefined, manifest.launch.spec.disk]) {
-    if (path !== undefined) await access(path).catch(() => { throw incompatible(`${path} is missing`); });
+    if (path !== undefined)
+      await access(path).catch(() => {
+        throw incompatible(`${path} is missing`);
+      });
   }
 }
 
 /** The files' digests, where the manifest has them: run while QEMU starts (~10–60 ms, crypto's first use included). */
 export async function verifyDigests(paths: InstancePaths, manifest: StateManifest): Promise<void> {
-  await Promise.all(manifest.files.map(async (file) => {
-    if (file.sha256 !== undefined && (await sha256File(resolve(paths.suspendDir, file.name))) !== file.sha256) throw incompatible(`${file.name} does not match its digest`);
-  }));
+  await Promise.all(
+    manifest.files.map(async (file) => {
+      if (file.sha256 !== undefined && (await sha256File(resolve(paths.suspendDir, file.name))) !== file.sha256)
+        throw incompatible(`${file.name} does not match its digest`);
+    }),
+  );
 }
 
 /**
@@ -53,7 +59,12 @@ export async function verifyDigests(paths: InstancePaths, manifest: StateManifes
  * carries `details.guestRan` (the caller keeps the state aside with that reason; it is never restored
  * again). A failure before `cont` leaves the state as restorable as it was.
  */
-export async function restoreSuspended(manifest: StateManifest, paths: InstancePaths, checked: Promise<{ timeoutMs: number }>, hooks: BootHooks): Promise<BootedVm> {
+export async function restoreSuspended(
+  manifest: StateManifest,
+  paths: InstancePaths,
+  checked: Promise<{ timeoutMs: number }>,
+  hooks: BootHooks,
+): Promise<BootedVm> {
   const spec = manifest.launch.spec;
   const fileBacked = manifest.files.some((f) => f.role === "device-state");
   hooks.onProgress("restoring");
@@ -93,12 +104,19 @@ export async function restoreSuspended(manifest: StateManifest, paths: InstanceP
     // (~0.1 s under TCG, which translates fork and exec anew after a restore) to every resume.
     // A fork's identity rides in the same request as its clock: one guest request per fork, not two.
     const settle = manifest.identity === undefined ? syncGuestClock(vm) : applyIdentity(vm, manifest.identity);
-    settle.catch((error: unknown) => { hooks.onWarning?.(`could not set the guest's ${manifest.identity === undefined ? "clock" : "clock and identity"}: ${error instanceof Error ? error.message : String(error)}`); });
+    settle.catch((error: unknown) => {
+      hooks.onWarning?.(
+        `could not set the guest's ${manifest.identity === undefined ? "clock" : "clock and identity"}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
     return { vm, accelReason: manifest.launch.accelReason, readyMs: performance.now() - started, launch: manifest.launch };
   } catch (error) {
     vm.kill();
     await vm.exited;
-    throw new SnapvmError(ErrorCode.RestoreFailed, `restoring instance "${spec.name}" failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, details: { instance: spec.name, guestRan } });
+    throw new SnapvmError(ErrorCode.RestoreFailed, `restoring instance "${spec.name}" failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+      details: { instance: spec.name, guestRan },
+    });
   }
 }
 
@@ -137,7 +155,8 @@ async function consumeState(paths: InstancePaths): Promise<void> {
 }
 
 /** What a failed state's REASON adds when the guest ran on it. */
-export const GUEST_RAN_REASON = "the guest ran after the restore; memory has moved on (its RAM file and disk no longer match this state, which is kept but cannot be restored faithfully)";
+export const GUEST_RAN_REASON =
+  "the guest ran after the restore; memory has moved on (its RAM file and disk no longer match this state, which is kept but cannot be restored faithfully)";
 
 /** Whether a restore resumed the guest on this state (suspend/RESUMED): it must not be restored again. */
 export function stateWasResumed(paths: InstancePaths): boolean {

@@ -23,8 +23,11 @@ test("server answers map to not found / denied / failed", () => {
   mapped(serviceError("NoSuchKey", 404), ErrorCode.RemoteNotFound, `${at}: no such object`);
   mapped(serviceError("NotFound", 404), ErrorCode.RemoteNotFound, `${at}: no such object (or no such bucket)`);
   mapped(serviceError("InvalidAccessKeyId", 403), ErrorCode.RemoteDenied, `${at}: the access key is not known to the server`);
-  mapped(serviceError("SignatureDoesNotMatch", 403), ErrorCode.RemoteDenied,
-    `${at}: the request signature does not match: the secret key is wrong for this access key`);
+  mapped(
+    serviceError("SignatureDoesNotMatch", 403),
+    ErrorCode.RemoteDenied,
+    `${at}: the request signature does not match: the secret key is wrong for this access key`,
+  );
   mapped(serviceError("AccessDenied", 403), ErrorCode.RemoteDenied, `${at}: access denied`);
   mapped(serviceError("Unknown", 403), ErrorCode.RemoteDenied, `${at}: access denied (HTTP 403)`);
   mapped(serviceError("SlowDown", 503), ErrorCode.RemoteFailed, `${at}: the server answered SlowDown (HTTP 503)`);

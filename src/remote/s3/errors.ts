@@ -62,44 +62,74 @@ export function s3Error(error: unknown, context: S3ErrorContext): unknown {
     const facts = { status, s3Code: error.name, requestId: error.$metadata.requestId };
     switch (error.name) {
       case "NoSuchBucket":
-        return make(ErrorCode.RemoteNotFound, `bucket "${context.bucket}" does not exist`,
-          "Check the bucket name and the endpoint (AWS_ENDPOINT_URL), or create the bucket first.", facts);
+        return make(
+          ErrorCode.RemoteNotFound,
+          `bucket "${context.bucket}" does not exist`,
+          "Check the bucket name and the endpoint (AWS_ENDPOINT_URL), or create the bucket first.",
+          facts,
+        );
       case "NoSuchKey":
         return make(ErrorCode.RemoteNotFound, "no such object", "Check the key; list the bucket to see what it holds.", facts);
       case "InvalidAccessKeyId":
-        return make(ErrorCode.RemoteDenied, "the access key is not known to the server",
-          "Check AWS_ACCESS_KEY_ID (or the profile's aws_access_key_id) and that it belongs to this endpoint.", facts);
+        return make(
+          ErrorCode.RemoteDenied,
+          "the access key is not known to the server",
+          "Check AWS_ACCESS_KEY_ID (or the profile's aws_access_key_id) and that it belongs to this endpoint.",
+          facts,
+        );
       case "SignatureDoesNotMatch":
-        return make(ErrorCode.RemoteDenied, "the request signature does not match: the secret key is wrong for this access key",
-          "Check AWS_SECRET_ACCESS_KEY (or the profile's aws_secret_access_key).", facts);
+        return make(
+          ErrorCode.RemoteDenied,
+          "the request signature does not match: the secret key is wrong for this access key",
+          "Check AWS_SECRET_ACCESS_KEY (or the profile's aws_secret_access_key).",
+          facts,
+        );
       case "AccessDenied":
         return make(ErrorCode.RemoteDenied, "access denied", "The credentials lack permission for this bucket or key; check the bucket's policy.", facts);
     }
     // Answers without a body (HEAD) carry only the status.
     if (status === 404) {
-      return make(ErrorCode.RemoteNotFound, context.key === undefined ? "not found" : "no such object (or no such bucket)",
-        "Check the bucket name, the key and the endpoint (AWS_ENDPOINT_URL).", facts);
+      return make(
+        ErrorCode.RemoteNotFound,
+        context.key === undefined ? "not found" : "no such object (or no such bucket)",
+        "Check the bucket name, the key and the endpoint (AWS_ENDPOINT_URL).",
+        facts,
+      );
     }
     if (status === 403) {
-      return make(ErrorCode.RemoteDenied, "access denied (HTTP 403)",
-        "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile), and the permissions for this bucket.", facts);
+      return make(
+        ErrorCode.RemoteDenied,
+        "access denied (HTTP 403)",
+        "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the profile), and the permissions for this bucket.",
+        facts,
+      );
     }
-    return make(ErrorCode.RemoteFailed, `the server answered ${error.name}${status === undefined ? "" : ` (HTTP ${status})`}`,
-      "See the cause; retry if the server was busy.", facts);
+    return make(
+      ErrorCode.RemoteFailed,
+      `the server answered ${error.name}${status === undefined ? "" : ` (HTTP ${status})`}`,
+      "See the cause; retry if the server was busy.",
+      facts,
+    );
   }
 
   const network = networkCode(error);
   if (network !== undefined) {
-    return make(ErrorCode.RemoteUnreachable, `cannot reach the endpoint (${network})`,
+    return make(
+      ErrorCode.RemoteUnreachable,
+      `cannot reach the endpoint (${network})`,
       context.endpoint === undefined
         ? "Check the network connection to AWS."
         : `Check that the S3 server at ${context.endpoint} is running and that AWS_ENDPOINT_URL is right.`,
-      { errno: network });
+      { errno: network },
+    );
   }
 
   if (error instanceof Error && error.name === "CredentialsProviderError") {
-    return make(ErrorCode.RemoteDenied, "no AWS credentials found",
-      "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE for a profile in ~/.aws/credentials.");
+    return make(
+      ErrorCode.RemoteDenied,
+      "no AWS credentials found",
+      "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE for a profile in ~/.aws/credentials.",
+    );
   }
   if (error instanceof Error && error.message === "Region is missing") {
     return make(ErrorCode.RemoteFailed, "no region configured", "Set AWS_REGION (any value for a custom endpoint, e.g. us-east-1).");

@@ -27,18 +27,16 @@ export async function putObject(connection: S3Connection, location: S3Location, 
 }
 
 /** The object's bytes as a stream (optionally bytes start..end, inclusive, as HTTP ranges are). */
-export async function getObjectStream(
-  connection: S3Connection,
-  location: S3Location,
-  range?: { start: number; end: number },
-): Promise<Readable> {
+export async function getObjectStream(connection: S3Connection, location: S3Location, range?: { start: number; end: number }): Promise<Readable> {
   const { GetObjectCommand } = await import("@aws-sdk/client-s3");
   try {
-    const answer = await connection.client.send(new GetObjectCommand({
-      Bucket: location.bucket,
-      Key: location.key,
-      ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.end}` }),
-    }));
+    const answer = await connection.client.send(
+      new GetObjectCommand({
+        Bucket: location.bucket,
+        Key: location.key,
+        ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.end}` }),
+      }),
+    );
     // In Node the SDK's body is an http.IncomingMessage, a Readable.
     return answer.Body as Readable;
   } catch (error) {
@@ -78,12 +76,7 @@ export interface MultipartOptions {
  * aborted so no parts are left behind. Returns nothing on purpose: radosgw 16 answers
  * CompleteMultipartUpload with an empty ETag, so callers that need facts ask headObject.
  */
-export async function uploadMultipart(
-  connection: S3Connection,
-  location: S3Location,
-  body: Readable | Buffer,
-  options: MultipartOptions = {},
-): Promise<void> {
+export async function uploadMultipart(connection: S3Connection, location: S3Location, body: Readable | Buffer, options: MultipartOptions = {}): Promise<void> {
   const { Upload } = await import("@aws-sdk/lib-storage");
   const upload = new Upload({
     client: connection.client,

@@ -4,13 +4,16 @@ import { isSnapvmError, ErrorCode } from "../../errors/index.ts";
 import { formatS3Url, MAX_KEY_BYTES, parseS3Url } from "./url.ts";
 
 function rejects(url: string, message: string): void {
-  assert.throws(() => parseS3Url(url), (error: unknown) => {
-    assert.ok(isSnapvmError(error, ErrorCode.InvalidArgument), `expected E_INVALID_ARGUMENT, got ${String(error)}`);
-    assert.equal(error.message, `invalid S3 URL "${url}": ${message}`);
-    assert.ok(error.hint !== undefined && error.hint.length > 0);
-    assert.deepEqual(error.details, { url, reason: message });
-    return true;
-  });
+  assert.throws(
+    () => parseS3Url(url),
+    (error: unknown) => {
+      assert.ok(isSnapvmError(error, ErrorCode.InvalidArgument), `expected E_INVALID_ARGUMENT, got ${String(error)}`);
+      assert.equal(error.message, `invalid S3 URL "${url}": ${message}`);
+      assert.ok(error.hint !== undefined && error.hint.length > 0);
+      assert.deepEqual(error.details, { url, reason: message });
+      return true;
+    },
+  );
 }
 
 test("valid URLs parse into bucket and key, and format back to themselves", () => {

@@ -64,9 +64,9 @@ export function keyProblem(key: string): string | undefined {
   // Keys are not paths to S3, but tools that map them to files or normalise URLs treat "." and ".." as
   // directory steps and "a//b" as "a/b": refuse them so one key cannot mean two objects.
   const segments = key.split("/");
-  if (key.startsWith("/")) return "the object key begins with \"/\"";
-  if (segments.slice(0, -1).includes("")) return "the object key contains an empty segment (\"//\")";
-  if (segments.some((s) => s === "." || s === "..")) return "the object key contains a \".\" or \"..\" segment";
+  if (key.startsWith("/")) return 'the object key begins with "/"';
+  if (segments.slice(0, -1).includes("")) return 'the object key contains an empty segment ("//")';
+  if (segments.some((s) => s === "." || s === "..")) return 'the object key contains a "." or ".." segment';
   return undefined;
 }
 
@@ -84,7 +84,7 @@ export function parseS3Url(url: string): S3Location {
   if (bucket.length === 0) throw invalid(url, "the bucket name is missing", "Write the location as s3://BUCKET/KEY.");
   const bucketWhy = bucketNameProblem(bucket);
   if (bucketWhy !== undefined) {
-    throw invalid(url, bucketWhy, "Use a bucket name of 3-63 lowercase letters, digits, \".\" and \"-\".");
+    throw invalid(url, bucketWhy, 'Use a bucket name of 3-63 lowercase letters, digits, "." and "-".');
   }
   if (slash === -1 || slash === rest.length - 1) {
     throw invalid(url, "the object key is missing", `Name the object after the bucket: s3://${bucket}/KEY.`);
@@ -92,7 +92,7 @@ export function parseS3Url(url: string): S3Location {
   const key = rest.slice(slash + 1);
   const keyWhy = keyProblem(key);
   if (keyWhy !== undefined) {
-    throw invalid(url, keyWhy, "Use a key of ASCII letters, digits and /-_.!*'()&$@=;:+, with no \".\", \"..\" or empty segments.");
+    throw invalid(url, keyWhy, 'Use a key of ASCII letters, digits and /-_.!*\'()&$@=;:+, with no ".", ".." or empty segments.');
   }
   return { bucket: bucket as S3Bucket, key: key as S3Key };
 }

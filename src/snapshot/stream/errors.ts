@@ -18,8 +18,12 @@ export function streamError(offset: number, what: string, details: Record<string
 
 /** A decoder limit was hit: the input may be genuine but huge, or hostile; either way decoding stops here. */
 export function limitError(offset: number, what: string, limit: number): SnapvmError {
-  return new SnapvmError(ErrorCode.StateInvalid, `QEMU migration stream exceeds a decoder limit at offset ${at(offset)}: limit exceeded: ${what} (limit ${limit})`, {
-    hint: "If the file is genuine, inspect it with a larger limit.",
-    details: { offset, limit },
-  });
+  return new SnapvmError(
+    ErrorCode.StateInvalid,
+    `QEMU migration stream exceeds a decoder limit at offset ${at(offset)}: limit exceeded: ${what} (limit ${limit})`,
+    {
+      hint: "If the file is genuine, inspect it with a larger limit.",
+      details: { offset, limit },
+    },
+  );
 }

@@ -21,9 +21,13 @@ export function readFileHeader(cursor: Cursor): FileHeader {
   const magic = cursor.be32("file magic");
   if (magic !== QEMU_VM_FILE_MAGIC) {
     const known = KNOWN_MAGIC.find(([bytes]) => head.subarray(0, bytes.length).equals(bytes));
-    throw streamError(0, `bad magic 0x${magic.toString(16).padStart(8, "0")}${known === undefined ? "" : `: this looks like ${known[1]}`}; expected 0x5145564d ("QEVM")`, {
-      magic,
-    });
+    throw streamError(
+      0,
+      `bad magic 0x${magic.toString(16).padStart(8, "0")}${known === undefined ? "" : `: this looks like ${known[1]}`}; expected 0x5145564d ("QEVM")`,
+      {
+        magic,
+      },
+    );
   }
   const version = cursor.be32("file version");
   if (version !== QEMU_VM_FILE_VERSION) {

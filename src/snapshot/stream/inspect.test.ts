@@ -183,10 +183,7 @@ describe("inspectStreamFile", () => {
       await writeFile(path, stream.subarray(0, 1000));
       await assert.rejects(inspectStreamFile(path), (error: unknown) => {
         assert.ok(error instanceof Error && "details" in error);
-        assert.equal(
-          error.message,
-          `${path}: QEMU migration stream is malformed at offset 325 (0x145): truncated: page contents needs 4096 bytes, 675 left`,
-        );
+        assert.equal(error.message, `${path}: QEMU migration stream is malformed at offset 325 (0x145): truncated: page contents needs 4096 bytes, 675 left`);
         assert.deepEqual(error.details, { offset: 325, needed: 4096, available: 675, path });
         return true;
       });

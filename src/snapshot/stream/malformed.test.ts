@@ -28,7 +28,10 @@ function rejects(input: Buffer, message: string | RegExp, offset: number, option
 function oneDevice(edit: (b: StreamBuilder) => void = () => undefined, vmdesc?: unknown): Buffer {
   const b = new StreamBuilder().header().configuration("pc-q35-10.0").fullSection(2, "dev", 0, 1);
   edit(b);
-  return b.eof().vmdesc(vmdesc ?? { page_size: 4096, devices: [{ name: "dev", instance_id: 0, vmsd_name: "dev", version: 1, fields: DEV_FIELDS }] }).build();
+  return b
+    .eof()
+    .vmdesc(vmdesc ?? { page_size: 4096, devices: [{ name: "dev", instance_id: 0, vmsd_name: "dev", version: 1, fields: DEV_FIELDS }] })
+    .build();
 }
 const DEV_FIELDS = [
   { name: "a", type: "uint32", size: 4 },
@@ -39,7 +42,18 @@ describe("well-formed synthetic streams", () => {
   test("a minimal device section decodes", () => {
     const report = inspectStream(oneDevice((b) => b.be32(7).be64(0x1_0000_0000n).footer(2)));
     assert.deepEqual(report.sections, [
-      { id: 2, idstr: "dev", instanceId: 0, versionId: 1, kind: "full", offset: 24, decoded: "fields", vmsdName: "dev", fields: { a: 7, b: "0x100000000" }, length: 34 },
+      {
+        id: 2,
+        idstr: "dev",
+        instanceId: 0,
+        versionId: 1,
+        kind: "full",
+        offset: 24,
+        decoded: "fields",
+        vmsdName: "dev",
+        fields: { a: 7, b: "0x100000000" },
+        length: 34,
+      },
     ]);
   });
 
@@ -47,7 +61,10 @@ describe("well-formed synthetic streams", () => {
     const vmdesc = {
       devices: [
         {
-          name: "dev", instance_id: 0, vmsd_name: "dev", version: 1,
+          name: "dev",
+          instance_id: 0,
+          vmsd_name: "dev",
+          version: 1,
           fields: [
             { name: "r", index: 0, type: "uint16", size: 2 },
             { name: "r", index: 1, type: "uint16", size: 2 },
@@ -73,7 +90,11 @@ describe("malformed input is refused with StateInvalid, the offset, and what was
   });
 
   test("bad magic that is a compressed stream says so", () => {
-    rejects(gzipSync(deviceStateStream()), /^QEMU migration stream is malformed at offset 0 \(0x0\): bad magic 0x1f8b[0-9a-f]{4}: this looks like a gzip file \(decompress it first\); expected 0x5145564d \("QEVM"\)$/, 0);
+    rejects(
+      gzipSync(deviceStateStream()),
+      /^QEMU migration stream is malformed at offset 0 \(0x0\): bad magic 0x1f8b[0-9a-f]{4}: this looks like a gzip file \(decompress it first\); expected 0x5145564d \("QEVM"\)$/,
+      0,
+    );
   });
 
   test("unsupported version", () => {
@@ -104,7 +125,11 @@ describe("malformed input is refused with StateInvalid, the offset, and what was
   });
 
   test("footer carrying another section's id", () => {
-    rejects(oneDevice((b) => b.be32(7).be64(1n).footer(3)), `${PREFIX} 53 (0x35): footer carries section id 3, expected 2 (dev)`, 53);
+    rejects(
+      oneDevice((b) => b.be32(7).be64(1n).footer(3)),
+      `${PREFIX} 53 (0x35): footer carries section id 3, expected 2 (dev)`,
+      53,
+    );
   });
 
   test("a vmdesc layout shorter than the section: no footer where earlier sections had one", () => {
@@ -128,7 +153,11 @@ describe("malformed input is refused with StateInvalid, the offset, and what was
   });
 
   test("configuration after a section", () => {
-    rejects(oneDevice((b) => b.be32(7).be64(1n).footer(2).configuration("pc")), `${PREFIX} 58 (0x3a): configuration record after the first section`, 58);
+    rejects(
+      oneDevice((b) => b.be32(7).be64(1n).footer(2).configuration("pc")),
+      `${PREFIX} 58 (0x3a): configuration record after the first section`,
+      58,
+    );
   });
 
   test("unknown configuration subsection without a vmdesc layout", () => {
@@ -137,15 +166,33 @@ describe("malformed input is refused with StateInvalid, the offset, and what was
   });
 
   test("subsection other than the vmdesc says", () => {
-    const vmdesc = { devices: [{ name: "dev", instance_id: 0, vmsd_name: "dev", version: 1, fields: [], subsections: [{ vmsd_name: "dev/a", version: 1, fields: [] }] }] };
-    rejects(oneDevice((b) => b.u8(0x05).str8("dev/b").be32(1).footer(2), vmdesc), `${PREFIX} 41 (0x29): expected subsection dev/a of dev, found "dev/b"`, 41);
+    const vmdesc = {
+      devices: [{ name: "dev", instance_id: 0, vmsd_name: "dev", version: 1, fields: [], subsections: [{ vmsd_name: "dev/a", version: 1, fields: [] }] }],
+    };
+    rejects(
+      oneDevice((b) => b.u8(0x05).str8("dev/b").be32(1).footer(2), vmdesc),
+      `${PREFIX} 41 (0x29): expected subsection dev/a of dev, found "dev/b"`,
+      41,
+    );
   });
 
   test("struct whose fields disagree with its described size", () => {
     const vmdesc = {
-      devices: [{ name: "dev", instance_id: 0, vmsd_name: "dev", version: 1, fields: [{ name: "s", type: "struct", struct: { vmsd_name: "in", version: 1, fields: [{ name: "x", type: "uint8", size: 1 }] }, size: 4 }] }],
+      devices: [
+        {
+          name: "dev",
+          instance_id: 0,
+          vmsd_name: "dev",
+          version: 1,
+          fields: [{ name: "s", type: "struct", struct: { vmsd_name: "in", version: 1, fields: [{ name: "x", type: "uint8", size: 1 }] }, size: 4 }],
+        },
+      ],
     };
-    rejects(oneDevice((b) => b.be32(0).footer(2), vmdesc), `${PREFIX} 41 (0x29): struct s (in) is described as 4 bytes but its fields took 1`, 41);
+    rejects(
+      oneDevice((b) => b.be32(0).footer(2), vmdesc),
+      `${PREFIX} 41 (0x29): struct s (in) is described as 4 bytes but its fields took 1`,
+      41,
+    );
   });
 
   test("vmdesc JSON not parseable", () => {
@@ -159,7 +206,11 @@ describe("malformed input is refused with StateInvalid, the offset, and what was
 
   test("vmdesc field with a bad size", () => {
     const vmdesc = { devices: [{ name: "dev", instance_id: 0, fields: [{ name: "a", type: "uint8", size: -1 }] }] };
-    rejects(new StreamBuilder().header().eof().vmdesc(vmdesc).build(), `${PREFIX} 14 (0xe): vmdesc devices[0].fields[0].size is -1, not an integer in 0..2147483647`, 14);
+    rejects(
+      new StreamBuilder().header().eof().vmdesc(vmdesc).build(),
+      `${PREFIX} 14 (0xe): vmdesc devices[0].fields[0].size is -1, not an integer in 0..2147483647`,
+      14,
+    );
   });
 
   test("bad vmdesc length", () => {
@@ -183,7 +234,12 @@ describe("limits", () => {
   });
 
   test("decoded values", () => {
-    rejects(deviceStateStream(), /^QEMU migration stream exceeds a decoder limit at offset \d+ \(0x[0-9a-f]+\): limit exceeded: decoded field values \(limit 100\)$/, 215_017, { limits: { maxValues: 100 } });
+    rejects(
+      deviceStateStream(),
+      /^QEMU migration stream exceeds a decoder limit at offset \d+ \(0x[0-9a-f]+\): limit exceeded: decoded field values \(limit 100\)$/,
+      215_017,
+      { limits: { maxValues: 100 } },
+    );
   });
 
   test("ram blocks", () => {
@@ -199,16 +255,26 @@ describe("limits", () => {
     let struct: unknown = { vmsd_name: "leaf", version: 1, fields: [] };
     for (let i = 0; i < 40; i++) struct = { vmsd_name: `s${i}`, version: 1, fields: [{ name: "f", type: "struct", size: 0, struct }] };
     const vmdesc = { devices: [{ name: "dev", instance_id: 0, ...(struct as object) }] };
-    rejects(new StreamBuilder().header().eof().vmdesc(vmdesc).build(), /^QEMU migration stream exceeds a decoder limit at offset 14 \(0xe\): limit exceeded: vmdesc devices\[0\](\.fields\[0\]\.struct)+ nests structs too deeply \(limit 32\)$/, 14);
+    rejects(
+      new StreamBuilder().header().eof().vmdesc(vmdesc).build(),
+      /^QEMU migration stream exceeds a decoder limit at offset 14 \(0xe\): limit exceeded: vmdesc devices\[0\](\.fields\[0\]\.struct)+ nests structs too deeply \(limit 32\)$/,
+      14,
+    );
   });
 
   test("name length", () => {
     const vmdesc = { devices: [{ name: "d".repeat(2000), instance_id: 0, fields: [] }] };
-    rejects(new StreamBuilder().header().eof().vmdesc(vmdesc).build(), `${LIMIT} 14 (0xe): limit exceeded: vmdesc devices[0].name is 2000 characters long (limit 1024)`, 14);
+    rejects(
+      new StreamBuilder().header().eof().vmdesc(vmdesc).build(),
+      `${LIMIT} 14 (0xe): limit exceeded: vmdesc devices[0].name is 2000 characters long (limit 1024)`,
+      14,
+    );
   });
 
   test("vmdesc size", () => {
-    rejects(deviceStateStream(), `${LIMIT} 293643 (0x47b0b): limit exceeded: vmdesc JSON is 44384 bytes (limit 1000)`, 293_643, { limits: { maxVmdescBytes: 1000 } });
+    rejects(deviceStateStream(), `${LIMIT} 293643 (0x47b0b): limit exceeded: vmdesc JSON is 44384 bytes (limit 1000)`, 293_643, {
+      limits: { maxVmdescBytes: 1000 },
+    });
   });
 });
 

@@ -19,7 +19,10 @@ const MIB = 1024 * 1024;
 function assertDevicesDecoded(report: StreamReport): void {
   const devices = report.sections.filter((s) => s.kind === "full");
   assert.ok(devices.length > 20);
-  assert.ok(devices.every((s) => s.decoded === "fields"), "every device section decoded from the vmdesc");
+  assert.ok(
+    devices.every((s) => s.decoded === "fields"),
+    "every device section decoded from the vmdesc",
+  );
   assert.ok(devices.some((s) => s.idstr === "vmgenid"));
   assert.ok(devices.some((s) => s.idstr.endsWith("/virtio-console")));
   assert.equal(report.vmdesc.devices, devices.length);
@@ -62,7 +65,10 @@ describe("streams made by the installed QEMU", { skip }, () => {
     assert.equal(pcRam?.sizeBytes, 64 * MIB);
     assert.equal((pcRam.mappedRam?.pagesOffset ?? 1) % MIB, 0, "pages are aligned to 1 MiB in the file");
     assert.equal(pcRam.mappedRam?.pagesInFile, 0, "zero pages are not written with mapped-ram");
-    assert.ok(report.ram.blocks.some((b) => (b.mappedRam?.pagesInFile ?? 0) > 0), "ROM blocks have pages");
+    assert.ok(
+      report.ram.blocks.some((b) => (b.mappedRam?.pagesInFile ?? 0) > 0),
+      "ROM blocks have pages",
+    );
     assertDevicesDecoded(report);
   });
 

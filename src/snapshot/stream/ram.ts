@@ -117,7 +117,10 @@ function readMappedRamHeader(cursor: Cursor, ram: RamContext, block: RamBlockRep
   const pageCount = Math.ceil(block.sizeBytes / pageSize);
   const bitmapBytes = Math.ceil(pageCount / 64) * 8; // QEMU writes whole host longs
   if (bitmapOffset < cursor.offset || pagesOffset < bitmapOffset + bitmapBytes) {
-    throw streamError(headerOffset, `bad mapped-ram offsets for ${block.name}: bitmap at ${bitmapOffset}, pages at ${pagesOffset}, header ends at ${cursor.offset}`);
+    throw streamError(
+      headerOffset,
+      `bad mapped-ram offsets for ${block.name}: bitmap at ${bitmapOffset}, pages at ${pagesOffset}, header ends at ${cursor.offset}`,
+    );
   }
   cursor.seek(bitmapOffset, `mapped-ram bitmap of ${block.name}`);
   const bitmap = cursor.bytes(bitmapBytes, `mapped-ram bitmap of ${block.name}`);

@@ -99,7 +99,8 @@ export class SectionWalker {
 
     const device = kind === "full" ? this.#devices.get(deviceKey(header.idstr, header.instanceId)) : undefined;
     if (header.idstr === "ram" && header.instanceId === 0 && kind !== "full") {
-      if (header.versionId !== RAM_SECTION_VERSION) throw streamError(offset, `ram section version ${header.versionId}; this decoder reads ${RAM_SECTION_VERSION}`);
+      if (header.versionId !== RAM_SECTION_VERSION)
+        throw streamError(offset, `ram section version ${header.versionId}; this decoder reads ${RAM_SECTION_VERSION}`);
       readRamRecords(cursor, this.#ram());
       section.decoded = "ram";
     } else if (device?.fields !== undefined) {
@@ -112,12 +113,15 @@ export class SectionWalker {
         throw streamError(offset, `truncated: section ${header.idstr} (id ${id}) has no layout and no footer before the end of the stream`, { sectionId: id });
       }
       if (end === undefined) {
-        this.#result.notes.push(`section ${header.idstr} (id ${id}) at offset ${offset} has no layout${this.vmdesc === undefined ? " (no vmdesc)" : " in the vmdesc"} and no footer to find its end; the walk stopped there`);
+        this.#result.notes.push(
+          `section ${header.idstr} (id ${id}) at offset ${offset} has no layout${this.vmdesc === undefined ? " (no vmdesc)" : " in the vmdesc"} and no footer to find its end; the walk stopped there`,
+        );
         return false;
       }
       cursor.seek(end - 5, "section footer");
       section.decoded = "delimited";
-      if (this.vmdesc !== undefined) this.#result.notes.push(`section ${header.idstr} (id ${id}, ${kind}) has no layout in the vmdesc: delimited by its footer, not decoded`);
+      if (this.vmdesc !== undefined)
+        this.#result.notes.push(`section ${header.idstr} (id ${id}, ${kind}) has no layout in the vmdesc: delimited by its footer, not decoded`);
     }
     this.#footer(id, header.idstr);
     section.length = cursor.offset - offset;

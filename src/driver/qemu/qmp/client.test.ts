@@ -5,8 +5,12 @@ import type { QmpStrayReason } from "./protocol.ts";
 import { connectPair, makeSocketDir, type SocketDir } from "./test-support.ts";
 
 let dir: SocketDir;
-before(async () => { dir = await makeSocketDir(); });
-after(async () => { await dir.remove(); });
+before(async () => {
+  dir = await makeSocketDir();
+});
+after(async () => {
+  await dir.remove();
+});
 
 void describe("QmpClient commands", () => {
   void it("negotiates capabilities and keeps the version from the greeting", async (t) => {
@@ -34,7 +38,10 @@ void describe("QmpClient commands", () => {
     const { server, client } = await connectPair(t, dir);
     const calls = [client.execute("query-kvm"), client.execute("query-status"), client.execute("query-vm-generation-id")];
     const commands = [await server.nextCommand(), await server.nextCommand(), await server.nextCommand()];
-    assert.deepEqual(commands.map((c) => c.execute), ["query-kvm", "query-status", "query-vm-generation-id"]);
+    assert.deepEqual(
+      commands.map((c) => c.execute),
+      ["query-kvm", "query-status", "query-vm-generation-id"],
+    );
     const [kvm, status, guid] = commands;
     assert.ok(kvm !== undefined && status !== undefined && guid !== undefined);
     server.reply(guid, { guid: "324e6eaf-d2d1-4b3f-9a0f-4ce8e1a00c6f" });
@@ -104,7 +111,8 @@ void describe("QmpClient commands", () => {
     const a = await server.nextCommand();
     const b = await server.nextCommand();
     const stop = client.waitForEvent("STOP");
-    const text = `${JSON.stringify({ return: { enabled: true, present: true }, id: a.id })}\r\nnot json\r\n` +
+    const text =
+      `${JSON.stringify({ return: { enabled: true, present: true }, id: a.id })}\r\nnot json\r\n` +
       `{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 2}}\r\n${JSON.stringify({ return: { running: false, status: "paused" }, id: b.id })}\r\n`;
     const bytes = Buffer.from(text);
     for (let offset = 0; offset < bytes.length; offset += 7) {

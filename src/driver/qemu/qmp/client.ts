@@ -90,10 +90,7 @@ export class QmpClient {
   /** Calls `listener` for every event (or every event named `name`) in arrival order; returns the unsubscribe. */
   onEvent(listener: (event: QmpEventMessage) => void): () => void;
   onEvent<N extends QmpEventName>(name: N, listener: (event: QmpEvent<N>) => void): () => void;
-  onEvent<N extends QmpEventName>(
-    nameOrListener: N | ((event: QmpEventMessage) => void),
-    listener?: (event: QmpEvent<N>) => void,
-  ): () => void {
+  onEvent<N extends QmpEventName>(nameOrListener: N | ((event: QmpEventMessage) => void), listener?: (event: QmpEvent<N>) => void): () => void {
     if (typeof nameOrListener === "function") return this.#session.events.on(nameOrListener);
     return this.#session.events.on((event) => {
       if (isQmpEvent(event, nameOrListener)) listener?.(event);

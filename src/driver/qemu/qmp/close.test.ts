@@ -5,8 +5,12 @@ import type { QmpCloseInfo } from "./session.ts";
 import { connectPair, makeSocketDir, type SocketDir } from "./test-support.ts";
 
 let dir: SocketDir;
-before(async () => { dir = await makeSocketDir(); });
-after(async () => { await dir.remove(); });
+before(async () => {
+  dir = await makeSocketDir();
+});
+after(async () => {
+  await dir.remove();
+});
 
 function closedError(message: string, details: Record<string, unknown>) {
   return (error: unknown): boolean => {

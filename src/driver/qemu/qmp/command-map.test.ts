@@ -4,8 +4,12 @@ import type { QmpClient } from "./client.ts";
 import { connectPair, makeSocketDir, type SocketDir } from "./test-support.ts";
 
 let dir: SocketDir;
-before(async () => { dir = await makeSocketDir(); });
-after(async () => { await dir.remove(); });
+before(async () => {
+  dir = await makeSocketDir();
+});
+after(async () => {
+  await dir.remove();
+});
 
 /** Never called: `tsc --noEmit` checks that the command map accepts and refuses what it should. */
 export async function typeChecks(client: QmpClient): Promise<boolean> {
@@ -28,7 +32,10 @@ void describe("QmpCommandMap on the wire", () => {
   void it("sends migration capabilities and parameters as QEMU expects them", async (t) => {
     const { server, client } = await connectPair(t, dir);
     const capabilities = client.execute("migrate-set-capabilities", {
-      capabilities: [{ capability: "x-ignore-shared", state: true }, { capability: "mapped-ram", state: false }],
+      capabilities: [
+        { capability: "x-ignore-shared", state: true },
+        { capability: "mapped-ram", state: false },
+      ],
     });
     const capabilitiesCommand = await server.nextCommand();
     server.reply(capabilitiesCommand, {});
@@ -37,13 +44,21 @@ void describe("QmpCommandMap on the wire", () => {
     const parametersCommand = await server.nextCommand();
     server.reply(parametersCommand, {});
     await parameters;
-    assert.deepEqual([capabilitiesCommand, parametersCommand], [
-      {
-        execute: "migrate-set-capabilities",
-        arguments: { capabilities: [{ capability: "x-ignore-shared", state: true }, { capability: "mapped-ram", state: false }] },
-        id: 2,
-      },
-      { execute: "migrate-set-parameters", arguments: { "max-bandwidth": 2 ** 40, "downtime-limit": 300 }, id: 3 },
-    ]);
+    assert.deepEqual(
+      [capabilitiesCommand, parametersCommand],
+      [
+        {
+          execute: "migrate-set-capabilities",
+          arguments: {
+            capabilities: [
+              { capability: "x-ignore-shared", state: true },
+              { capability: "mapped-ram", state: false },
+            ],
+          },
+          id: 2,
+        },
+        { execute: "migrate-set-parameters", arguments: { "max-bandwidth": 2 ** 40, "downtime-limit": 300 }, id: 3 },
+      ],
+    );
   });
 });

@@ -60,6 +60,4 @@ type ArgsOptional<A> = A extends NoArgs ? true : object extends A ? true : false
 
 /** `execute`'s parameters after the command name: arguments may be left out when none is required. */
 export type QmpExecuteRest<C extends QmpCommandName> =
-  ArgsOptional<QmpArgs<C>> extends true
-    ? [args?: QmpArgs<C> | undefined, options?: QmpExecuteOptions]
-    : [args: QmpArgs<C>, options?: QmpExecuteOptions];
+  ArgsOptional<QmpArgs<C>> extends true ? [args?: QmpArgs<C> | undefined, options?: QmpExecuteOptions] : [args: QmpArgs<C>, options?: QmpExecuteOptions];

@@ -8,8 +8,12 @@ import { FakeQmpServer, QEMU_10_GREETING, type FakeQmpServerOptions } from "./fa
 import { makeSocketDir, type SocketDir } from "./test-support.ts";
 
 let dir: SocketDir;
-before(async () => { dir = await makeSocketDir(); });
-after(async () => { await dir.remove(); });
+before(async () => {
+  dir = await makeSocketDir();
+});
+after(async () => {
+  await dir.remove();
+});
 
 async function listen(t: TestContext, path: string, options: FakeQmpServerOptions = {}): Promise<FakeQmpServer> {
   const server = await FakeQmpServer.listen(path, options);
@@ -69,7 +73,9 @@ void describe("QmpClient.connect", () => {
   void it("stops waiting when the signal aborts", async () => {
     const controller = new AbortController();
     const connecting = QmpClient.connect(dir.next(), { waitForSocket: true, signal: controller.signal });
-    setTimeout(() => { controller.abort(); }, 30);
+    setTimeout(() => {
+      controller.abort();
+    }, 30);
     await assert.rejects(connecting, { name: "AbortError" });
   });
 

@@ -20,10 +20,18 @@ export class QmpConnection {
   constructor(socket: Socket, handlers: ConnectionHandlers) {
     this.#socket = socket;
     this.#handlers = handlers;
-    this.#decoder = new LineDecoder({ onProblem: (problem, preview) => { handlers.stray(preview, problem); } });
-    socket.on("data", (chunk: Buffer) => { this.#deliver(this.#decoder.push(chunk)); });
+    this.#decoder = new LineDecoder({
+      onProblem: (problem, preview) => {
+        handlers.stray(preview, problem);
+      },
+    });
+    socket.on("data", (chunk: Buffer) => {
+      this.#deliver(this.#decoder.push(chunk));
+    });
     // ECONNRESET/EPIPE when QEMU exits mid-conversation; "close" always follows.
-    socket.on("error", (error) => { this.#error ??= error; });
+    socket.on("error", (error) => {
+      this.#error ??= error;
+    });
     socket.on("close", () => {
       this.#deliver(this.#decoder.end());
       handlers.closed(this.#error);
@@ -37,7 +45,9 @@ export class QmpConnection {
 
   /** Flushes what was written, then closes; `closed` is called when the socket is gone. */
   end(): void {
-    this.#socket.end(() => { this.#socket.destroy(); });
+    this.#socket.end(() => {
+      this.#socket.destroy();
+    });
   }
 
   destroy(): void {

@@ -26,9 +26,13 @@ export class EventHub {
   #closed = false;
 
   on(listener: (event: QmpEventMessage) => void): () => void {
-    const entry = (event: QmpEventMessage): void => { listener(event); };
+    const entry = (event: QmpEventMessage): void => {
+      listener(event);
+    };
     this.#listeners.add(entry);
-    return () => { this.#listeners.delete(entry); };
+    return () => {
+      this.#listeners.delete(entry);
+    };
   }
 
   emit(event: QmpEventMessage): void {
@@ -37,7 +41,9 @@ export class EventHub {
         listener(event);
       } catch (error) {
         // A throwing listener is a bug: let it surface as an uncaught exception, after the others ran.
-        process.nextTick(() => { throw error; });
+        process.nextTick(() => {
+          throw error;
+        });
       }
     }
   }
@@ -54,7 +60,10 @@ export class EventHub {
         return;
       }
       // The timer first: a bad timeout throws before anything is registered.
-      const cancelTimer = startTimer(timeoutMs, () => { finish(); reject(errors.timeout(name, timeoutMs)); });
+      const cancelTimer = startTimer(timeoutMs, () => {
+        finish();
+        reject(errors.timeout(name, timeoutMs));
+      });
       const unsubscribe = this.on((event) => {
         if (!isQmpEvent(event, name)) return;
         let wanted: boolean;
@@ -69,8 +78,14 @@ export class EventHub {
         finish();
         resolve(event);
       });
-      const onClose = (): void => { finish(); reject(errors.closed(name)); };
-      const onAbort = (): void => { finish(); reject(abortReason(signal)); };
+      const onClose = (): void => {
+        finish();
+        reject(errors.closed(name));
+      };
+      const onAbort = (): void => {
+        finish();
+        reject(abortReason(signal));
+      };
       const finish = (): void => {
         cancelTimer();
         unsubscribe();

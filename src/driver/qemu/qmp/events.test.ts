@@ -5,8 +5,12 @@ import type { QmpEventMessage } from "./protocol.ts";
 import { connectPair, makeSocketDir, type SocketDir } from "./test-support.ts";
 
 let dir: SocketDir;
-before(async () => { dir = await makeSocketDir(); });
-after(async () => { await dir.remove(); });
+before(async () => {
+  dir = await makeSocketDir();
+});
+after(async () => {
+  await dir.remove();
+});
 
 const at = { seconds: 1700000000, microseconds: 42 };
 
@@ -51,7 +55,11 @@ void describe("QmpClient events", () => {
 
   void it("rejects with the predicate's error when it throws, and keeps delivering to others", async (t) => {
     const { server, client } = await connectPair(t, dir);
-    const broken = client.waitForEvent("RESET", { predicate: () => { throw new Error("bad predicate"); } });
+    const broken = client.waitForEvent("RESET", {
+      predicate: () => {
+        throw new Error("bad predicate");
+      },
+    });
     const fine = client.waitForEvent("RESET");
     server.sendEvent("RESET", { guest: true, reason: "guest-reset" });
     await assert.rejects(broken, { message: "bad predicate" });

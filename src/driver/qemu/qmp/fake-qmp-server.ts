@@ -33,27 +33,36 @@ export class FakeQmpServer {
     const fake = new FakeQmpServer(options);
     await new Promise<void>((resolve, reject) => {
       fake.#server.once("error", reject);
-      fake.#server.listen(path, () => { fake.#server.off("error", reject); resolve(); });
+      fake.#server.listen(path, () => {
+        fake.#server.off("error", reject);
+        resolve();
+      });
     });
     return fake;
   }
 
   private constructor(options: FakeQmpServerOptions) {
     this.#options = options;
-    this.#server = createServer((socket) => { this.#accept(socket); });
+    this.#server = createServer((socket) => {
+      this.#accept(socket);
+    });
   }
 
   /** Resolves with the next command not yet taken (auto-answered qmp_capabilities excluded). */
   nextCommand(): Promise<FakeCommand> {
     const queued = this.#queue.shift();
     if (queued !== undefined) return Promise.resolve(queued);
-    return new Promise((resolve) => { this.#waiters.push(resolve); });
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+    });
   }
 
   /** Resolves once a client is connected. */
   connected(): Promise<void> {
     if (this.#client !== undefined) return Promise.resolve();
-    return new Promise((resolve) => { this.#clientWaiters.push(resolve); });
+    return new Promise((resolve) => {
+      this.#clientWaiters.push(resolve);
+    });
   }
 
   reply(command: FakeCommand, value: unknown): void {
@@ -85,13 +94,19 @@ export class FakeQmpServer {
 
   async close(): Promise<void> {
     this.#client?.destroy();
-    await new Promise<void>((resolve) => { this.#server.close(() => { resolve(); }); });
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => {
+        resolve();
+      });
+    });
   }
 
   #accept(socket: Socket): void {
     this.#client = socket;
     socket.on("error", () => undefined); // the client may vanish; tests look at what the client saw
-    socket.on("close", () => { if (this.#client === socket) this.#client = undefined; });
+    socket.on("close", () => {
+      if (this.#client === socket) this.#client = undefined;
+    });
     const decoder = new LineDecoder();
     socket.on("data", (chunk: Buffer) => {
       for (const line of decoder.push(chunk)) this.#onCommand(JSON.parse(line) as FakeCommand);

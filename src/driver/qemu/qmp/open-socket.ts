@@ -49,8 +49,12 @@ function attempt(path: string, timeoutMs: number): Promise<Socket> {
         reject(error);
       }
     };
-    const onConnect = (): void => { settle(undefined); };
-    const onError = (error: Error): void => { settle(error); };
+    const onConnect = (): void => {
+      settle(undefined);
+    };
+    const onError = (error: Error): void => {
+      settle(error);
+    };
     const cancelTimer = startTimer(Math.max(timeoutMs, 0), () => {
       settle(Object.assign(new Error(`connect ETIMEDOUT ${path}`), { code: "ETIMEDOUT" }));
     });

@@ -43,16 +43,7 @@ export interface BlockdevSnapshotSyncArgs {
   mode?: "existing" | "absolute-paths";
 }
 
-export type BlockJobType =
-  | "commit"
-  | "stream"
-  | "mirror"
-  | "backup"
-  | "create"
-  | "amend"
-  | "snapshot-load"
-  | "snapshot-save"
-  | "snapshot-delete";
+export type BlockJobType = "commit" | "stream" | "mirror" | "backup" | "create" | "amend" | "snapshot-load" | "snapshot-save" | "snapshot-delete";
 
 export interface BlockJobEventInfo {
   type: BlockJobType;

@@ -19,14 +19,7 @@ export type MigrationStatus =
 
 /** The capabilities snapvm sets. Capabilities persist in a QEMU process: set each one before every migrate. */
 export type MigrationCapability =
-  | "x-ignore-shared"
-  | "mapped-ram"
-  | "multifd"
-  | "background-snapshot"
-  | "postcopy-ram"
-  | "events"
-  | "pause-before-switchover"
-  | "late-block-activate";
+  "x-ignore-shared" | "mapped-ram" | "multifd" | "background-snapshot" | "postcopy-ram" | "events" | "pause-before-switchover" | "late-block-activate";
 
 export interface MigrationCapabilityStatus {
   capability: MigrationCapability;

@@ -39,13 +39,23 @@ export class QmpSession {
       timeout: (event, timeoutMs) => errors.eventTimeoutError(socketPath, event, timeoutMs),
       closed: (event) => errors.eventClosedError(socketPath, event, this.#closeInfo?.error),
     };
-    this.closed = new Promise((resolve) => { this.#resolveClosed = resolve; });
-    this.greeting = new Promise((resolve, reject) => { this.#greetingSettle = { resolve, reject }; });
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    this.greeting = new Promise((resolve, reject) => {
+      this.#greetingSettle = { resolve, reject };
+    });
     this.greeting.catch(() => undefined); // connect awaits it; a later close must not be an unhandled rejection
     this.#connection = new QmpConnection(socket, {
-      message: (message, line) => { this.#onMessage(message, line); },
-      stray: (line, reason) => { this.#onStrayLine(line, reason); },
-      closed: (error) => { this.#onClosed(error); },
+      message: (message, line) => {
+        this.#onMessage(message, line);
+      },
+      stray: (line, reason) => {
+        this.#onStrayLine(line, reason);
+      },
+      closed: (error) => {
+        this.#onClosed(error);
+      },
     });
   }
 

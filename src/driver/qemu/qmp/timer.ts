@@ -9,14 +9,18 @@ export function startTimer(ms: number, onExpire: () => void): () => void {
   if (Number.isNaN(ms) || ms < 0) throw new RangeError(`timeout must be a non-negative number of ms, got ${ms}`);
   if (ms === Number.POSITIVE_INFINITY) return () => undefined;
   const timer = setTimeout(onExpire, Math.min(ms, MAX_DELAY_MS));
-  return () => { clearTimeout(timer); };
+  return () => {
+    clearTimeout(timer);
+  };
 }
 
 /** Settles like `promise`, or rejects with `onTimeout()` after `ms`; the timer never outlives the race. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let cancel = (): void => undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    cancel = startTimer(ms, () => { reject(onTimeout()); });
+    cancel = startTimer(ms, () => {
+      reject(onTimeout());
+    });
   });
   try {
     return await Promise.race([promise, expired]);
