@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TestHome } from "./harness.ts";
+import { processAlive } from "../../src/util/process-alive.ts";
 
 interface StartJson {
   status: { bootKind: string; state: string };
@@ -35,15 +36,6 @@ function agentPid(home: TestHome, name: string): number | undefined {
     return Number.isSafeInteger(pid) ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -178,7 +170,7 @@ describe("stop --force and signals preempt anything", () => {
     process.kill(agent, "SIGTERM");
     const result = await starting;
     assert.notEqual(result.code, 0, "the start failed: the signal came during bring-up");
-    await until("the agent to exit", () => (alive(agent) ? undefined : true), 20_000);
+    await until("the agent to exit", () => (processAlive(agent) ? undefined : true), 20_000);
     assert.deepEqual(qemuOf(home, name), [], "QEMU was stopped with the agent");
     const info = await home.json<InfoJson>(["info", name]);
     assert.equal(info.state, "stopped", `state ${info.state} (start: ${result.stderr})`);
@@ -206,7 +198,7 @@ describe("re-adoption by the next command that needs the agent", () => {
       const pid = agentPid(home, name);
       assert.ok(pid !== undefined);
       process.kill(pid, "SIGKILL");
-      await until("the agent to die", () => (alive(pid) ? undefined : true), 10_000);
+      await until("the agent to die", () => (processAlive(pid) ? undefined : true), 10_000);
       const info = await home.json<InfoJson>(["info", name]);
       assert.equal(info.state, "running");
       assert.match(info.note ?? "", /orphaned/);
