@@ -86,14 +86,17 @@ describe("a fork killed midway", () => {
     const list = await home.json<{ name: string; state: string }[]>(["list"]);
     assert.deepEqual(hiddenTemps(home), [], "list removed the dead fork's temp directories");
     const built = list.filter((i) => i.name.startsWith("fa-"));
-    assert.equal(built.length, 1, `one fork was fully built: ${JSON.stringify(list)}`);
+    // The forks are built in parallel: the other one may finish in the same instant as the first, before
+    // the SIGKILL lands (seen once in five runs). Either way every fork that exists must be whole.
+    assert.ok(built.length >= 1 && built.length <= 2, `one or both forks were fully built: ${JSON.stringify(list)}`);
+    for (const other of built) assert.equal(other.state, "suspended", `${other.name} is whole`);
     const [fork] = built;
     assert.ok(fork !== undefined);
     assert.equal(fork.state, "suspended");
     await assertSourceIntact(home);
     assert.equal((await home.json<StartJson>(["start", fork.name])).status.bootKind, "restore");
     assert.equal((await home.ok(["exec", fork.name, "--", "hostname"])).trim(), fork.name);
-    await home.ok(["delete", "--force", fork.name]);
+    for (const whole of built) await home.ok(["delete", "--force", whole.name]);
     const again = await home.json<{ forks: { name: string }[] }>(["fork", "src@s1", "fa", "--count", "2"]);
     assert.deepEqual(again.forks.map((f) => f.name).sort(), ["fa-1", "fa-2"]);
     for (const name of ["fa-1", "fa-2"]) assert.equal((await home.ok(["exec", name, "--", "hostname"])).trim(), name);
