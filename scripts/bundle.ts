@@ -29,5 +29,7 @@ await build({
   banner: { js: "import { createRequire as snapvmCreateRequire } from 'node:module'; const require = snapvmCreateRequire(import.meta.url);" },
   chunkNames: "chunk-[hash]",
   entryNames: "[name]",
+  // A native addon: its .node binary is found next to its own package at run time.
+  external: ["zstd-napi"],
   logLevel: "warning",
 });

@@ -8,6 +8,7 @@ export function httpStatusFor(code: ErrorCode): 400 | 403 | 404 | 409 | 413 | 42
     case ErrorCode.InvalidName:
     case ErrorCode.DecryptFailed:
     case ErrorCode.WrongKey:
+    case ErrorCode.BundleInvalid:
       return 400;
     case ErrorCode.RemoteDenied:
       return 403;
@@ -23,6 +24,7 @@ export function httpStatusFor(code: ErrorCode): 400 | 403 | 404 | 409 | 413 | 42
     case ErrorCode.InputTooLarge:
       return 413;
     case ErrorCode.NotSupported:
+    case ErrorCode.BundleVersion:
       return 422;
     case ErrorCode.GuestTimeout:
     case ErrorCode.QmpTimeout:

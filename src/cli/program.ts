@@ -160,6 +160,18 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
       });
     });
 
+  const key = program.command("key").description("age keys for encrypted bundles");
+  key
+    .command("generate")
+    .description("write a new age identity (0600) and print its public key")
+    .requiredOption("--out <file>", "where to write the identity (a new file)")
+    .addOption(json)
+    .action(async (o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./bundle.ts")).keyGenerateCommand(o);
+      });
+    });
+
   const snapshot = program.command("snapshot").description("named points in time: memory and disk");
   snapshot
     .command("create")
@@ -192,6 +204,37 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .action(async (name, tag, o) => {
       await runAction(o.json === true, async () => {
         await (await import("./snapshot.ts")).snapshotInfoCommand(name, tag, o);
+      });
+    });
+  snapshot
+    .command("export")
+    .description("write the snapshot, its disk chain and boot files as one bundle (docs/bundle-format.md), optionally age-encrypted")
+    .argument("<name>")
+    .argument("<tag>")
+    .requiredOption("--to <dest>", "a new file, - (standard output) or s3://BUCKET/KEY")
+    .option("--recipient <age1…>", "encrypt to this age public key (repeatable)", collect, [] as string[])
+    .option("--recipient-file <file>", "encrypt to the age public keys in this file, one per line (repeatable)", collect, [] as string[])
+    .option("--passphrase-file <file>", "encrypt with the passphrase on this file's first line (age scrypt)")
+    .option("--endpoint <url>", "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)")
+    .option("--level <n>", "zstd level of the memory and disk frames, 1 (fast) to 19 (small); default 3", int)
+    .addOption(json)
+    .action(async (name, tag, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./bundle.ts")).snapshotExportCommand(name, tag, o);
+      });
+    });
+  snapshot
+    .command("import")
+    .description("make a stopped instance holding the snapshot of a bundle (file, - or s3://BUCKET/KEY)")
+    .argument("<source>")
+    .option("--as <name>", "the new instance's name (default: the exported instance's)")
+    .option("--identity <file>", "an age identity file to decrypt with (repeatable)", collect, [] as string[])
+    .option("--passphrase-file <file>", "decrypt with the passphrase on this file's first line")
+    .option("--endpoint <url>", "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)")
+    .addOption(json)
+    .action(async (source, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./bundle.ts")).snapshotImportCommand(source, o);
       });
     });
   snapshot

@@ -48,6 +48,8 @@ export interface HostFacts {
   chooseAccel(setting: AccelSetting): Promise<AccelChoice>;
   /** Whether files in `dir` can be reflinked (XFS, btrfs): a live snapshot then reflinks RAM while paused. */
   reflink(dir: string): Promise<boolean>;
+  /** The installed VMM's version as a saved state records it ("10.0.2"), without starting a VM. */
+  vmmVersion(): Promise<string>;
 }
 
 export interface LaunchOptions {
@@ -225,6 +227,8 @@ export interface DiskImages {
   facts(path: string): Promise<ImageFacts>;
   /** Offline merge: `path` stops depending on its backing layer and uses `newBacking` (or none). */
   rebase(path: string, newBacking: string | undefined): Promise<void>;
+  /** Header only (unsafe rebase): `path` names `backing` (absolute), whose contents are the same as the old one's. */
+  relink(path: string, backing: string): Promise<void>;
   /** Copies an image, flattening its chain; fails if a VMM is still writing it. */
   flattenCopy(source: string, target: string): Promise<void>;
 }

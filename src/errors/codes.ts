@@ -44,6 +44,12 @@ export const ErrorCode = {
   RemoteFailed: "E_REMOTE_FAILED",
   /** Input past a size bound: a decompressed stream, an API request body. */
   InputTooLarge: "E_INPUT_TOO_LARGE",
+  /** Not a snapvm bundle, or one that is truncated, tampered with or fails a digest (details.reason). */
+  BundleInvalid: "E_BUNDLE_INVALID",
+  /** A bundle whose format version this snapvm cannot read (a newer major or minor). */
+  BundleVersion: "E_BUNDLE_VERSION",
+  /** The filesystem lacks the space an operation needs (checked up front, or ENOSPC on the way). */
+  NoSpace: "E_NO_SPACE",
   /** A bug in snapvm (not a user error): exit status 70; --json output still carries this code. */
   Internal: "E_INTERNAL",
 } as const;

@@ -42,4 +42,8 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   E_INTERNAL: "A bug in snapvm, not a user error (exit status 70); the message and, on stderr, the stack say where. Please report it.",
   E_INPUT_TOO_LARGE:
     "Input past a size bound: a compressed stream that decompresses to more than it may (a bomb), or an API request body over its cap. Nothing was kept.",
+  E_BUNDLE_INVALID:
+    "The input is not a snapvm bundle, or it is truncated, tampered with or fails a digest (details.reason says which). An import keeps nothing of it.",
+  E_BUNDLE_VERSION: "The bundle's format version is newer than this snapvm reads: update snapvm on this host, or export with the older one.",
+  E_NO_SPACE: "The filesystem lacks the space the operation needs (checked before writing, or ENOSPC on the way); nothing half-written was kept.",
 };

@@ -43,6 +43,8 @@ export interface InstancePaths {
   /** Where states that failed to restore are moved, one subdirectory each. */
   failedStatesDir: string;
   snapshotsDir: string;
+  /** Boot files (kernel, initrd, cidata ISO) an imported bundle brought, which its snapshot's launch names. */
+  importedDir: string;
   /** Set on a fork: the instance and snapshot it was forked from, which it depends on. */
   origin: string;
 }
@@ -85,6 +87,7 @@ export function instanceDirPaths(dir: string): InstancePaths {
     suspendResumed: join(dir, "suspend", "RESUMED"),
     failedStatesDir: join(dir, "failed-states"),
     snapshotsDir: join(dir, "snapshots"),
+    importedDir: join(dir, "imported"),
     origin: join(dir, "origin.json"),
   };
 }

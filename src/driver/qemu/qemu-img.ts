@@ -36,6 +36,11 @@ export async function rebaseImage(path: string, newBacking: string | undefined):
   await qemuImg(["rebase", "-q", "-f", "qcow2", ...(newBacking === undefined ? ["-b", ""] : ["-F", "qcow2", "-b", newBacking]), path], `rebasing ${path}`);
 }
 
+/** Rewrites the backing name in the header and nothing else: the layer moved, its contents did not. */
+export async function relinkImage(path: string, backing: string): Promise<void> {
+  await qemuImg(["rebase", "-q", "-u", "-f", "qcow2", "-F", "qcow2", "-b", backing, path], `relinking ${path}`);
+}
+
 /** A new qcow2 image, over a read-only backing image (a cloud image) when given. */
 export async function createImage(path: string, sizeBytes: number, backing?: string): Promise<void> {
   await qemuImg(
@@ -52,4 +57,4 @@ export async function flattenCopy(source: string, target: string): Promise<void>
   await qemuImg(["convert", "-q", "-O", "qcow2", source, target], `copying the disk ${source}`);
 }
 
-export const qemuDisks: DiskImages = { create: createImage, createOverlay, facts: imageFacts, rebase: rebaseImage, flattenCopy };
+export const qemuDisks: DiskImages = { create: createImage, createOverlay, facts: imageFacts, rebase: rebaseImage, relink: relinkImage, flattenCopy };

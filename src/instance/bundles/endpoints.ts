@@ -1,0 +1,101 @@
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { PassThrough, type Readable, type Writable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { createS3Client, getObjectStream, parseS3Url, uploadMultipart, type S3Location } from "../../remote/s3/index.ts";
+import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
+
+/** Where a bundle goes to or comes from: `-` (stdout / stdin), `s3://BUCKET/KEY`, or a file path. */
+export type Endpoint = { kind: "stdio" } | { kind: "s3"; location: S3Location; url: string } | { kind: "file"; path: string };
+
+export function parseEndpoint(text: string): Endpoint {
+  if (text === "-") return { kind: "stdio" };
+  if (text.startsWith("s3://")) return { kind: "s3", location: parseS3Url(text), url: text };
+  if (text === "" || text.includes("\0")) throw new SnapvmError(ErrorCode.InvalidArgument, "give a file path, - or s3://BUCKET/KEY");
+  return { kind: "file", path: resolve(text) };
+}
+
+export function describeEndpoint(endpoint: Endpoint): string {
+  return endpoint.kind === "stdio" ? "standard output" : endpoint.kind === "s3" ? endpoint.url : endpoint.path;
+}
+
+export interface S3Options {
+  endpoint?: string;
+}
+
+/** A destination that is either committed whole or leaves nothing: a temp file renamed, or an aborted upload. */
+export interface Sink {
+  writable: Writable;
+  /** Waits for the bytes to be durable at the destination. */
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export async function openSink(endpoint: Endpoint, s3: S3Options = {}): Promise<Sink> {
+  if (endpoint.kind === "stdio") {
+    if (process.stdout.isTTY) {
+      throw new SnapvmError(ErrorCode.InvalidArgument, "refusing to write a bundle to a terminal", {
+        hint: "Redirect standard output to a file or a pipe, or give --to FILE.",
+      });
+    }
+    const done = (): Promise<void> => Promise.resolve();
+    return { writable: process.stdout, commit: done, abort: done };
+  }
+  if (endpoint.kind === "file") {
+    if (existsSync(endpoint.path)) {
+      throw new SnapvmError(ErrorCode.InvalidArgument, `${endpoint.path} already exists`, { hint: "Give a new file name, or remove the old file first." });
+    }
+    if (!existsSync(dirname(endpoint.path))) throw new SnapvmError(ErrorCode.InvalidArgument, `the directory ${dirname(endpoint.path)} does not exist`);
+    const temp = `${endpoint.path}.tmp-${process.pid}`;
+    const writable = createWriteStream(temp, { mode: 0o600, flags: "wx" });
+    return {
+      writable,
+      commit: async () => {
+        await finished(writable);
+        await fsyncFile(temp);
+        await rename(temp, endpoint.path);
+        await fsyncDirectory(dirname(endpoint.path));
+      },
+      abort: async () => {
+        writable.destroy();
+        await rm(temp, { force: true });
+      },
+    };
+  }
+  const connection = await createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint });
+  const body = new PassThrough({ highWaterMark: 8 * 1024 * 1024 });
+  // lib-storage aborts a failed multipart upload: no object, no parts left behind.
+  const upload = uploadMultipart(connection, endpoint.location, body, { partSize: 16 * 1024 * 1024, queueSize: 4 });
+  upload.catch((error: unknown) => {
+    body.destroy(error instanceof Error ? error : new Error(String(error)));
+  });
+  return {
+    writable: body,
+    commit: async () => {
+      await upload;
+    },
+    abort: async () => {
+      body.destroy(new Error("export aborted"));
+      await upload.catch(() => undefined);
+    },
+  };
+}
+
+export async function openSource(endpoint: Endpoint, s3: S3Options = {}): Promise<Readable> {
+  if (endpoint.kind === "stdio") {
+    if (process.stdin.isTTY)
+      throw new SnapvmError(ErrorCode.InvalidArgument, "standard input is a terminal, not a bundle", {
+        hint: "Pipe a bundle in, or give a file or s3:// URL.",
+      });
+    return process.stdin;
+  }
+  if (endpoint.kind === "file") {
+    if (!existsSync(endpoint.path))
+      throw new SnapvmError(ErrorCode.InvalidArgument, `${endpoint.path} does not exist`, { hint: "Give the bundle file `snapvm snapshot export` wrote." });
+    return createReadStream(endpoint.path, { highWaterMark: 4 * 1024 * 1024 });
+  }
+  const connection = await createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint });
+  return getObjectStream(connection, endpoint.location);
+}

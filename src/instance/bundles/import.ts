@@ -1,0 +1,243 @@
+import { statfs, symlink } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { Readable } from "node:stream";
+import { type BundleFile, type BundleManifest } from "../../bundle/format.ts";
+import { invalidBundle } from "../../bundle/errors.ts";
+import { BundleReader } from "../../bundle/read.ts";
+import { parseConfigText } from "../../config/index.ts";
+import type { LaunchSpec } from "../../config/launch-spec.ts";
+import { createDecryptStream, type Identity } from "../../crypto/age/index.ts";
+import { driver } from "../../driver/index.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import {
+  instanceSockets,
+  MANIFEST_NAME,
+  parseInstanceName,
+  snapshotPaths,
+  snapvmHome,
+  tryInstanceName,
+  trySnapshotTag,
+  type InstancePaths,
+} from "../../paths/index.ts";
+import { STATE_FORMAT, type StateManifest } from "../../snapshot/manifest.ts";
+import { checkFormatVersion } from "../../snapshot/read-manifest.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../../util/atomic-write.ts";
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
+import { newLayerId } from "../disk/layers.ts";
+import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
+import { describeEndpoint, openSource, type Endpoint, type S3Options } from "./endpoints.ts";
+
+export interface ImportOptions extends S3Options {
+  home?: string;
+  /** The new instance's name (default: the exported instance's). */
+  as?: string;
+  identities?: readonly Identity[];
+  onProgress?: (step: string) => void;
+}
+
+export interface ImportResult {
+  name: string;
+  dir: string;
+  tag: string;
+  from: { instance: string; tag: string; host: string; createdAt: string; url: string };
+  encrypted: boolean;
+  files: number;
+  dataBytes: number;
+  bundleBytes: number;
+  totalMs: number;
+}
+
+/** Room for the manifests, the new disk top and the filesystem's own rounding. */
+const SPACE_MARGIN = 64 * 2 ** 20;
+const AGE_MAGIC = Buffer.from("age-encryption.org/", "latin1");
+
+/** The stream as plaintext: an age file goes through the decrypt stream (which authenticates each chunk first). */
+async function plaintext(input: Readable, identities: readonly Identity[]): Promise<{ stream: AsyncIterable<Buffer>; encrypted: boolean }> {
+  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  let done = false;
+  while (head.length < AGE_MAGIC.length && !done) {
+    const next = await iterator.next();
+    if (next.done === true) done = true;
+    else head = Buffer.concat([head, next.value]);
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    if (done) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  }
+  const encrypted = head.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC);
+  if (!encrypted || identities.length === 0) return { stream: rest(), encrypted };
+  const decrypt = createDecryptStream(identities);
+  return { stream: Readable.from(rest()).pipe(decrypt), encrypted };
+}
+
+function stateOf(manifest: BundleManifest): StateManifest {
+  const state = manifest.state as Partial<StateManifest>;
+  if (state.format !== STATE_FORMAT || typeof state.formatVersion !== "string" || state.snapshot === undefined || typeof state.launch?.spec !== "object") {
+    throw invalidBundle("bad-manifest", "the bundle's state is not a snapvm snapshot manifest");
+  }
+  checkFormatVersion("the bundle's state", state.formatVersion);
+  return state as StateManifest;
+}
+
+/** Before any bulk byte is read: this host can load the state, and has room for it. */
+async function preflight(manifest: BundleManifest, state: StateManifest, home: string): Promise<void> {
+  const local = await driver.host.vmmVersion();
+  if (manifest.qemuVersion !== local || state.qemuVersion !== local) {
+    throw new SnapvmError(
+      ErrorCode.StateIncompatible,
+      `the snapshot was saved by QEMU ${state.qemuVersion}; this host runs QEMU ${local}, which cannot load it`,
+      {
+        hint: `Import it on a host with QEMU ${state.qemuVersion}.`,
+        details: { saved: state.qemuVersion, host: local },
+      },
+    );
+  }
+  if (state.accel === "kvm" && (await driver.host.chooseAccel("auto")).accel !== "kvm") {
+    throw new SnapvmError(ErrorCode.StateIncompatible, "the snapshot was taken under kvm, which this host cannot run", {
+      hint: "Import it on a host with KVM.",
+    });
+  }
+  const need = manifest.files.reduce((sum, f) => sum + f.allocatedBytes, 0) + SPACE_MARGIN;
+  await ensurePrivateDir(home);
+  const fs = await statfs(home);
+  const free = fs.bavail * fs.bsize;
+  if (free < need) {
+    throw new SnapvmError(ErrorCode.NoSpace, `the import needs ${Math.ceil(need / 2 ** 20)} MiB in ${home}, which has ${Math.floor(free / 2 ** 20)} MiB free`, {
+      hint: "Free space there, or import into another SNAPVM_HOME.",
+      details: { needBytes: need, freeBytes: free },
+    });
+  }
+}
+
+/** Where each file of the bundle lands in the new instance (built in `dir`'s layout). */
+function targetOf(file: BundleFile, dir: InstancePaths, tagDir: string): string {
+  switch (file.role) {
+    case "device-state":
+    case "memory":
+    case "memory-stream":
+      return join(tagDir, file.name);
+    case "disk-layer":
+      if (!file.name.endsWith(".qcow2")) throw invalidBundle("bad-manifest", `disk layer ${file.name} is not a .qcow2 file`);
+      return join(dir.disksDir, file.name);
+    case "kernel":
+    case "initrd":
+    case "cidata":
+      return join(dir.importedDir, file.name);
+    case "ssh-key":
+      return dir.sshKey;
+    case "ssh-public-key":
+      return dir.sshPublicKey;
+  }
+}
+
+/** The snapshot's launch on this host: the same VM (MAC, VM generation ID, ports) with this instance's files. */
+function localSpec(spec: LaunchSpec, name: string, final: InstancePaths, manifest: BundleManifest): LaunchSpec {
+  const imported = (role: BundleFile["role"]): string | undefined => {
+    const file = manifest.files.find((f) => f.role === role);
+    return file === undefined ? undefined : join(final.importedDir, file.name);
+  };
+  const boot: LaunchSpec["boot"] =
+    spec.boot.kind === "kernel"
+      ? {
+          ...spec.boot,
+          kernel: imported("kernel") ?? spec.boot.kernel,
+          initrd: imported("initrd") ?? spec.boot.initrd,
+        }
+      : spec.boot;
+  const cidata = imported("cidata");
+  return {
+    ...spec,
+    name,
+    memoryPath: final.memory,
+    disk: final.disk,
+    boot,
+    ...(spec.cidataIso === undefined || cidata === undefined ? {} : { cidataIso: cidata }),
+    ...(spec.guestAccess?.kind === "ssh" ? { guestAccess: { ...spec.guestAccess, keyPath: final.sshKey } } : {}),
+    ...instanceSockets(final),
+  };
+}
+
+/**
+ * `snapvm snapshot import SRC [--as NAME]`: a bundle becomes a stopped instance holding its snapshot,
+ * ready for `snapshot restore` and `fork`. The manifest is read and checked (format version, QEMU
+ * version, accelerator, free space) before the bulk; every file is checked against its digest and the
+ * whole against the trailer; the instance is built in a hidden temp directory and renamed into place
+ * only after all of that passed (buildNewInstance), so a bad bundle leaves nothing behind.
+ */
+export async function importBundle(endpoint: Endpoint, options: ImportOptions = {}): Promise<ImportResult> {
+  const started = performance.now();
+  const progress = options.onProgress ?? (() => undefined);
+  const home = options.home ?? snapvmHome();
+  if (options.as !== undefined) claimNewInstance(parseInstanceName(options.as), options.home);
+  const input = await openSource(endpoint, options);
+  try {
+    const { stream, encrypted } = await plaintext(input, options.identities ?? []);
+    const reader = new BundleReader(stream);
+    const manifest = await reader.manifest();
+    const state = stateOf(manifest);
+    const facts = state.snapshot;
+    if (facts === undefined) throw invalidBundle("bad-manifest", "the bundle's state is not a snapshot");
+    const tagParsed = trySnapshotTag(facts.tag);
+    if (!("tag" in tagParsed)) throw invalidBundle("bad-manifest", `the bundle's snapshot tag ${JSON.stringify(facts.tag)} is not valid here`);
+    const nameText = options.as ?? manifest.source.instance;
+    const parsedName = tryInstanceName(nameText);
+    if (!("name" in parsedName))
+      throw invalidBundle("bad-manifest", `the bundle's instance name ${JSON.stringify(nameText)} is not valid here`, "Give one with --as NAME.");
+    const name = parsedName.name;
+    claimNewInstance(name, options.home);
+    const layer = manifest.files.find((f) => f.role === "disk-layer" && f.name === `${facts.diskLayer}.qcow2`);
+    if (layer === undefined) throw invalidBundle("bad-manifest", `the bundle lacks the snapshot's disk layer ${facts.diskLayer}`);
+    parseConfigText(manifest.config, "the bundle's snapvm.yaml");
+    await preflight(manifest, state, home);
+    let dataBytes = 0;
+    const { paths } = await buildNewInstance(name, options.home, async (temp, final) => {
+      const tagDir = snapshotPaths(temp, tagParsed.tag).dir;
+      for (const dir of [temp.snapshotsDir, tagDir, temp.disksDir]) await ensurePrivateDir(dir);
+      for (const file of manifest.files) {
+        const target = targetOf(file, temp, tagDir);
+        await ensurePrivateDir(dirname(target));
+        progress(`receiving ${file.name}`);
+        await reader.readFile(file, target, (bytes) => (dataBytes += bytes));
+      }
+      await reader.finish();
+      // The layers name their backing by its path on the exporting host: point each at its new place.
+      for (const file of manifest.files) {
+        if (file.role !== "disk-layer" || file.backing === undefined || file.backing === null) continue;
+        if (!manifest.files.some((f) => f.role === "disk-layer" && f.name === file.backing))
+          throw invalidBundle("bad-manifest", `layer ${file.name} names a missing layer`);
+        await driver.disks.relink(join(temp.disksDir, file.name), join(final.disksDir, file.backing));
+      }
+      const top = join(temp.disksDir, `${newLayerId()}.qcow2`);
+      const snapshotLayer = join(final.disksDir, layer.name);
+      await driver.disks.createOverlay(top, snapshotLayer, (await driver.disks.facts(join(temp.disksDir, layer.name))).virtualSize, true);
+      await symlink(relative(temp.dir, top), temp.disk);
+      const spec = localSpec(state.launch.spec, name, final, manifest);
+      const snapshot: StateManifest = { ...state, launch: { ...state.launch, spec, argv: driver.launcher.argv(spec, state.launch.argvOptions ?? {}) } };
+      await writeJsonAtomic(join(tagDir, MANIFEST_NAME), snapshot);
+      await writeFileAtomic(temp.config, manifest.config, PRIVATE_FILE_MODE);
+      if (manifest.bootConfig !== undefined) {
+        await ensurePrivateDir(temp.bootDir);
+        await writeJsonAtomic(temp.bootConfig, manifest.bootConfig);
+      }
+    });
+    return {
+      name,
+      dir: paths.dir,
+      tag: facts.tag,
+      from: { ...manifest.source, createdAt: manifest.createdAt, url: describeEndpoint(endpoint) },
+      encrypted,
+      files: manifest.files.length,
+      dataBytes,
+      bundleBytes: reader.position,
+      totalMs: performance.now() - started,
+    };
+  } finally {
+    if (input !== process.stdin) input.destroy();
+  }
+}
