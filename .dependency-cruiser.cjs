@@ -8,10 +8,10 @@ const above = {
   instance: ["cli", "agent"],
   api: ["cli", "agent", "instance"],
   mid: ["cli", "agent", "instance", "api"],
-  base: ["cli", "agent", "instance", "api", "driver", "snapshot", "store", "image", "cloudinit", "remote", "crypto", "ui"],
+  base: ["cli", "agent", "instance", "api", "driver", "snapshot", "store", "image", "cloudinit", "remote", "crypto", "bundle", "ui"],
 };
 const folders = (names) => `^src/(${names.join("|")})/`;
-const mid = ["driver", "snapshot", "store", "image", "cloudinit", "remote", "crypto"];
+const mid = ["driver", "snapshot", "store", "image", "cloudinit", "remote", "crypto", "bundle"];
 
 module.exports = {
   forbidden: [
@@ -37,7 +37,7 @@ module.exports = {
       severity: "error",
       comment: "commands parse, call one library function (instance/, api/, image/) and print",
       from: { path: "^src/cli/" },
-      to: { path: folders(["driver", "snapshot", "store", "cloudinit", "remote", "crypto"]), dependencyTypesNot: ["type-only"] },
+      to: { path: folders(["driver", "snapshot", "store", "cloudinit", "remote", "crypto", "bundle"]), dependencyTypesNot: ["type-only"] },
     },
     { name: "instance-imports-down", severity: "error", from: { path: "^src/instance/" }, to: { path: folders(above.instance) } },
     { name: "api-imports-down", severity: "error", from: { path: "^src/api/" }, to: { path: folders(above.api) } },

@@ -29,7 +29,8 @@ await build({
   banner: { js: "import { createRequire as snapvmCreateRequire } from 'node:module'; const require = snapvmCreateRequire(import.meta.url);" },
   chunkNames: "chunk-[hash]",
   entryNames: "[name]",
-  // A native addon: its .node binary is found next to its own package at run time.
-  external: ["zstd-napi"],
+  // A native addon (its .node binary is found next to its own package at run time), and the AWS SDK, whose
+  // CommonJS/ESM mix breaks when bundled ("S3Client is not a constructor"); both load from node_modules on use.
+  external: ["zstd-napi", "@aws-sdk/*"],
   logLevel: "warning",
 });

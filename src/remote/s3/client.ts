@@ -53,6 +53,9 @@ export function s3ClientConfig(options: S3ConnectOptions, env: NodeJS.ProcessEnv
  * never at module load: commands that never touch S3 (resume) must not pay for loading it.
  */
 export async function createS3Client(options: S3ConnectOptions = {}): Promise<S3Connection> {
+  // snapvm pins the SDK at ~3.1169 for Node 20 (DESIGN.md §5); its notice that later versions need Node 22
+  // is for snapvm's developers, not for every user's terminal.
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
   const { S3Client: Client } = await import("@aws-sdk/client-s3");
   return { client: new Client(s3ClientConfig(options)), endpoint: resolveEndpoint(options.endpoint) };
 }

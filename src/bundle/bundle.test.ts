@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, FRAME_BYTES, type BundleManifest } from "./format.ts";
+import { BundleReader } from "./read.ts";
+import { writeBundle, type BundleSource } from "./write.ts";
+
+let dir: string;
+let sources: BundleSource[];
+let bundle: Buffer;
+let randomPart: Buffer;
+
+function manifestFor(files: BundleSource[], overrides: Partial<BundleManifest> = {}): BundleManifest {
+  return {
+    format: BUNDLE_FORMAT,
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    createdAt: "2026-12-02T00:00:00.000Z",
+    snapvmVersion: "0.1.0",
+    source: { instance: "a", tag: "t", host: "h" },
+    qemuVersion: "10.0.2",
+    accel: "tcg",
+    frameBytes: FRAME_BYTES,
+    config: "cpus: 1\n",
+    state: {},
+    files: files.map((s) => s.entry),
+    ...overrides,
+  };
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Reads a whole bundle into `into`; returns the manifest. */
+async function readAll(bytes: Buffer, into: string): Promise<BundleManifest> {
+  const reader = new BundleReader(Readable.from([bytes]));
+  const manifest = await reader.manifest();
+  for (const file of manifest.files) await reader.readFile(file, join(into, file.name));
+  await reader.finish();
+  return manifest;
+}
+
+async function rejectsWith(bytes: Buffer, code: string, reason?: string): Promise<void> {
+  const into = await mkdtemp(join(dir, "bad-"));
+  await assert.rejects(readAll(bytes, into), (error: unknown) => {
+    assert.ok(error instanceof SnapvmError, String(error));
+    assert.equal(error.code, code, error.message);
+    if (reason !== undefined) assert.equal(error.details["reason"], reason, error.message);
+    return true;
+  });
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "snapvm-bundle-"));
+  // A 64 MiB sparse "RAM file": random data at 1 MiB, a compressible run at 40 MiB, holes elsewhere.
+  const ram = join(dir, "memory.ram");
+  const handle = await open(ram, "w");
+  await handle.truncate(64 * 2 ** 20);
+  randomPart = randomBytes(3 * 2 ** 20);
+  await handle.write(randomPart, 0, randomPart.length, 2 ** 20);
+  await handle.write(Buffer.alloc(2 ** 20, "snapvm "), 0, 2 ** 20, 40 * 2 ** 20);
+  await handle.close();
+  const small = join(dir, "devices.state");
+  await writeFile(small, "device state ".repeat(1000));
+  const empty = join(dir, "empty");
+  await writeFile(empty, "");
+  sources = [];
+  for (const [path, name, role] of [
+    [small, "devices.state", "device-state"],
+    [ram, "memory.ram", "memory"],
+    [empty, "id_ed25519.pub", "ssh-public-key"],
+  ] as const) {
+    const facts = await stat(path);
+    sources.push({ path, entry: { name, role, sizeBytes: facts.size, allocatedBytes: facts.blocks * 512 } });
+  }
+  const written = writeBundle(manifestFor(sources), sources);
+  bundle = await collect(written.stream);
+  const figures = await written.figures;
+  assert.equal(figures.bytes, bundle.length);
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("bundle round trip", () => {
+  it("gives back every file byte for byte, with holes where the source had them, and sends no hole", async () => {
+    const into = await mkdtemp(join(dir, "ok-"));
+    await readAll(bundle, into);
+    for (const source of sources) assert.ok((await readFile(join(into, source.entry.name))).equals(await readFile(source.path)), source.entry.name);
+    const ram = await stat(join(into, "memory.ram"));
+    assert.equal(ram.size, 64 * 2 ** 20);
+    assert.ok(ram.blocks * 512 <= 5 * 2 ** 20, `the imported RAM file allocates ${ram.blocks * 512} bytes`);
+    // Two 4 MiB windows hold data: the random 3 MiB does not compress, the run does.
+    assert.ok(bundle.length < randomPart.length + 2 ** 20, `bundle of ${bundle.length} bytes`);
+  });
+});
+
+describe("bundle bad input", () => {
+  it("refuses a truncated bundle at any point", async () => {
+    await rejectsWith(bundle.subarray(0, 4), ErrorCode.BundleInvalid);
+    for (const cut of [20, 200, Math.floor(bundle.length / 2), bundle.length - 1])
+      await rejectsWith(bundle.subarray(0, cut), ErrorCode.BundleInvalid, "truncated");
+  });
+  it("refuses a flipped byte inside a frame or in the trailer", async () => {
+    const inFrame = Buffer.from(bundle);
+    const at = bundle.indexOf(randomPart.subarray(0, 16)); // stored (incompressible) data sits in the frame as is
+    assert.ok(at > 0);
+    inFrame.writeUInt8(inFrame.readUInt8(at + 100) ^ 1, at + 100);
+    await rejectsWith(inFrame, ErrorCode.BundleInvalid);
+    const inTrailer = Buffer.from(bundle);
+    const trailer = bundle.lastIndexOf(Buffer.from('"sha256":"'));
+    inTrailer[trailer + 12] = inTrailer[trailer + 12] === 0x61 ? 0x62 : 0x61;
+    await rejectsWith(inTrailer, ErrorCode.BundleInvalid, "digest-mismatch");
+  });
+  it("refuses bytes after the trailer, input that is not a bundle, and an age file without a key", async () => {
+    await rejectsWith(Buffer.concat([bundle, Buffer.from("x")]), ErrorCode.BundleInvalid, "trailing-bytes");
+    await rejectsWith(Buffer.from("PK\x03\x04 not a bundle at all"), ErrorCode.BundleInvalid, "not-a-bundle");
+    await rejectsWith(Buffer.from("age-encryption.org/v1\n-> X25519 abc\n"), ErrorCode.WrongKey);
+  });
+  it("refuses a newer format version with E_BUNDLE_VERSION before anything else", async () => {
+    for (const formatVersion of ["2.0.0", "1.9.0"]) {
+      const newer = await collect(writeBundle(manifestFor(sources, { formatVersion, files: [] }), []).stream);
+      await rejectsWith(newer, ErrorCode.BundleVersion);
+    }
+  });
+  it("refuses a manifest that lists a file name that could leave the directory", async () => {
+    const bad = manifestFor(sources, { files: [{ name: "../escape", role: "memory", sizeBytes: 1, allocatedBytes: 1 }] });
+    await rejectsWith(await collect(writeBundle(bad, []).stream), ErrorCode.BundleInvalid, "bad-manifest");
+  });
+});

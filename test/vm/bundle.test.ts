@@ -1,0 +1,176 @@
+// Export and import of snapshot bundles between SNAPVM_HOMEs: a file, age-encrypted (and opened by Debian's
+// age CLI), a pipe, and the project's real S3 server (Ceph radosgw, scripts/s3-server.sh), with the
+// memory and disk checked inside the guest after a restore and in a fork; bad input leaves nothing.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CLI, TestHome } from "./harness.ts";
+
+const run = promisify(execFile);
+const S3_SCRIPT = new URL("../../scripts/s3-server.sh", import.meta.url).pathname;
+const S3_DIR = `/tmp/snapvm-s3-bundle-${process.pid}-${randomBytes(4).toString("hex")}`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  assert.ok(address !== null && typeof address === "object");
+  return address.port;
+}
+
+const CHECK = "md5sum /tmp/m /mnt/data/f | cut -d' ' -f1";
+
+describe("snapshot bundles", { timeout: 1_500_000 }, () => {
+  const homes: TestHome[] = [];
+  const home = (): TestHome => {
+    const h = new TestHome();
+    homes.push(h);
+    return h;
+  };
+  let a: TestHome;
+  let before_: string;
+  let key = "";
+  let recipient = "";
+
+  before(async () => {
+    a = home();
+    await a.ok(["create", "src", "--memory", "256M", "--disk", "1G"]);
+    await a.ok(["start", "src"]);
+    before_ = await a.ok(["exec", "src", "--", `dd if=/dev/urandom of=/tmp/m bs=1M count=24 2>/dev/null; echo disk > /mnt/data/f; sync; ${CHECK}`]);
+    await a.ok(["snapshot", "create", "src", "s"]);
+    // After the snapshot: an import of it must not see these.
+    await a.ok(["exec", "src", "--", "echo later > /mnt/data/f; rm /tmp/m; sync"]);
+    key = join(a.dir, "key.txt");
+    recipient = (await a.json<{ recipient: string }>(["key", "generate", "--out", key])).recipient;
+    assert.match(recipient, /^age1/);
+  });
+  after(async () => {
+    await run("bash", [S3_SCRIPT, "stop"], { env: { ...process.env, SNAPVM_S3_DIR: S3_DIR } }).catch(() => undefined);
+    for (const h of homes) await h.cleanup();
+  });
+
+  async function restoredChecks(h: TestHome, name: string): Promise<void> {
+    await h.ok(["snapshot", "restore", name, "s"]);
+    await h.ok(["start", name]);
+    assert.equal(await h.ok(["exec", name, "--", CHECK]), before_, "memory and disk as at the snapshot");
+    await h.ok(["fork", `${name}@s`, `${name}-f`]);
+    assert.equal(await h.ok(["exec", `${name}-f`, "--", CHECK]), before_, "the fork too");
+    await h.ok(["stop", name]);
+    await h.ok(["delete", "--force", `${name}-f`]);
+  }
+
+  test("encrypted to a file; Debian's age opens it; the plaintext imports into another home and restores", async () => {
+    const file = join(a.dir, "s.bundle.age");
+    const r = await a.json<{ encrypted: boolean; dataBytes: number; sentBytes: number }>([
+      "snapshot",
+      "export",
+      "src",
+      "s",
+      "--to",
+      file,
+      "--recipient",
+      recipient,
+    ]);
+    assert.equal(r.encrypted, true);
+    assert.ok(readFileSync(file).subarray(0, 21).toString() === "age-encryption.org/v1");
+    const plain = join(a.dir, "s.bundle");
+    const age = spawnSync("sh", ["-c", `age -d -i '${key}' < '${file}' > '${plain}'`]);
+    assert.equal(age.status, 0, age.stderr.toString());
+    const b = home();
+    await b.ok(["snapshot", "import", plain, "--as", "b"]);
+    await restoredChecks(b, "b");
+    // The encrypted file itself, with the key, imports too.
+    await b.ok(["snapshot", "import", file, "--as", "b2", "--identity", key]);
+    assert.ok(existsSync(b.instanceDir("b2")));
+  });
+
+  test("through a pipe into another home", async () => {
+    const c = home();
+    const piped = spawnSync(
+      "bash",
+      [
+        "-o",
+        "pipefail",
+        "-c",
+        `SNAPVM_HOME='${a.dir}' node '${CLI}' snapshot export src s --to - | SNAPVM_HOME='${c.dir}' node '${CLI}' snapshot import - --as p`,
+      ],
+      { encoding: "utf8" },
+    );
+    assert.equal(piped.status, 0, piped.stderr);
+    await restoredChecks(c, "p");
+  });
+
+  test("bad input leaves nothing: no key, the wrong key, truncated, tampered, an existing destination", async () => {
+    const d = home();
+    const file = join(a.dir, "s.bundle.age");
+    const other = join(d.dir, "other.txt");
+    await d.ok(["key", "generate", "--out", other]);
+    const cases: [string[], string][] = [
+      [["snapshot", "import", file], "E_WRONG_KEY"],
+      [["snapshot", "import", file, "--identity", other], "E_WRONG_KEY"],
+    ];
+    const plain = readFileSync(join(a.dir, "s.bundle"));
+    const truncated = join(d.dir, "truncated.bundle");
+    writeFileSync(truncated, plain.subarray(0, Math.floor(plain.length * 0.7)));
+    cases.push([["snapshot", "import", truncated], "E_BUNDLE_INVALID"]);
+    const tampered = join(d.dir, "tampered.bundle");
+    const copy = Buffer.from(plain);
+    const at = Math.floor(copy.length * 0.6);
+    copy.writeUInt8(copy.readUInt8(at) ^ 0x40, at);
+    writeFileSync(tampered, copy);
+    cases.push([["snapshot", "import", tampered], "E_BUNDLE_INVALID"]);
+    for (const [args, code] of cases) {
+      const result = await d.run([...args, "--json"]);
+      assert.notEqual(result.code, 0);
+      assert.equal((JSON.parse(result.stdout) as { error?: { code?: string } }).error?.code, code, result.stderr + result.stdout);
+      assert.deepEqual(
+        readdirSync(join(d.dir, "instances")).filter((n) => n !== "images"),
+        [],
+        `nothing left after ${args.join(" ")}`,
+      );
+    }
+    const exists = await a.run(["snapshot", "export", "src", "s", "--to", file]);
+    assert.notEqual(exists.code, 0);
+    assert.match(exists.stderr, /already exists/);
+  });
+
+  test("encrypted to the real S3 server and back into another home", async () => {
+    const port = await freePort();
+    const { stdout } = await run("bash", [S3_SCRIPT, "start"], {
+      env: { ...process.env, SNAPVM_S3_DIR: S3_DIR, SNAPVM_S3_PORT: String(port) },
+      timeout: 180_000,
+    });
+    const env = Object.fromEntries(
+      stdout
+        .trim()
+        .split("\n")
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    ) as Record<string, string>;
+    const { S3Client, CreateBucketCommand } = await import("@aws-sdk/client-s3");
+    const client = new S3Client({
+      endpoint: env["AWS_ENDPOINT_URL"] ?? "",
+      region: env["AWS_REGION"] ?? "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: env["AWS_ACCESS_KEY_ID"] ?? "", secretAccessKey: env["AWS_SECRET_ACCESS_KEY"] ?? "" },
+    });
+    await client.send(new CreateBucketCommand({ Bucket: "bundles" }));
+    await a.ok(["snapshot", "export", "src", "s", "--to", "s3://bundles/vm/s.age", "--recipient", recipient], { env });
+    const e = home();
+    await e.ok(["snapshot", "import", "s3://bundles/vm/s.age", "--as", "e", "--identity", key], { env });
+    await restoredChecks(e, "e");
+    const missing = await e.run(["snapshot", "import", "s3://bundles/vm/nothing", "--as", "x", "--json"], { env });
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stdout, /E_REMOTE_NOT_FOUND/);
+    assert.equal(existsSync(e.instanceDir("x")), false);
+  });
+});
