@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
+import { AGE_SNIFF_BYTES, looksLikeAge } from "../crypto/age/index.ts";
 import { ErrorCode, isErrno, SnapvmError } from "../errors/index.ts";
 import {
   BUNDLE_LIMITS,
@@ -16,8 +17,6 @@ import { parseBundleManifest, parseFileEnd, parseTrailer } from "./manifest-sche
 import { invalidBundle } from "./errors.ts";
 import { hashFrame } from "./write.ts";
 import { decompressFrameInto } from "./zstd.ts";
-
-const AGE_MAGIC = Buffer.from("age-encryption.org/", "latin1");
 
 /** Exact reads from an async byte stream, hashing every byte consumed (for the trailer's digest). */
 class ByteSource {
@@ -48,7 +47,9 @@ class ByteSource {
   async read(n: number, what: string): Promise<Buffer> {
     if (!(await this.#fill(n)))
       throw invalidBundle("truncated", `the bundle ends in the middle of ${what}, at byte ${this.position + this.#buffered}: it is truncated`);
-    const all = Buffer.concat(this.#chunks);
+    // Most reads are served by the one buffered chunk: no copy then (a record head is 8 bytes of a 4 MiB chunk).
+    const [first] = this.#chunks;
+    const all = this.#chunks.length === 1 && first !== undefined ? first : Buffer.concat(this.#chunks);
     const out = all.subarray(0, n);
     const rest = all.subarray(n);
     this.#chunks = rest.length === 0 ? [] : [rest];
@@ -116,8 +117,8 @@ export class BundleReader {
 
   /** Reads the magic and the manifest; call first, once. */
   async manifest(): Promise<BundleManifest> {
-    const magic = await this.#source.peek(Math.max(BUNDLE_MAGIC.length, AGE_MAGIC.length));
-    if (magic.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC)) {
+    const magic = await this.#source.peek(Math.max(BUNDLE_MAGIC.length, AGE_SNIFF_BYTES));
+    if (looksLikeAge(magic)) {
       throw new SnapvmError(ErrorCode.WrongKey, "the bundle is age-encrypted and no key was given", {
         hint: "Give the identity it was encrypted to (--identity FILE) or its passphrase (--passphrase or --passphrase-file FILE).",
       });

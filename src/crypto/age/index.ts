@@ -5,6 +5,7 @@
  */
 export { createEncryptStream } from "./encrypt-stream.ts";
 export { createDecryptStream } from "./decrypt-stream.ts";
+export { AGE_SNIFF_BYTES, looksLikeAge } from "./sniff.ts";
 export { encryptBuffer, decryptBuffer } from "./buffer.ts";
 export { generateIdentity, parseIdentity, parseRecipient, formatIdentity, formatRecipient } from "./key-text.ts";
 export { parseIdentityFile, formatIdentityFile } from "./identity-file.ts";

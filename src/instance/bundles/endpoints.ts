@@ -4,7 +4,7 @@ import { dirname, resolve } from "node:path";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { createS3Client, getObjectStream, parseS3Url, uploadMultipart, type S3Location } from "../../remote/s3/index.ts";
+import { createS3Client, getObjectStream, parseS3Url, uploadMultipart, type S3Connection, type S3Location } from "../../remote/s3/index.ts";
 import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
 
 /** Where a bundle goes to or comes from: `-` (stdout / stdin), `s3://BUCKET/KEY`, or a file path. */
@@ -31,6 +31,10 @@ export interface Sink {
   /** Waits for the bytes to be durable at the destination. */
   commit(): Promise<void>;
   abort(): Promise<void>;
+}
+
+function connect(s3: S3Options): Promise<S3Connection> {
+  return createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint });
 }
 
 export async function openSink(endpoint: Endpoint, s3: S3Options = {}): Promise<Sink> {
@@ -64,7 +68,7 @@ export async function openSink(endpoint: Endpoint, s3: S3Options = {}): Promise<
       },
     };
   }
-  const connection = await createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint });
+  const connection = await connect(s3);
   const body = new PassThrough({ highWaterMark: 8 * 1024 * 1024 });
   // lib-storage aborts a failed multipart upload: no object, no parts left behind.
   const upload = uploadMultipart(connection, endpoint.location, body, { partSize: 16 * 1024 * 1024, queueSize: 4 });
@@ -96,6 +100,6 @@ export async function openSource(endpoint: Endpoint, s3: S3Options = {}): Promis
       throw new SnapvmError(ErrorCode.InvalidArgument, `${endpoint.path} does not exist`, { hint: "Give the bundle file `snapvm snapshot export` wrote." });
     return createReadStream(endpoint.path, { highWaterMark: 4 * 1024 * 1024 });
   }
-  const connection = await createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint });
+  const connection = await connect(s3);
   return getObjectStream(connection, endpoint.location);
 }

@@ -6,7 +6,7 @@ import { invalidBundle } from "../../bundle/errors.ts";
 import { BundleReader } from "../../bundle/read.ts";
 import { parseConfigText } from "../../config/index.ts";
 import type { LaunchSpec } from "../../config/launch-spec.ts";
-import { createDecryptStream, type Identity } from "../../crypto/age/index.ts";
+import { AGE_SNIFF_BYTES, createDecryptStream, looksLikeAge, type Identity } from "../../crypto/age/index.ts";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import {
@@ -23,6 +23,7 @@ import { STATE_FORMAT, type StateManifest } from "../../snapshot/manifest.ts";
 import { checkFormatVersion } from "../../snapshot/read-manifest.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../util/atomic-write.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
+import { refuseKvmStateWithoutKvm } from "../boot/state-accel.ts";
 import { newLayerId } from "../disk/layers.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { describeEndpoint, openSource, type Endpoint, type S3Options } from "./endpoints.ts";
@@ -49,14 +50,13 @@ export interface ImportResult {
 
 /** Room for the manifests, the new disk top and the filesystem's own rounding. */
 const SPACE_MARGIN = 64 * 2 ** 20;
-const AGE_MAGIC = Buffer.from("age-encryption.org/", "latin1");
 
 /** The stream as plaintext: an age file goes through the decrypt stream (which authenticates each chunk first). */
 async function plaintext(input: Readable, identities: readonly Identity[]): Promise<{ stream: AsyncIterable<Buffer>; encrypted: boolean }> {
   const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let head = Buffer.alloc(0);
   let done = false;
-  while (head.length < AGE_MAGIC.length && !done) {
+  while (head.length < AGE_SNIFF_BYTES && !done) {
     const next = await iterator.next();
     if (next.done === true) done = true;
     else head = Buffer.concat([head, next.value]);
@@ -70,7 +70,7 @@ async function plaintext(input: Readable, identities: readonly Identity[]): Prom
       yield next.value;
     }
   }
-  const encrypted = head.subarray(0, AGE_MAGIC.length).equals(AGE_MAGIC);
+  const encrypted = looksLikeAge(head);
   if (!encrypted || identities.length === 0) return { stream: rest(), encrypted };
   const decrypt = createDecryptStream(identities);
   return { stream: Readable.from(rest()).pipe(decrypt), encrypted };
@@ -98,11 +98,7 @@ async function preflight(manifest: BundleManifest, state: StateManifest, home: s
       },
     );
   }
-  if (state.accel === "kvm" && (await driver.host.chooseAccel("auto")).accel !== "kvm") {
-    throw new SnapvmError(ErrorCode.StateIncompatible, "the snapshot was taken under kvm, which this host cannot run", {
-      hint: "Import it on a host with KVM.",
-    });
-  }
+  await refuseKvmStateWithoutKvm(state.accel, "the snapshot was taken");
   const need = manifest.files.reduce((sum, f) => sum + f.allocatedBytes, 0) + SPACE_MARGIN;
   await ensurePrivateDir(home);
   const fs = await statfs(home);

@@ -17,6 +17,7 @@ import { copySourceDisk } from "./source-disk.ts";
 import { readSourceArgv, type ArgvSource } from "./argv-input.ts";
 import { writeImportedManifest } from "./manifest.ts";
 import { pinBoot } from "../boot/pinned-boot.ts";
+import { refuseKvmStateWithoutKvm } from "../boot/state-accel.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
 import { withRawStream, type StreamCompression } from "../../snapshot/stream-compression.ts";
 
@@ -60,10 +61,7 @@ async function checkSource(source: SourceLaunch): Promise<void> {
       });
     });
   }
-  // A state saved under KVM does not load under TCG and vice versa (DESIGN.md §2, gotcha 4).
-  if (spec.accel === "kvm" && (await driver.host.chooseAccel("auto")).accel !== "kvm") {
-    throw new SnapvmError(ErrorCode.StateIncompatible, "the stream was saved under kvm, which this host cannot run", { hint: "Import it on a host with KVM." });
-  }
+  await refuseKvmStateWithoutKvm(spec.accel, "the stream was saved");
 }
 
 /** The new instance's config: the source's shape, file-backed RAM (so suspend and resume are lazy), the built-in image. */
