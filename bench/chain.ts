@@ -9,6 +9,7 @@ import { CHAIN_METHODS } from "./methods/index.ts";
 import { agentGuest, answerThroughAgent } from "./methods/snapvm-common.ts";
 import type { SuspendMethod } from "./methods/types.ts";
 import type { GuestSize, RunRecord } from "./results.ts";
+import { measureTransfers } from "./transfer-phase.ts";
 import type { InstanceStatus } from "../src/store/status.ts";
 
 export interface ChainOptions {
@@ -33,7 +34,8 @@ function message(error: unknown): string {
  * and checksummed, then each method in turn saves and restores that same running guest `runs` times
  * (the data rewritten unchanged before each save, the page cache dropped before each restore) and
  * the checksums are compared after every restore. A fork method instead forks the guest, which runs
- * on, into each of its fan-outs (fan-out.ts).
+ * on, into each of its fan-outs (fan-out.ts); a transfer method exports its state, which it imports
+ * back elsewhere and checks there (transfer-phase.ts).
  * A failure ends the chain (the guest may be gone); the methods after it are recorded as not run.
  */
 export async function runChain(options: ChainOptions): Promise<RunRecord[]> {
@@ -69,8 +71,11 @@ export async function runChain(options: ChainOptions): Promise<RunRecord[]> {
       try {
         guest = await convertGuest(guest, method.input, env);
         await method.prepare(guest);
+        const phase = { base, runs: options.runs, warm: options.warm, expected, dirtyBytes, log: options.log, note: options.note };
         if (method.kind === "fork") {
-          await measureFanOuts(method, { base, runs: options.runs, warm: options.warm, expected, dirtyBytes, log: options.log, note: options.note }, records);
+          await measureFanOuts(method, phase, records);
+        } else if (method.kind === "transfer") {
+          await measureTransfers(method, phase, records);
         } else {
           for (let run = 1; run <= options.runs; run++) {
             const record: RunRecord = { ...base, method: id, run };

@@ -16,8 +16,8 @@ export interface FanOutOptions {
   note: (line: string) => void;
 }
 
-/** A fan-out is not tried when its forks would take more than this share of the host's available memory. */
-const MEMORY_SHARE = 0.8;
+/** A fan-out (or an imported guest) is not started when it would take more than this share of the host's available memory. */
+export const MEMORY_SHARE = 0.8;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -22,13 +22,14 @@ export interface CliRun {
  * A throwaway SNAPVM_HOME plus everything the benchmark started in it. `cleanup()` deletes every
  * instance, kills every process it knows of (by pid: QEMUs it started, agents, QEMUs whose command
  * line names this home, snapvm processes whose SNAPVM_HOME is this home — forks' agents among them,
- * even those whose instance directory is gone) and removes the directory. Safe to call twice, and
- * from a signal handler.
+ * even those whose instance directory is gone) and removes the directory, its child homes first.
+ * Safe to call twice, and from a signal handler.
  */
 export class BenchHome {
   readonly dir: string;
   readonly statesDir: string;
   private readonly pids = new Set<number>();
+  private readonly children = new Set<BenchHome>();
   private cleaned: Promise<void> | undefined;
 
   constructor() {
@@ -48,6 +49,13 @@ export class BenchHome {
 
   untrack(pid: number): void {
     this.pids.delete(pid);
+  }
+
+  /** A second SNAPVM_HOME (where an export is imported), cleaned up with this one if not before. */
+  child(): BenchHome {
+    const home = new BenchHome();
+    this.children.add(home);
+    return home;
   }
 
   cli(args: readonly string[]): Promise<CliRun> {
@@ -105,6 +113,7 @@ export class BenchHome {
   }
 
   private async performCleanup(): Promise<void> {
+    for (const child of this.children) await child.cleanup();
     const instances = join(this.dir, "instances");
     const names = existsSync(instances) ? readdirSync(instances).filter((n) => !n.startsWith(".")) : [];
     const agents = names.flatMap((name) => readPid(join(instances, name, "agent.lock")));

@@ -2,7 +2,7 @@ import type { MemoryBacking } from "../src/config/launch-spec.ts";
 import type { DataCase } from "./guest-workload.ts";
 import type { MachineFacts } from "./machine.ts";
 import type { MethodId } from "./methods/catalog.ts";
-import type { RestoreFigures, SaveFigures } from "./methods/types.ts";
+import type { ImportFigures, RestoreFigures, SaveFigures, TransferFigures, TransferVariant } from "./methods/types.ts";
 
 export interface GuestSize {
   /** As given on the command line, e.g. "512M". */
@@ -27,11 +27,17 @@ export interface RunRecord {
   method: MethodId;
   /** Fork methods: how many forks started together; `restore` is then all of them answering, memory per fork. */
   forks?: number;
+  /** Transfer methods (export, offload): plain or encrypted; `restore` and `check` are then the imported guest's. */
+  variant?: TransferVariant;
   run: number;
   save?: SaveFigures;
+  transfer?: TransferFigures;
+  import?: ImportFigures;
   restore?: RestoreFigures;
   check?: MemoryCheck;
   error?: string;
+  /** What was not measured and why (snapvm lacks the command, the host lacks the memory); the run does not fail. */
+  skipped?: string;
 }
 
 /** The guest-side write workload on one cold-booted guest. */

@@ -4,6 +4,9 @@ export const METHOD_IDS = [
   "snapvm-api",
   "snapvm-snapshot",
   "snapvm-fork",
+  "snapvm-export",
+  "diy-export",
+  "snapvm-offload",
   "qemu-ignore-shared",
   "qemu-mapped-ram",
   "gist-zstd",
@@ -13,6 +16,9 @@ export const METHOD_IDS = [
 ] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 
+/** The methods that move a snapshot's state off the instance and back: their own table (report/transfer-table.ts), plain and encrypted rows. */
+export const TRANSFER_METHOD_IDS: readonly MethodId[] = ["snapvm-export", "diy-export", "snapvm-offload"];
+
 /** The gist everything is compared with. */
 export const BASELINE: MethodId = "gist-gzip";
 
@@ -21,6 +27,9 @@ export const METHOD_LABELS: Record<MethodId, string> = {
   "snapvm-api": "snapvm agent API (no CLI)",
   "snapvm-snapshot": "snapvm live snapshot / snapshot restore",
   "snapvm-fork": "snapvm fork",
+  "snapvm-export": "snapvm snapshot export → import",
+  "diy-export": "cp --sparse=always; tar -cS | zstd -T0 -3 (DIY baseline)",
+  "snapvm-offload": "snapvm snapshot create --to (live offload) → import",
   "qemu-ignore-shared": "QEMU file RAM + x-ignore-shared (raw)",
   "qemu-mapped-ram": "QEMU file: mapped-ram + multifd",
   "gist-zstd": "gist with zstd -T0",

@@ -1,11 +1,14 @@
 import type { MethodId } from "./catalog.ts";
+import { diyExport } from "./diy-export.ts";
 import { gistGzip } from "./gist-gzip.ts";
 import { gistZstd } from "./gist-zstd.ts";
 import { qemuIgnoreShared } from "./qemu-ignore-shared.ts";
 import { qemuMappedRam } from "./qemu-mapped-ram.ts";
 import { snapvmApi } from "./snapvm-api.ts";
 import { snapvmCli } from "./snapvm-cli.ts";
+import { snapvmExport } from "./snapvm-export.ts";
 import { snapvmFork } from "./snapvm-fork.ts";
+import { snapvmOffload } from "./snapvm-offload.ts";
 import { snapvmSnapshot } from "./snapvm-snapshot.ts";
 import type { MethodFactory } from "./types.ts";
 
@@ -19,6 +22,9 @@ export const CHAIN_METHODS: readonly (readonly [MethodId, MethodFactory])[] = [
   ["snapvm-api", snapvmApi],
   ["snapvm-snapshot", snapvmSnapshot],
   ["snapvm-fork", snapvmFork],
+  ["snapvm-export", snapvmExport],
+  ["diy-export", diyExport],
+  ["snapvm-offload", snapvmOffload],
   ["qemu-ignore-shared", qemuIgnoreShared],
   ["qemu-mapped-ram", qemuMappedRam],
   ["gist-zstd", gistZstd],

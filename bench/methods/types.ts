@@ -82,6 +82,65 @@ export interface ForkMethod {
   cleanup(): Promise<void>;
 }
 
+/** What a transfer method writes: the state as it is, or age-encrypted to a recipient. */
+export const TRANSFER_VARIANTS = ["plain", "encrypted"] as const;
+export type TransferVariant = (typeof TRANSFER_VARIANTS)[number];
+
+/** One export (or live offload) of a snapshot's state to a file. */
+export interface TransferFigures {
+  /** The whole transfer as its caller sees it, from the command to the output being durable. */
+  totalMs: number;
+  /** Live offload only: how long the guest was frozen. */
+  pauseMs?: number;
+  /** The state data carried: bytes read from the files, holes and zero frames not counted. */
+  dataBytes: number;
+  /** What the files read occupy on disk; undefined for a live offload, which reads no file. */
+  sourceAllocatedBytes?: number;
+  outputAllocatedBytes: number;
+  outputApparentBytes: number;
+  extra: Extra;
+}
+
+/** Bringing the output back: into a second home (snapvm), or unpacked into a directory (do-it-yourself). */
+export interface ImportFigures {
+  totalMs: number;
+  extra: Extra;
+}
+
+export interface ImportedBack {
+  import: ImportFigures;
+  /** snapvm imports: restore → the imported guest answering a command. */
+  restore?: RestoreFigures;
+  /** The imported guest, running, for the memory check. */
+  guest?: RunningGuest;
+}
+
+/**
+ * Moves the running guest's state out of the instance and back, per variant: the chain calls prepare
+ * once, then per run and variant transfer, importBack, discard; then cleanup. The guest runs on.
+ */
+export interface TransferMethod {
+  readonly kind: "transfer";
+  readonly id: MethodId;
+  readonly input: GuestKind;
+  readonly variants: readonly TransferVariant[];
+  /** importBack starts a guest of the chain's size (the memory guard applies). */
+  readonly importStartsGuest: boolean;
+  prepare(guest: RunningGuest): Promise<void>;
+  /** Writes the state to the variant's output file. Throws TransferUnsupported when snapvm has no such command. */
+  transfer(variant: TransferVariant): Promise<TransferFigures>;
+  importBack(variant: TransferVariant): Promise<ImportedBack>;
+  /** Removes the variant's output and whatever importBack made (a half-done import's too). Idempotent. */
+  discard(variant: TransferVariant): Promise<void>;
+  /** The guest the state is taken from, still running. */
+  current(): RunningGuest | undefined;
+  /** Removes everything the method made. Idempotent. */
+  cleanup(): Promise<void>;
+}
+
+/** The CLI has no such command or option yet: the method's rows say why they were skipped, and the run does not fail. */
+export class TransferUnsupported extends Error {}
+
 /** A reference without a saved state: cold boot. */
 export interface BootMethod {
   readonly kind: "boot";
@@ -89,6 +148,6 @@ export interface BootMethod {
 }
 
 /** The methods a chain runs on its one guest. */
-export type ChainMethod = SuspendMethod | ForkMethod;
+export type ChainMethod = SuspendMethod | ForkMethod | TransferMethod;
 export type Method = ChainMethod | BootMethod;
 export type MethodFactory = (env: MethodEnv) => ChainMethod;

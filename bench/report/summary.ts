@@ -38,9 +38,11 @@ function figureOf(record: RunRecord, figure: Figure): number | undefined {
   }
 }
 
+/** Transfer runs (they have a variant) are left out: their figures are not these (report/transfer-summary.ts). */
 export function summarizeRuns(records: readonly RunRecord[]): MethodSummary[] {
   const groups = new Map<string, RunRecord[]>();
   for (const record of records) {
+    if (record.variant !== undefined) continue;
     const key = `${record.size.label}\u0000${record.dataCase}\u0000${record.method}\u0000${record.forks ?? ""}`;
     groups.set(key, [...(groups.get(key) ?? []), record]);
   }
