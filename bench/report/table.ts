@@ -1,8 +1,9 @@
-import { METHOD_IDS, methodLabel } from "../methods/catalog.ts";
+import { METHOD_IDS, TRANSFER_METHOD_IDS, methodLabel } from "../methods/catalog.ts";
 import type { BenchResults } from "../results.ts";
 import type { Summary } from "../stats.ts";
 import { renderBreakdown } from "./breakdown.ts";
 import { formatBytes, formatMs } from "./format.ts";
+import { renderTransfers } from "./transfer-table.ts";
 import { backingRatios, findAll, ratioToBaseline, summarizeRuns, type Figure, type MethodSummary } from "./summary.ts";
 
 /** "median (min–max)" when there was more than one run; sizes and memory show the median only. */
@@ -63,7 +64,7 @@ export function renderTables(results: BenchResults): string {
   for (const size of results.options.sizes) {
     for (const dataCase of results.options.cases) {
       const rows: string[][] = [];
-      for (const method of METHOD_IDS) {
+      for (const method of METHOD_IDS.filter((m) => !TRANSFER_METHOD_IDS.includes(m))) {
         const own = findAll(summaries, size.label, dataCase, method);
         for (const s of own.length > 0 ? own : findAll(summaries, size.label, "-", method)) rows.push(row(summaries, s, dataCase));
       }
@@ -74,6 +75,8 @@ export function renderTables(results: BenchResults): string {
       );
     }
   }
+  const transfers = renderTransfers(results);
+  if (transfers !== "") out.push(transfers);
   const breakdown = renderBreakdown(results);
   if (breakdown !== "") out.push(breakdown);
   const backing = renderBacking(results);
