@@ -95,7 +95,7 @@ export function snapvmOffload(env: MethodEnv): TransferMethod {
       const run = await home.cli([...args, "--json"]);
       if (run.code !== 0) {
         const unknown = unknownOption(run.stdout);
-        if (unknown !== undefined) throw new TransferUnsupported(`snapvm ${args.slice(0, 2).join(" ")} rejects ${args.slice(4).join(" ")}: ${unknown}`);
+        if (unknown !== undefined) throw new TransferUnsupported(`snapvm snapshot create has no live offload here (${unknown})`);
         throw new Error(`snapvm ${args.join(" ")} exited ${run.code}\n${run.stderr}${run.stdout}`);
       }
       const value = JSON.parse(run.stdout) as OffloadJson;
