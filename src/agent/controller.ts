@@ -9,9 +9,12 @@ import type {
   SnapshotRequest,
   SnapshotResponse,
   StopRequest,
+  StreamSnapshotRequest,
+  StreamSnapshotResponse,
   StopResponse,
 } from "../api/schemas.ts";
 import { takeLiveSnapshot } from "../instance/snapshots/live.ts";
+import { streamLiveSnapshot } from "../instance/snapshots/stream.ts";
 import type { RuntimeSettings } from "../instance/boot/settings.ts";
 import type { PinnedLaunch } from "../snapshot/launch.ts";
 import type { RunningVm, VmExit } from "../driver/index.ts";
@@ -44,6 +47,7 @@ export interface ControllerInit {
 export interface StateOperations {
   saveState: typeof saveSuspendState;
   liveSnapshot: typeof takeLiveSnapshot;
+  streamSnapshot: typeof streamLiveSnapshot;
 }
 
 /**
@@ -68,7 +72,7 @@ export class AgentController implements AgentHandlers {
     this.state = init.initialState;
     this.settings = init.settings;
     this.extra = init.status;
-    this.operations = { saveState: saveSuspendState, liveSnapshot: takeLiveSnapshot, ...init.operations };
+    this.operations = { saveState: saveSuspendState, liveSnapshot: takeLiveSnapshot, streamSnapshot: streamLiveSnapshot, ...init.operations };
     void init.vm.exited.then((exit) => this.onQemuExit(exit));
   }
 
@@ -130,6 +134,19 @@ export class AgentController implements AgentHandlers {
     this.busy = run.catch(() => undefined);
     const figures = await run;
     this.init.events.write("snapshot", { tag: figures.tag, pauseMs: figures.pauseMs, memoryCopy: figures.memoryCopy });
+    return figures;
+  }
+
+  /** A live offload: the guest's state streams to the caller's socket; the guest keeps running. */
+  async streamSnapshot(request: StreamSnapshotRequest): Promise<StreamSnapshotResponse> {
+    const tag = parseSnapshotTag(request.tag);
+    this.requireRunning("stream a snapshot of it");
+    const run = this.busy.then(() =>
+      this.operations.streamSnapshot(this.init.vm, this.init.paths, { tag, socket: request.socket, diskLayer: request.diskLayer }, this.settings.shutdownMs),
+    );
+    this.busy = run.catch(() => undefined);
+    const figures = await run;
+    this.init.events.write("snapshot-stream", { tag: figures.tag, pauseMs: figures.pauseMs, diskLayer: figures.diskLayer });
     return figures;
   }
 

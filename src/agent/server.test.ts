@@ -28,6 +28,10 @@ function fakeHandlers(reached: string[]): AgentHandlers {
       reached.push("snapshot");
       return Promise.reject(new Error("not in this test"));
     },
+    streamSnapshot: (request) => {
+      reached.push(`streamSnapshot ${request.socket}`);
+      return Promise.resolve({ tag: request.tag, diskLayer: request.diskLayer, pauseMs: 1, totalMs: 2 });
+    },
   };
 }
 
@@ -74,5 +78,19 @@ describe("agent API body cap", () => {
     const response = await app.fetch(post(ApiPaths.exec, JSON.stringify({ command: "cat", stdinBase64: "A".repeat(4 * 2 ** 20) })));
     assert.equal(response.status, 200);
     assert.deepEqual(reached, ["exec 3"]);
+  });
+
+  it("takes a stream request with a socket path and refuses one with unknown fields", async () => {
+    const reached: string[] = [];
+    const app = buildApp(fakeHandlers(reached), (error) => {
+      throw error;
+    });
+    const ok = await app.fetch(post(ApiPaths.snapshotStream, JSON.stringify({ tag: "t", socket: "/tmp/s/stream", diskLayer: "abc" })));
+    assert.equal(ok.status, 200);
+    const extra = await app.fetch(post(ApiPaths.snapshotStream, JSON.stringify({ tag: "t", socket: "/tmp/s", diskLayer: "abc", uri: "exec:sh" })));
+    assert.equal(extra.status, 400);
+    const badLayer = await app.fetch(post(ApiPaths.snapshotStream, JSON.stringify({ tag: "t", socket: "/tmp/s", diskLayer: "../x" })));
+    assert.equal(badLayer.status, 400);
+    assert.deepEqual(reached, ["streamSnapshot /tmp/s/stream"]);
   });
 });

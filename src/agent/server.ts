@@ -10,11 +10,13 @@ import {
   type AgentStatus,
   ExecRequest,
   SnapshotRequest,
+  StreamSnapshotRequest,
   StopRequest,
   type ExecResponse,
   type RuntimeConfig,
   type SaveFigures,
   type SnapshotResponse,
+  type StreamSnapshotResponse,
   type StopResponse,
 } from "../api/schemas.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
@@ -29,6 +31,7 @@ export interface AgentHandlers {
   save(): Promise<SaveFigures>;
   patchConfig(patch: ConfigPatch): RuntimeConfig;
   snapshot(request: SnapshotRequest): Promise<SnapshotResponse>;
+  streamSnapshot(request: StreamSnapshotRequest): Promise<StreamSnapshotResponse>;
 }
 
 async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
@@ -69,6 +72,7 @@ export function buildApp(handlers: AgentHandlers, onUnexpected: (error: unknown)
   app.post(ApiPaths.stop, small, async (c) => c.json(await handlers.stop(await parseBody(c, StopRequest))));
   app.post(ApiPaths.save, small, async (c) => c.json(await handlers.save()));
   app.post(ApiPaths.snapshots, small, async (c) => c.json(await handlers.snapshot(await parseBody(c, SnapshotRequest))));
+  app.post(ApiPaths.snapshotStream, small, async (c) => c.json(await handlers.streamSnapshot(await parseBody(c, StreamSnapshotRequest))));
   app.patch(ApiPaths.config, small, async (c) => c.json(handlers.patchConfig(await parseBody(c, ConfigPatch))));
   app.onError((error, c) => {
     if (isSnapvmError(error)) return c.json({ error: error.toJSON() }, httpStatusFor(error.code));

@@ -12,6 +12,8 @@ import type {
   SaveFigures,
   SnapshotRequest,
   SnapshotResponse,
+  StreamSnapshotRequest,
+  StreamSnapshotResponse,
   StopRequest,
   StopResponse,
 } from "./schemas.ts";
@@ -39,6 +41,9 @@ export class AgentClient {
   }
   snapshot(body: SnapshotRequest): Promise<SnapshotResponse> {
     return this.call("POST", ApiPaths.snapshots, body);
+  }
+  streamSnapshot(body: StreamSnapshotRequest): Promise<StreamSnapshotResponse> {
+    return this.call("POST", ApiPaths.snapshotStream, body);
   }
   patchConfig(body: ConfigPatch): Promise<RuntimeConfig> {
     return this.call("PATCH", ApiPaths.config, body);

@@ -10,6 +10,8 @@ import {
   SaveFigures,
   SnapshotRequest,
   SnapshotResponse,
+  StreamSnapshotRequest,
+  StreamSnapshotResponse,
   StopRequest,
   StopResponse,
 } from "./schemas.ts";
@@ -37,6 +39,13 @@ export function openApiDocument(): Record<string, unknown> {
       [ApiPaths.stop]: { post: operation("Stop: save (suspend), shut down, or kill", StopResponse, StopRequest) },
       [ApiPaths.save]: { post: operation("Save the VM state and exit", SaveFigures) },
       [ApiPaths.snapshots]: { post: operation("Take a live snapshot (disk and memory) with a short pause", SnapshotResponse, SnapshotRequest) },
+      [ApiPaths.snapshotStream]: {
+        post: operation(
+          "Stream a live snapshot's state to a unix socket the caller listens on (pre-copy; the guest pauses for the switch-over only); the top disk layer freezes",
+          StreamSnapshotResponse,
+          StreamSnapshotRequest,
+        ),
+      },
       [ApiPaths.config]: { patch: operation("Change runtime settings such as saveOnStop", RuntimeConfig, ConfigPatch) },
     },
   };

@@ -6,5 +6,6 @@ export const ApiPaths = {
   save: "/v1/save",
   config: "/v1/config",
   snapshots: "/v1/snapshots",
+  snapshotStream: "/v1/snapshots/stream",
   openapi: "/v1/openapi.json",
 } as const;

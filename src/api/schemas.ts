@@ -71,6 +71,24 @@ export const SnapshotResponse = z.object({
 });
 export type SnapshotResponse = z.infer<typeof SnapshotResponse>;
 
+/** A live offload: the agent streams the guest's state to a socket the caller listens on (snapshot create --to). */
+export const StreamSnapshotRequest = z
+  .object({
+    tag: z.string().min(1).max(63),
+    socket: z.string().min(1).max(107),
+    diskLayer: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+  })
+  .strict();
+export type StreamSnapshotRequest = z.infer<typeof StreamSnapshotRequest>;
+
+export const StreamSnapshotResponse = z.object({
+  tag: z.string(),
+  diskLayer: z.string(),
+  pauseMs: z.number(),
+  totalMs: z.number(),
+});
+export type StreamSnapshotResponse = z.infer<typeof StreamSnapshotResponse>;
+
 /** status.json as the agent records it (store/status.ts); the schema and the type must agree. */
 export const InstanceStatusSchema = z.object({
   state: z.enum(InstanceStates),

@@ -94,12 +94,69 @@ describe("bundle round trip", () => {
   it("gives back every file byte for byte, with holes where the source had them, and sends no hole", async () => {
     const into = await mkdtemp(join(dir, "ok-"));
     await readAll(bundle, into);
-    for (const source of sources) assert.ok((await readFile(join(into, source.entry.name))).equals(await readFile(source.path)), source.entry.name);
+    for (const source of sources) {
+      assert.ok("path" in source);
+      assert.ok((await readFile(join(into, source.entry.name))).equals(await readFile(source.path)), source.entry.name);
+    }
     const ram = await stat(join(into, "memory.ram"));
     assert.equal(ram.size, 64 * 2 ** 20);
     assert.ok(ram.blocks * 512 <= 5 * 2 ** 20, `the imported RAM file allocates ${ram.blocks * 512} bytes`);
     // Two 4 MiB windows hold data: the random 3 MiB does not compress, the run does.
     assert.ok(bundle.length < randomPart.length + 2 ** 20, `bundle of ${bundle.length} bytes`);
+  });
+});
+
+describe("streamed files (a live offload)", () => {
+  /** A stream in uneven chunks: 9 MiB + 5 bytes, a zero 4 MiB window in the middle. */
+  function streamBytes(): Buffer {
+    const bytes = Buffer.alloc(9 * 2 ** 20 + 5);
+    randomBytes(2 ** 20).copy(bytes, 0);
+    bytes.fill(7, 8 * 2 ** 20);
+    return bytes;
+  }
+  function chunks(bytes: Buffer): AsyncIterable<Buffer> {
+    const parts: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += 999_999) parts.push(bytes.subarray(at, at + 999_999));
+    return Readable.from(parts);
+  }
+
+  it("takes a stream of unknown length and a file whose length is read when its turn comes, and carries the trailer's final facts", async () => {
+    const bytes = streamBytes();
+    const layer = join(dir, "layer.qcow2");
+    await writeFile(layer, "grew after the manifest was written");
+    const streamed: BundleSource[] = [
+      { entry: { name: "memory.state", role: "memory-stream", sizeBytes: 2 ** 20, allocatedBytes: 2 ** 20, streamed: true }, stream: chunks(bytes) },
+      { entry: { name: "layer.qcow2", role: "disk-layer", sizeBytes: 3, allocatedBytes: 4096, streamed: true, backing: null }, path: layer },
+    ];
+    const written = writeBundle(manifestFor(streamed), streamed, { final: () => Promise.resolve({ pauseMs: 12.5 }) });
+    const out = await collect(written.stream);
+    const into = await mkdtemp(join(dir, "streamed-"));
+    const reader = new BundleReader(Readable.from([out]));
+    const manifest = await reader.manifest();
+    const ends = [];
+    for (const file of manifest.files) ends.push(await reader.readFile(file, join(into, file.name)));
+    const trailer = await reader.finish();
+    assert.deepEqual(trailer.final, { pauseMs: 12.5 });
+    assert.deepEqual(
+      ends.map((end) => end.sizeBytes),
+      [bytes.length, 35],
+    );
+    assert.equal(ends[0]?.frames.length, 2, "the zero window is not sent");
+    assert.ok((await readFile(join(into, "memory.state"))).equals(bytes));
+    assert.equal(await readFile(join(into, "layer.qcow2"), "utf8"), "grew after the manifest was written");
+  });
+
+  it("refuses a streamed file whose end record gives no length", async () => {
+    const streamed: BundleSource[] = [
+      { entry: { name: "memory.state", role: "memory-stream", sizeBytes: 1, allocatedBytes: 1, streamed: true }, stream: chunks(streamBytes()) },
+    ];
+    const out = await collect(writeBundle(manifestFor(streamed), streamed).stream);
+    const at = out.lastIndexOf(Buffer.from(',"sizeBytes":'));
+    assert.ok(at > 0);
+    // Drop the field (same record length: pad the JSON with spaces).
+    const end = out.indexOf(Buffer.from("}"), at);
+    const cut = Buffer.concat([out.subarray(0, at), Buffer.alloc(end - at, " "), out.subarray(end)]);
+    await rejectsWith(cut, ErrorCode.BundleInvalid, "bad-record");
   });
 });
 

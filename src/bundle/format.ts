@@ -8,7 +8,8 @@
  */
 export const BUNDLE_MAGIC = Buffer.from("\x89SNAPVM\n", "latin1");
 export const BUNDLE_FORMAT = "snapvm-bundle";
-export const BUNDLE_FORMAT_VERSION = "1.0.0";
+/** 1.1.0 added streamed files (FileStart.streamed, FileEnd.sizeBytes) and Trailer.final: a live offload. */
+export const BUNDLE_FORMAT_VERSION = "1.1.0";
 
 export const RecordKind = {
   Manifest: "MANI",
@@ -50,6 +51,12 @@ export interface BundleFile {
   allocatedBytes: number;
   /** Disk layers: the layer below (its name in this bundle), null for the base. */
   backing?: string | null;
+  /**
+   * Since 1.1.0: the file was still being produced when the manifest was written (a live offload's
+   * migration stream, the disk layer it froze). `sizeBytes` and `allocatedBytes` are then the
+   * exporter's estimate, which the import's space check uses; the length is FileEnd.sizeBytes.
+   */
+  streamed?: boolean;
 }
 
 export interface BundleManifest {
@@ -80,6 +87,8 @@ export interface FileEnd {
   dataBytes: number;
   /** [file offset, raw length, bundle offset of the DATA record, its body length] per frame. */
   frames: [number, number, number, number][];
+  /** Since 1.1.0: the file's length (for a streamed file, the only place it is known). */
+  sizeBytes?: number;
 }
 
 /** TRLR: commits the bundle. A stream without it is truncated, whatever came before. */
@@ -88,4 +97,11 @@ export interface Trailer {
   sha256: string;
   files: number;
   bytes: number;
+  /** Since 1.1.0: what a live offload knows only at its end. */
+  final?: TrailerFinal;
+}
+
+export interface TrailerFinal {
+  /** How long the guest was paused for the switch-over; the state's pauseMs on import. */
+  pauseMs: number;
 }

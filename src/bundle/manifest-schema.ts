@@ -23,6 +23,7 @@ const fileSchema = z.object({
   sizeBytes: size,
   allocatedBytes: size,
   backing: fileName.nullable().optional(),
+  streamed: z.boolean().optional(),
 });
 
 const manifestSchema = z.object({
@@ -45,9 +46,15 @@ const fileEndSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   dataBytes: size,
   frames: z.array(z.tuple([size, size, z.number().int().min(0), z.number().int().min(0)])),
+  sizeBytes: size.exactOptional(),
 });
 
-const trailerSchema = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), files: z.number().int().min(0), bytes: z.number().int().min(0) });
+const trailerSchema = z.object({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  files: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  final: z.object({ pauseMs: z.number().min(0).max(86_400_000) }).exactOptional(),
+});
 
 function versionParts(version: string): number[] {
   return version.split(".").map(Number);

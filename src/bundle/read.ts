@@ -155,9 +155,12 @@ export class BundleReader {
     let dataBytes = 0;
     let nextOffset = 0;
     const raw = Buffer.allocUnsafe(manifest.frameBytes);
+    // A streamed file's length is known at its end only: until then, frames may land up to the bound.
+    const streamed = entry.streamed === true;
+    const bound = streamed ? BUNDLE_LIMITS.fileBytes : entry.sizeBytes;
     const handle = await open(target, "w", 0o600);
     try {
-      await handle.truncate(entry.sizeBytes);
+      if (!streamed) await handle.truncate(entry.sizeBytes);
       for (;;) {
         const record = await this.#record(`a frame of ${entry.name}`, BUNDLE_LIMITS.dataRecordBytes);
         if (record.kind === RecordKind.FileEnd) {
@@ -166,6 +169,11 @@ export class BundleReader {
           if (end.name !== entry.name || end.sha256 !== digest || end.dataBytes !== dataBytes || JSON.stringify(end.frames) !== JSON.stringify(frames)) {
             throw invalidBundle("digest-mismatch", `${entry.name} in the bundle does not match its digest: the bundle was altered or damaged`);
           }
+          const length = end.sizeBytes ?? (streamed ? undefined : entry.sizeBytes);
+          if (length === undefined || length < nextOffset || (!streamed && length !== entry.sizeBytes)) {
+            throw invalidBundle("bad-record", `the end of ${entry.name} gives no length or one that does not fit its frames (${String(length)})`);
+          }
+          if (streamed) await handle.truncate(length);
           await handle.sync();
           return end;
         }
@@ -173,7 +181,7 @@ export class BundleReader {
           throw invalidBundle("bad-record", `unexpected ${JSON.stringify(record.kind)} record at byte ${record.at} in ${entry.name}`);
         const offset = Number(record.body.readBigUInt64BE(0));
         const length = record.body.readUInt32BE(8);
-        if (length === 0 || length > manifest.frameBytes || offset < nextOffset || offset + length > entry.sizeBytes) {
+        if (length === 0 || length > manifest.frameBytes || offset < nextOffset || offset + length > bound) {
           throw invalidBundle(
             "bad-frame",
             `a frame of ${entry.name} at byte ${record.at} lies outside the file or out of order (offset ${offset}, ${length} bytes)`,

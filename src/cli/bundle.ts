@@ -1,4 +1,6 @@
-import { parseEndpoint } from "../instance/bundles/endpoints.ts";
+import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import { parseEndpoint, type Endpoint } from "../instance/bundles/endpoints.ts";
+import { offloadSnapshot } from "../instance/bundles/offload.ts";
 import { exportSnapshot } from "../instance/bundles/export.ts";
 import { generateKeyFile, readIdentities, readRecipients } from "../instance/bundles/keys.ts";
 import { importBundle } from "../instance/bundles/import.ts";
@@ -22,17 +24,60 @@ export async function snapshotExportCommand(nameText: string, tagText: string, f
   const endpoint = parseEndpoint(flags.to);
   const recipients = await readRecipients(flags);
   const r = await withProgress(name, (progress) =>
-    exportSnapshot(name, tag, endpoint, {
-      recipients,
-      onProgress: progress.step,
-      ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
-      ...(flags.level === undefined ? {} : { level: flags.level }),
-    }),
+    abortable((signal) =>
+      exportSnapshot(name, tag, endpoint, {
+        recipients,
+        signal,
+        onProgress: progress.step,
+        ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
+        ...(flags.level === undefined ? {} : { level: flags.level }),
+      }),
+    ),
   );
   const line = `${r.instance}@${r.tag} → ${r.to}: ${bytes(r.sentBytes)} sent${r.encrypted ? " (age-encrypted)" : ""}, ${bytes(r.dataBytes)} of data in ${r.files.length} files, ${ms(r.totalMs)} (${r.megabytesPerSecond.toFixed(0)} MiB/s)`;
-  // The bundle itself is on standard output: the summary goes to standard error.
-  if (endpoint.kind === "stdio") process.stderr.write(`${flags.json === true ? JSON.stringify(r) : line}\n`);
-  else printResult(r, flags.json === true, () => line);
+  printSent(endpoint, r, flags, line);
+}
+
+/** The bundle itself may be on standard output: then the summary goes to standard error. */
+function printSent(endpoint: Endpoint, result: object, flags: { json?: true }, line: string): void {
+  if (endpoint.kind === "stdio") process.stderr.write(`${flags.json === true ? JSON.stringify(result) : line}\n`);
+  else printResult(result, flags.json === true, () => line);
+}
+
+/** Ctrl-C (or SIGTERM) during a transfer aborts it cleanly: the destination is left as it was, the guest runs on. */
+async function abortable<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = (): void => {
+    controller.abort(new SnapvmError(ErrorCode.Interrupted, "interrupted: the transfer was aborted and nothing was written"));
+  };
+  process.once("SIGINT", abort);
+  process.once("SIGTERM", abort);
+  try {
+    return await run(controller.signal);
+  } finally {
+    process.off("SIGINT", abort);
+    process.off("SIGTERM", abort);
+  }
+}
+
+/** `snapshot create NAME TAG --to DEST`: the live offload. */
+export async function snapshotOffloadCommand(nameText: string, tagText: string, flags: ExportFlags): Promise<void> {
+  const [name, tag] = [parseInstanceName(nameText), parseSnapshotTag(tagText)];
+  const endpoint = parseEndpoint(flags.to);
+  const recipients = await readRecipients(flags);
+  const r = await withProgress(name, (progress) =>
+    abortable((signal) =>
+      offloadSnapshot(name, tag, endpoint, {
+        recipients,
+        signal,
+        onProgress: progress.step,
+        ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
+        ...(flags.level === undefined ? {} : { level: flags.level }),
+      }),
+    ),
+  );
+  const line = `${r.instance}@${r.tag} streamed live → ${r.to}: guest paused ${ms(r.pauseMs)}, ${bytes(r.sentBytes)} sent${r.encrypted ? " (age-encrypted)" : ""}, ${ms(r.totalMs)} (${r.megabytesPerSecond.toFixed(0)} MiB/s); no local snapshot (the disk layer ${r.diskLayer} froze in the chain)`;
+  printSent(endpoint, r, flags, line);
 }
 
 export interface ImportFlags {

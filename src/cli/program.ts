@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option, type OptionValues } from "@commander-js/extra-typings";
 import { runAction } from "./run.ts";
 
 const json = new Option("--json", "print machine-readable JSON");
@@ -173,15 +173,27 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     });
 
   const snapshot = program.command("snapshot").description("named points in time: memory and disk");
-  snapshot
-    .command("create")
-    .description("snapshot a running (live, short pause) or stopped instance")
-    .argument("<name>")
-    .argument("<tag>")
+  /** Where a bundle goes and how it is encrypted: export and the live offload (create --to) share them. */
+  const sinkOptions = <Args extends unknown[], Opts extends OptionValues>(command: Command<Args, Opts>) =>
+    command
+      .option("--recipient <age1…>", "encrypt to this age public key (repeatable)", collect, [] as string[])
+      .option("--recipient-file <file>", "encrypt to the age public keys in this file, one per line (repeatable)", collect, [] as string[])
+      .option("--passphrase-file <file>", "encrypt with the passphrase on this file's first line (age scrypt)")
+      .option("--endpoint <url>", "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)")
+      .option("--level <n>", "zstd level of the memory and disk frames, 1 (fast) to 19 (small); default 3", int);
+  sinkOptions(
+    snapshot
+      .command("create")
+      .description("snapshot a running (live, short pause) or stopped instance; with --to, stream a running one out as a bundle with no local copy")
+      .argument("<name>")
+      .argument("<tag>")
+      .option("--to <dest>", "live offload: a new file, - (standard output) or s3://BUCKET/KEY instead of a local snapshot"),
+  )
     .addOption(json)
     .action(async (name, tag, o) => {
       await runAction(o.json === true, async () => {
-        await (await import("./snapshot.ts")).snapshotCreateCommand(name, tag, o);
+        if (o.to === undefined) await (await import("./snapshot.ts")).snapshotCreateCommand(name, tag, o);
+        else await (await import("./bundle.ts")).snapshotOffloadCommand(name, tag, { ...o, to: o.to });
       });
     });
   snapshot
@@ -206,17 +218,14 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
         await (await import("./snapshot.ts")).snapshotInfoCommand(name, tag, o);
       });
     });
-  snapshot
-    .command("export")
-    .description("write the snapshot, its disk chain and boot files as one bundle (docs/bundle-format.md), optionally age-encrypted")
-    .argument("<name>")
-    .argument("<tag>")
-    .requiredOption("--to <dest>", "a new file, - (standard output) or s3://BUCKET/KEY")
-    .option("--recipient <age1…>", "encrypt to this age public key (repeatable)", collect, [] as string[])
-    .option("--recipient-file <file>", "encrypt to the age public keys in this file, one per line (repeatable)", collect, [] as string[])
-    .option("--passphrase-file <file>", "encrypt with the passphrase on this file's first line (age scrypt)")
-    .option("--endpoint <url>", "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)")
-    .option("--level <n>", "zstd level of the memory and disk frames, 1 (fast) to 19 (small); default 3", int)
+  sinkOptions(
+    snapshot
+      .command("export")
+      .description("write the snapshot, its disk chain and boot files as one bundle (docs/bundle-format.md), optionally age-encrypted")
+      .argument("<name>")
+      .argument("<tag>")
+      .requiredOption("--to <dest>", "a new file, - (standard output) or s3://BUCKET/KEY"),
+  )
     .addOption(json)
     .action(async (name, tag, o) => {
       await runAction(o.json === true, async () => {

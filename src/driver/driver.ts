@@ -32,6 +32,8 @@ export interface Capabilities {
   readonly streamImport: boolean;
   /** Post-copy migration between two live VMMs (not used by snapvm yet). */
   readonly postcopy: boolean;
+  /** A running guest's whole state streams out through a socket while it runs (live offload). */
+  readonly stateOffload: boolean;
 }
 
 export type AccelSetting = "auto" | "kvm" | "tcg";
@@ -210,6 +212,13 @@ export interface LiveSnapshots {
    * guest is left running and the caller removes the files.
    */
   captureMemory(vm: RunningVm, launch: PinnedLaunch, target: CaptureTarget, diskLeg: () => Promise<void>, timeoutMs: number): Promise<number>;
+  /**
+   * Streams the running guest's whole state (RAM and devices, as a VMM migration stream) to the unix
+   * socket `socketPath`, where a reader listens: the guest runs while RAM goes out and pauses only for
+   * the last dirty pages, during which `diskLeg` runs. Returns the pause in ms. On failure (the reader
+   * went away, a timeout) the guest is left running.
+   */
+  streamState(vm: RunningVm, socketPath: string, diskLeg: () => Promise<void>, timeoutMs: number): Promise<number>;
 }
 
 export interface ImageFacts {

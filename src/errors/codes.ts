@@ -30,6 +30,8 @@ export const ErrorCode = {
   RestoreFailed: "E_RESTORE_FAILED",
   NotSupported: "E_NOT_SUPPORTED",
   ExternalTool: "E_EXTERNAL_TOOL",
+  /** Ctrl-C or SIGTERM stopped a transfer (export, live offload, import): its destination was left as it was. */
+  Interrupted: "E_INTERRUPTED",
   /** An age-encrypted stream is malformed, tampered with or truncated (details.stage: header, mac, payload). */
   DecryptFailed: "E_DECRYPT_FAILED",
   /** No given identity or passphrase unwraps any recipient stanza of an age header. */

@@ -33,6 +33,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   E_RESTORE_FAILED: "Restoring a saved state failed; the state was kept aside under failed-states/ and the instance cold booted.",
   E_NOT_SUPPORTED: "The request is valid but not possible for this instance (for example forking a snapshot without memory).",
   E_EXTERNAL_TOOL: "A host tool snapvm runs (qemu-img, zstd, xorriso, ssh-keygen, …) failed.",
+  E_INTERRUPTED: "Ctrl-C or SIGTERM stopped a transfer (export, live offload, import); the destination was left as it was and a running guest kept running.",
   E_DECRYPT_FAILED: "An age-encrypted stream is malformed, tampered with or truncated (details.stage: header, mac or payload).",
   E_WRONG_KEY: "No given identity or passphrase opens an age-encrypted stream.",
   E_REMOTE_NOT_FOUND: "The bucket or object an s3:// URL names does not exist.",

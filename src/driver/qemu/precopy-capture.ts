@@ -2,15 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LaunchSpec } from "../../config/launch-spec.ts";
-import { migrateOut, setCapabilities, UNLIMITED_BANDWIDTH, waitForMigration, waitForMigrationStatus } from "./migrate.ts";
+import { migrateOut, setCapabilities, waitForMigration } from "./migrate.ts";
+import { precopySwitchover } from "./precopy-switchover.ts";
 import { QemuVm } from "./vm.ts";
-import { failPoint, faultPoint } from "../../util/fault-point.ts";
+import { failPoint } from "../../util/fault-point.ts";
 import { fsyncFile } from "../../util/fsync.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
 import type { CaptureTarget } from "../driver.ts";
-
-/** The longest the guest may stay stopped for the last dirty pages; QEMU iterates until it fits. */
-const DOWNTIME_LIMIT_MS = 10;
 
 /**
  * Live snapshot memory for filesystems without reflink (ext4) and for anonymous RAM: a pre-copy
@@ -52,19 +50,7 @@ export async function precopyCapture(
     await setCapabilities(receiver.qmp, ["late-block-activate"]);
     await receiver.qmp.execute("migrate-incoming", { uri: migration });
 
-    await setCapabilities(vm.qmp, ["pause-before-switchover"]);
-    await vm.qmp.execute("migrate-set-parameters", { "max-bandwidth": UNLIMITED_BANDWIDTH, "downtime-limit": DOWNTIME_LIMIT_MS });
-    const stop = vm.qmp.waitForEvent("STOP", { timeoutMs });
-    stop.catch(() => undefined);
-    await vm.qmp.execute("migrate", { uri: migration });
-    faultPoint("precopy:copying");
-    await waitForMigrationStatus(vm.qmp, "pre-switchover", "copying memory to the snapshot", timeoutMs);
-    const stoppedAt = (await stop).timestamp;
-    await diskLeg();
-    await vm.qmp.execute("migrate-continue", { state: "pre-switchover" });
-    await waitForMigration(vm.qmp, "finishing the memory copy", timeoutMs);
-    await vm.qmp.execute("cont");
-    const pauseMs = Date.now() - (stoppedAt.seconds * 1000 + stoppedAt.microseconds / 1000);
+    const pauseMs = await precopySwitchover(vm, migration, diskLeg, timeoutMs);
 
     await failPoint("snapshot:memory-leg");
     await waitForMigration(receiver.qmp, "receiving the memory", timeoutMs);
@@ -72,11 +58,6 @@ export async function precopyCapture(
     await receiver.quit();
     await fsyncFile(target.memory);
     return pauseMs;
-  } catch (error) {
-    await vm.qmp.execute("migrate_cancel").catch(() => undefined);
-    const status = await vm.qmp.execute("query-status").catch(() => undefined);
-    if (status !== undefined && !status.running) await vm.qmp.execute("cont").catch(() => undefined);
-    throw error;
   } finally {
     receiver?.kill();
     await receiver?.exited;

@@ -27,6 +27,7 @@ import { refuseKvmStateWithoutKvm } from "../boot/state-accel.ts";
 import { newLayerId } from "../disk/layers.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { describeEndpoint, openSource, type Endpoint, type S3Options } from "./endpoints.ts";
+import { carriesLiveStream, loadStreamIntoSnapshot } from "./load-stream.ts";
 
 export interface ImportOptions extends S3Options {
   home?: string;
@@ -46,6 +47,7 @@ export interface ImportResult {
   dataBytes: number;
   bundleBytes: number;
   totalMs: number;
+  notes?: string[];
 }
 
 /** Room for the manifests, the new disk top and the filesystem's own rounding. */
@@ -99,7 +101,9 @@ async function preflight(manifest: BundleManifest, state: StateManifest, home: s
     );
   }
   await refuseKvmStateWithoutKvm(state.accel, "the snapshot was taken");
-  const need = manifest.files.reduce((sum, f) => sum + f.allocatedBytes, 0) + SPACE_MARGIN;
+  // A live offload's stream is loaded into a RAM file beside it before it is removed: room for both.
+  const loading = carriesLiveStream(manifest) ? state.memory.sizeBytes : 0;
+  const need = manifest.files.reduce((sum, f) => sum + f.allocatedBytes, 0) + loading + SPACE_MARGIN;
   await ensurePrivateDir(home);
   const fs = await statfs(home);
   const free = fs.bavail * fs.bsize;
@@ -192,6 +196,7 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
     parseConfigText(manifest.config, "the bundle's snapvm.yaml");
     await preflight(manifest, state, home);
     let dataBytes = 0;
+    const notes: string[] = [];
     const { paths } = await buildNewInstance(name, options.home, async (temp, final) => {
       const tagDir = snapshotPaths(temp, tagParsed.tag).dir;
       for (const dir of [temp.snapshotsDir, tagDir, temp.disksDir]) await ensurePrivateDir(dir);
@@ -201,7 +206,7 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
         progress(`receiving ${file.name}`);
         await reader.readFile(file, target, (bytes) => (dataBytes += bytes));
       }
-      await reader.finish();
+      const trailer = await reader.finish();
       // The layers name their backing by its path on the exporting host: point each at its new place.
       for (const file of manifest.files) {
         if (file.role !== "disk-layer" || file.backing === undefined || file.backing === null) continue;
@@ -214,7 +219,20 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
       await driver.disks.createOverlay(top, snapshotLayer, (await driver.disks.facts(join(temp.disksDir, layer.name))).virtualSize, true);
       await symlink(relative(temp.dir, top), temp.disk);
       const spec = localSpec(state.launch.spec, name, final, manifest);
-      const snapshot: StateManifest = { ...state, launch: { ...state.launch, spec, argv: driver.launcher.argv(spec, state.launch.argvOptions ?? {}) } };
+      let stateFiles = state.files;
+      if (carriesLiveStream(manifest)) {
+        progress("loading the streamed state into the snapshot's RAM file");
+        const virtualSize = (await driver.disks.facts(join(temp.disksDir, layer.name))).virtualSize;
+        const loaded = await loadStreamIntoSnapshot(localSpec(state.launch.spec, name, temp, manifest), tagDir, virtualSize);
+        stateFiles = loaded.files;
+        notes.push(...loaded.notes);
+      }
+      const snapshot: StateManifest = {
+        ...state,
+        files: stateFiles,
+        pauseMs: trailer.final?.pauseMs ?? state.pauseMs,
+        launch: { ...state.launch, spec, argv: driver.launcher.argv(spec, state.launch.argvOptions ?? {}) },
+      };
       await writeJsonAtomic(join(tagDir, MANIFEST_NAME), snapshot);
       await writeFileAtomic(temp.config, manifest.config, PRIVATE_FILE_MODE);
       if (manifest.bootConfig !== undefined) {
@@ -232,6 +250,7 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
       dataBytes,
       bundleBytes: reader.position,
       totalMs: performance.now() - started,
+      ...(notes.length === 0 ? {} : { notes }),
     };
   } finally {
     if (input !== process.stdin) input.destroy();

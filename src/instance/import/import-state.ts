@@ -10,9 +10,8 @@ import { instanceDirPaths, instanceSockets, stateDirPaths, type InstanceName, ty
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { inspectStreamFile } from "../../snapshot/stream/index.ts";
 import { writeFileAtomic } from "../../util/atomic-write.ts";
-import { fsyncFile } from "../../util/fsync.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
-import { CommandFailedError, runCommand } from "../../util/run-command.ts";
+import { digHoles } from "../../util/dig-holes.ts";
 import { copySourceDisk } from "./source-disk.ts";
 import { readSourceArgv, type ArgvSource } from "./argv-input.ts";
 import { writeImportedManifest } from "./manifest.ts";
@@ -94,17 +93,6 @@ function specFor(name: string, source: SourceLaunch, paths: InstancePaths): Laun
     consoleSocket: paths.consoleSocket,
     consoleLog: paths.consoleLog,
   };
-}
-
-/** Zero pages the guest wrote back become holes again (allocated size = touched RAM). Best effort. */
-async function digHoles(path: string, notes: string[]): Promise<void> {
-  try {
-    await runCommand("fallocate", ["--dig-holes", path]);
-  } catch (error) {
-    if (!(error instanceof CommandFailedError)) throw error;
-    notes.push(`zero pages were not returned to holes (${error.message}); the RAM file uses more disk than it needs`);
-  }
-  await fsyncFile(path);
 }
 
 /**

@@ -1,12 +1,12 @@
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { driver, type RunningVm } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, type InstancePaths, type SnapshotTag } from "../../paths/index.ts";
+import type { InstancePaths, SnapshotTag } from "../../paths/index.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
 import { fsyncFile } from "../../util/fsync.ts";
 import { failPoint, faultPoint } from "../../util/fault-point.ts";
-import { activeLayer, layerIdOf, newLayerId, pointDiskAt } from "../disk/layers.ts";
+import { layerIdOf } from "../disk/layers.ts";
+import { prepareDiskFreeze, type DiskFreeze } from "./disk-freeze.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
 import { DEVICE_STATE_FILE } from "../suspend/save-state.ts";
@@ -45,15 +45,12 @@ export async function takeLiveSnapshot(
   timeoutMs: number,
 ): Promise<SnapshotFigures> {
   const started = performance.now();
-  const frozen = await activeLayer(paths);
   const parent = await latestSnapshotTag(paths);
   const pending = await beginSnapshot(paths, tag);
-  const newTop = diskLayerPath(paths, newLayerId());
   const ownsRam = driver.state.layoutOf(launch) === "device-state";
-  let diskSwitched = false;
-  const fail = async (error: unknown): Promise<never> => {
+  const abandon = async (error: unknown, freeze?: DiskFreeze): Promise<never> => {
     // A completed disk leg stays: the guest writes to the new top now, and the link points at it.
-    if (!diskSwitched) await rm(newTop, { force: true });
+    await freeze?.undo();
     await abandonSnapshot(pending);
     throw new SnapvmError(ErrorCode.SaveFailed, `instance "${vm.spec.name}": snapshot "${tag}" failed; the guest was resumed and no snapshot was written`, {
       cause: error,
@@ -61,20 +58,15 @@ export async function takeLiveSnapshot(
     });
   };
   faultPoint("snapshot:before-pause");
-  const disk = await driver.snapshots.activeDisk(vm).catch(fail);
-  await driver.disks.createOverlay(newTop, frozen, disk.virtualSize, true).catch(fail);
+  const freeze = await prepareDiskFreeze(vm, paths).catch((error: unknown) => abandon(error));
+  const fail = (error: unknown): Promise<never> => abandon(error, freeze);
+  const { frozen } = freeze;
+  const diskLeg = freeze.switchLeg;
   // Reflink the RAM file while paused where the filesystem can (tens of ms); anywhere else, copy
   // memory by pre-copy migration so the guest pauses only for the last dirty pages.
   const reflink = ownsRam && (await driver.host.reflink(paths.dir));
   // Flushed while the guest runs, so the reflink has no dirty pages to wait for (DESIGN.md §3a).
   if (reflink) await fsyncFile(paths.memory).catch(fail);
-  const diskLeg = async (): Promise<void> => {
-    await failPoint("snapshot:disk-leg");
-    await driver.snapshots.switchDisk(vm, disk, newTop, `disk-${layerIdOf(newTop)}`);
-    diskSwitched = true;
-    faultPoint("snapshot:disk-switched");
-    await pointDiskAt(paths, newTop, false);
-  };
   let pauseMs: number;
   let memoryCopy: MemoryCopy;
   if (reflink) {

@@ -1,0 +1,65 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import type { BundleManifest } from "../../bundle/format.ts";
+import type { LaunchSpec } from "../../config/launch-spec.ts";
+import { driver } from "../../driver/index.ts";
+import { instanceDirPaths, instanceSockets, stateDirPaths } from "../../paths/index.ts";
+import type { StateFile } from "../../snapshot/manifest.ts";
+import { digHoles } from "../../util/dig-holes.ts";
+import { fileSizes, sha256File } from "../../util/file-facts.ts";
+
+export interface LoadedStream {
+  files: StateFile[];
+  notes: string[];
+  loadMs: number;
+}
+
+/**
+ * A live offload's bundle carries the guest's state as one migration stream (`memory.state`): it is
+ * loaded into a frozen QEMU whose RAM is the snapshot's own `memory.ram`, which then saves the device
+ * state alone, so the imported snapshot restores and forks in O(device state) like any other
+ * (DESIGN.md §3a, the path import-state takes). The converting QEMU gets a blank scratch disk of the
+ * same size: it never runs the guest, and the stream holds no disk data. The stream is removed after.
+ */
+export async function loadStreamIntoSnapshot(spec: LaunchSpec, tagDir: string, diskVirtualSize: number): Promise<LoadedStream> {
+  const files = stateDirPaths(tagDir);
+  const scratchDir = await mkdtemp(join(tmpdir(), "snapvm-import-"));
+  try {
+    const scratch = instanceDirPaths(scratchDir);
+    await driver.disks.create(scratch.disk, diskVirtualSize);
+    const figures = await driver.state.convertStream({
+      spec: { ...spec, memoryBacking: "file", memoryPath: files.memory, disk: scratch.disk, ports: [], ...instanceSockets(scratch) },
+      rawStream: files.memoryStream,
+      streamBytes: (await stat(files.memoryStream)).size,
+      layout: { mappedRam: false },
+      deviceStateFile: files.deviceState,
+    });
+    const notes: string[] = [];
+    await digHoles(files.memory, notes);
+    await rm(files.memoryStream);
+    const memory = await fileSizes(files.memory);
+    const devices = await fileSizes(files.deviceState);
+    return {
+      files: [
+        { name: basename(files.memory), role: "memory", sizeBytes: memory.apparentBytes, allocatedBytes: memory.allocatedBytes },
+        {
+          name: basename(files.deviceState),
+          role: "device-state",
+          sizeBytes: devices.apparentBytes,
+          allocatedBytes: devices.allocatedBytes,
+          sha256: await sha256File(files.deviceState),
+        },
+      ],
+      notes,
+      loadMs: figures.loadMs,
+    };
+  } finally {
+    await rm(scratchDir, { recursive: true, force: true });
+  }
+}
+
+/** A live offload's bundle: its state is a stream to load on import (not a snapshot's own files). */
+export function carriesLiveStream(manifest: BundleManifest): boolean {
+  return manifest.files.some((f) => f.role === "memory-stream" && f.streamed === true);
+}

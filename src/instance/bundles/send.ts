@@ -1,0 +1,63 @@
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { BundleManifest } from "../../bundle/format.ts";
+import { writeBundle, type BundleSource, type WriteFigures, type WriteOptions } from "../../bundle/write.ts";
+import { createEncryptStream, type Recipient } from "../../crypto/age/index.ts";
+import { openSink, type Endpoint, type S3Options } from "./endpoints.ts";
+
+export interface SendOptions extends S3Options {
+  recipients?: readonly Recipient[];
+  /** zstd level of the frames, 1–19 (default 3). */
+  level?: number;
+  onData?: (rawBytesRead: number) => void;
+  final?: WriteOptions["final"];
+  /** Aborting it (Ctrl-C) stops the transfer: the destination is left as it was. */
+  signal?: AbortSignal;
+}
+
+export interface SendFigures extends WriteFigures {
+  /** What reached the destination (the age file when encrypted). */
+  sentBytes: number;
+}
+
+/** Counts what passes, for the figures. */
+class Counter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+}
+
+/**
+ * Writes a bundle to its destination, age-encrypted on the way when recipients are given: nothing
+ * unencrypted is written anywhere. The destination is committed whole or not at all (a temp file
+ * renamed, an upload completed); any failure of any leg aborts it.
+ */
+export async function sendBundle(
+  manifest: BundleManifest,
+  sources: readonly BundleSource[],
+  endpoint: Endpoint,
+  options: SendOptions = {},
+): Promise<SendFigures> {
+  const bundle = writeBundle(manifest, sources, {
+    ...(options.level === undefined ? {} : { level: options.level }),
+    ...(options.onData === undefined ? {} : { onData: options.onData }),
+    ...(options.final === undefined ? {} : { final: options.final }),
+  });
+  const counter = new Counter();
+  const recipients = options.recipients ?? [];
+  const sink = await openSink(endpoint, options);
+  const streamOptions = { end: endpoint.kind !== "stdio", ...(options.signal === undefined ? {} : { signal: options.signal }) };
+  try {
+    if (recipients.length > 0) await pipeline(bundle.stream, createEncryptStream(recipients), counter, sink.writable, streamOptions);
+    else await pipeline(bundle.stream, counter, sink.writable, streamOptions);
+    await sink.commit();
+  } catch (error) {
+    await sink.abort();
+    // An abort says why (E_INTERRUPTED from the CLI), not the stream's generic AbortError.
+    if (options.signal?.aborted === true && options.signal.reason instanceof Error) throw options.signal.reason;
+    throw error;
+  }
+  return { ...(await bundle.figures), sentBytes: counter.bytes };
+}
