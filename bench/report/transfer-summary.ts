@@ -2,7 +2,7 @@ import { TRANSFER_METHOD_IDS, type MethodId } from "../methods/catalog.ts";
 import type { TransferVariant } from "../methods/types.ts";
 import type { GuestSize, RunRecord } from "../results.ts";
 import { summarize, type Summary } from "../stats.ts";
-import { formatBytes, formatMs } from "./format.ts";
+import { formatMs } from "./format.ts";
 
 export const TRANSFER_FIGURES = [
   "pauseMs",
@@ -94,6 +94,11 @@ export interface Verdict {
   text: string;
 }
 
+/** Whole MiB: the margin between data and allocation is a few MiB, which GiB with one decimal hides. */
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+}
+
 const BASELINE_NAME: Record<TransferVariant, string> = { plain: "cp|zstd", encrypted: "cp|zstd|age" };
 
 /**
@@ -135,8 +140,8 @@ export function transferVerdicts(summaries: readonly TransferSummary[], records:
         `export sends no hole (${where}, ${exports.length} exports): data sent ≤ the files' allocated bytes` +
         (worst === undefined
           ? ""
-          : `, at most ${formatBytes(worst.dataBytes)} ≤ ${formatBytes(worst.sourceAllocatedBytes ?? Number.NaN)} allocated` +
-            `${own === undefined ? "" : ` (${formatBytes(own)} by the bench's own stat)`} of ${formatBytes(worst.extra["sourceApparentBytes"] ?? Number.NaN)} apparent`),
+          : `, at most ${mib(worst.dataBytes)} ≤ ${mib(worst.sourceAllocatedBytes ?? Number.NaN)} allocated` +
+            `${own === undefined ? "" : ` (${mib(own)} by the bench's own stat)`} of ${mib(worst.extra["sourceApparentBytes"] ?? Number.NaN)} apparent`),
     });
   }
   return out;
