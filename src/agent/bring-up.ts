@@ -3,6 +3,8 @@ import type { BootHooks, BootedVm } from "../instance/boot/cold-boot.ts";
 import { readPinnedConfig } from "../instance/boot/pinned-boot.ts";
 import { checkRestorable, GUEST_RAN_REASON, moveStateAside, restoreSuspended, stateWasResumed, verifyDigests } from "../instance/suspend/restore-state.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
+import { checkHostResources } from "../instance/boot/host-resources.ts";
+import { isHostRefusal } from "../instance/boot/port-refusal.ts";
 import { settingsFromConfig, settingsFromPinned, type RuntimeSettings } from "../instance/boot/settings.ts";
 import { readManifest } from "../snapshot/read-manifest.ts";
 import type { InstanceName, InstancePaths } from "../paths/index.ts";
@@ -16,11 +18,14 @@ export interface BringUpResult extends BootedVm {
 }
 
 /**
- * Restore when a saved state is present, else cold boot. A restore that fails for any reason
+ * Restore when a saved state is present, else cold boot. A restore that fails because of the state
  * moves the state aside under failed-states/ with its REASON (never deleting it), says why, and cold
- * boots: a start never hangs. Two exceptions, both leaving the state where it is: a state that cannot
- * be moved aside (the error is thrown; nothing boots over it), and a restore stopped by `signal`
- * before the guest ran (the state is as good as before; nothing boots, the agent exits).
+ * boots: a start never hangs. Three exceptions, each leaving the state where it is: the host lacks
+ * what the pinned launch needs (a port taken, a launch file missing, no space: checkHostResources,
+ * or QEMU failing on a port taken since; the refusal is thrown and nothing boots, since a cold boot
+ * would need the same), a state that cannot be moved aside (the error is thrown; nothing boots over
+ * it), and a restore stopped by `signal` before the guest ran (the state is as good as before;
+ * nothing boots, the agent exits).
  * A state a previous restore already resumed (its agent died before consuming it) is never restored:
  * the guest ran on its RAM file and disk since.
  * The restore path loads nothing it does not need before the guest answers (see settings.ts).
@@ -52,6 +57,13 @@ export async function bringUp(
   } else if (existsSync(paths.suspendDir)) {
     try {
       const manifest = await readManifest(paths.suspendDir);
+      // What the host must supply (ports, launch files, space) is checked before anything is consumed.
+      await checkHostResources({
+        spec: manifest.launch.spec,
+        shareMemory: manifest.launch.argvOptions?.shareMemory !== false,
+        purpose: "restore",
+        ...home(hooks),
+      });
       await checkRestorable(paths, manifest);
       const settings = readPinnedConfig(paths).then(settingsFromPinned);
       const checked = Promise.all([settings, verifyDigests(paths, manifest)]).then(([pinned]) => ({ timeoutMs: pinned.restoreMs }));
@@ -59,6 +71,7 @@ export async function bringUp(
       events.write("restored", { readyMs: booted.readyMs });
       return { ...booted, kind: "restore", settings: await settings };
     } catch (error) {
+      if (isHostRefusal(error)) throw error; // the host lacks something, the state is not at fault: it stays in suspend/
       const guestRan = isSnapvmError(error) && error.details["guestRan"] === true;
       if (hooks.signal?.aborted === true && !guestRan) throw error; // the state is untouched: it stays in suspend/
       const message = error instanceof Error ? error.message : String(error);
@@ -75,6 +88,10 @@ export async function bringUp(
   const config = resolveConfig(file, { baseDir: paths.dir, sourceName: paths.config });
   const booted = await coldBoot(name, paths, file, config, hooks);
   return { ...booted, kind: "cold", settings: settingsFromConfig(config), ...(restoreFailure === undefined ? {} : { restoreFailure }) };
+}
+
+function home(hooks: { home?: string }): { home?: string } {
+  return hooks.home === undefined ? {} : { home: hooks.home };
 }
 
 /** After a restore: the settings in snapvm.yaml now (saveOnStop may have been edited while suspended). */

@@ -3,7 +3,9 @@ import type { Server } from "node:http";
 import { isSnapvmError, ErrorCode, SnapvmError } from "../errors/index.ts";
 import { instancePaths, parseInstanceName, snapvmHome, type InstancePaths } from "../paths/index.ts";
 import { acquireLock, type InstanceLock } from "../store/lock.ts";
-import { readStatus, writeStatus } from "../store/status.ts";
+import { readStatus, writeStatus, type InstanceStatus } from "../store/status.ts";
+import { isActive, type InstanceState } from "../store/instance-state.ts";
+import { isHostRefusal } from "../instance/boot/port-refusal.ts";
 import type { RunningVm } from "../driver/index.ts";
 import { bringUp, currentSettings, type BringUpResult } from "./bring-up.ts";
 import { adoptOrphan } from "./adopt.ts";
@@ -55,11 +57,12 @@ export async function runAgent(text: string): Promise<number> {
   let vm: RunningVm | undefined;
   // Signals are handled from the start: one during bring-up kills the half-started QEMU.
   let halfStarted: RunningVm | undefined;
+  let previous: InstanceStatus | undefined;
   const signals = handleSignals(log, () => {
     halfStarted?.kill();
   });
   try {
-    const previous = await readStatus(paths.status);
+    previous = await readStatus(paths.status);
     const orphans = await reapOrphans(paths, previous);
     for (const what of orphans.done) {
       events.write("reaped", { what });
@@ -159,8 +162,10 @@ export async function runAgent(text: string): Promise<number> {
     }
     events.write("failed", { code: userError.code, message: userError.message });
     const stoppedBySignal = signals.bringUp.aborted;
+    // A host refusal (a port taken, a launch file missing, no space) started nothing: the instance is as it was.
+    const refused = vm === undefined && isHostRefusal(error);
     await writeStatus(paths.status, {
-      state: stoppedBySignal ? "stopped" : "broken",
+      state: stoppedBySignal ? "stopped" : refused ? stateBefore(previous?.state) : "broken",
       lastEvent: stoppedBySignal ? `stopped by a signal while starting: ${userError.message}` : userError.message,
     }).catch(() => undefined);
     report({ kind: "failed", error: userError.toJSON() });
@@ -170,6 +175,12 @@ export async function runAgent(text: string): Promise<number> {
     await Promise.all([paths.agentSocket, paths.qmpSocket, paths.guestSocket, paths.consoleSocket].map((p) => rm(p, { force: true })));
     await lock.release();
   }
+}
+
+/** What an instance refused at start is: what it was before (an instance never started is `created`). */
+function stateBefore(state: InstanceState | undefined): InstanceState {
+  if (state === undefined) return "created";
+  return isActive(state) || state === "broken" ? "stopped" : state;
 }
 
 /** Serves /v1 with the API stack (hono, zod) preloaded by runAgent. */

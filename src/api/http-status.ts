@@ -20,6 +20,7 @@ export function httpStatusFor(code: ErrorCode): 400 | 403 | 404 | 409 | 413 | 42
     case ErrorCode.InstanceNotRunning:
     case ErrorCode.InstanceLocked:
     case ErrorCode.InvalidTransition:
+    case ErrorCode.PortInUse:
       return 409;
     case ErrorCode.InputTooLarge:
       return 413;

@@ -52,6 +52,13 @@ export const ErrorCode = {
   BundleVersion: "E_BUNDLE_VERSION",
   /** The filesystem lacks the space an operation needs (checked up front, or ENOSPC on the way). */
   NoSpace: "E_NO_SPACE",
+  /**
+   * A host port the instance forwards is taken: another process listens on it (named in details.holder
+   * when snapvm can tell). Nothing was started and a saved state was left where it was.
+   */
+  PortInUse: "E_PORT_IN_USE",
+  /** A file the instance's QEMU launch names (its disk, a kernel or initrd, the cloud-init ISO) is missing. */
+  LaunchFileMissing: "E_LAUNCH_FILE_MISSING",
   /** A bug in snapvm (not a user error): exit status 70; --json output still carries this code. */
   Internal: "E_INTERNAL",
 } as const;

@@ -30,7 +30,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   E_STATE_INVALID: "A saved state or snapshot is unusable (missing or malformed manifest, missing files).",
   E_STATE_INCOMPATIBLE: "A saved state cannot load here: another QEMU version, a KVM state on a TCG host, a newer state format.",
   E_SAVE_FAILED: "Saving a state or taking a snapshot failed; the guest was resumed and nothing half-written was kept.",
-  E_RESTORE_FAILED: "Restoring a saved state failed; the state was kept aside under failed-states/ and the instance cold booted.",
+  E_RESTORE_FAILED: "Restoring a saved state failed because of the state itself; it was kept aside under failed-states/ and the instance cold booted.",
   E_NOT_SUPPORTED: "The request is valid but not possible for this instance (for example forking a snapshot without memory).",
   E_EXTERNAL_TOOL: "A host tool snapvm runs (qemu-img, zstd, xorriso, ssh-keygen, …) failed.",
   E_INTERRUPTED: "Ctrl-C or SIGTERM stopped a transfer (export, live offload, import); the destination was left as it was and a running guest kept running.",
@@ -46,5 +46,9 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   E_BUNDLE_INVALID:
     "The input is not a snapvm bundle, or it is truncated, tampered with or fails a digest (details.reason says which). An import keeps nothing of it.",
   E_BUNDLE_VERSION: "The bundle's format version is newer than this snapvm reads: update snapvm on this host, or export with the older one.",
+  E_PORT_IN_USE:
+    "A host port the instance forwards is taken: another process listens on it (details.holder names it when snapvm can tell). A start refused for it started nothing and left a saved state where it was: free the port and start again.",
+  E_LAUNCH_FILE_MISSING:
+    "A file the instance's QEMU launch names (its disk, a kernel or initrd, the cloud-init ISO) is missing. Nothing was started and a saved state was left where it was.",
   E_NO_SPACE: "The filesystem lacks the space the operation needs (checked before writing, or ENOSPC on the way); nothing half-written was kept.",
 };

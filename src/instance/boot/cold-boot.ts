@@ -12,6 +12,9 @@ import { launchSpecFromConfig } from "./launch-spec.ts";
 import { pinBoot } from "./pinned-boot.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
 import { waitGuestReady } from "./guest-ready.ts";
+import { hostForwardsOf } from "./host-ports.ts";
+import { checkHostResources } from "./host-resources.ts";
+import { ForwardFailureWatch } from "./port-refusal.ts";
 
 export interface BootHooks {
   onProgress: (step: string) => void;
@@ -36,8 +39,9 @@ export interface BootedVm {
 }
 
 /**
- * Cold boot: choose the accelerator, pin the config and launch spec, start QEMU with fresh RAM,
- * wait for the guest agent. On any failure QEMU is killed; nothing is left running.
+ * Cold boot: choose the accelerator, pin the config and launch spec, check the host can supply what
+ * the launch needs (checkHostResources: refused before QEMU starts), start QEMU with fresh RAM, wait
+ * for the guest agent. On any failure QEMU is killed; nothing is left running.
  */
 export async function coldBoot(
   name: InstanceName,
@@ -51,9 +55,13 @@ export async function coldBoot(
   await writeBootCidata(spec, config, paths);
   // A cold boot starts from zeroed RAM: an old RAM file would only cost disk space.
   await rm(paths.memory, { force: true });
+  await checkHostResources({ spec, shareMemory: true, purpose: "boot", ...(hooks.home === undefined ? {} : { home: hooks.home }) });
   hooks.onProgress(`booting (${accel.accel})`);
   const started = performance.now();
-  const vm = await driver.launcher.start(spec, { onStderrLine: hooks.onQemuStderr });
+  const watch = new ForwardFailureWatch(hooks.onQemuStderr);
+  const vm = await driver.launcher.start(spec, { onStderrLine: watch.onLine }).catch(async (error: unknown) => {
+    throw (await watch.refusal(name, hostForwardsOf(spec), "boot")) ?? error; // a port taken since the check
+  });
   hooks.onQemuUp?.(vm);
   try {
     const launch: PinnedLaunch = { spec, argv: [...vm.argv], qemuVersion: vm.version, accelReason: accel.reason, bootedAt: new Date().toISOString() };

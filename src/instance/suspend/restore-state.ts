@@ -1,4 +1,4 @@
-import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { driver, type RunningVm } from "../../driver/index.ts";
@@ -11,13 +11,19 @@ import { shellQuote } from "../../util/shell-quote.ts";
 import { failPoint, faultPoint } from "../../util/fault-point.ts";
 import type { BootHooks, BootedVm } from "../boot/cold-boot.ts";
 import { waitGuestReady } from "../boot/guest-ready.ts";
+import { hostForwardsOf } from "../boot/host-ports.ts";
+import { ForwardFailureWatch } from "../boot/port-refusal.ts";
 import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save-state.ts";
 
 function incompatible(why: string): SnapvmError {
   return new SnapvmError(ErrorCode.StateIncompatible, `the saved state cannot be loaded here: ${why}`);
 }
 
-/** Cheap checks (no reading of file contents) that must pass before QEMU may open the state's files. */
+/**
+ * Cheap checks (no reading of file contents) that must pass before QEMU may open the state's files.
+ * A failure means the state itself is at fault (it is moved aside); what the host lacks is
+ * checkHostResources' refusal, which leaves the state where it is.
+ */
 export async function checkRestorable(paths: InstancePaths, manifest: StateManifest): Promise<void> {
   // A state saved under KVM does not load under TCG and vice versa (DESIGN.md §2, gotcha 4); a TCG
   // state restores under TCG anywhere, as the pinned argv names the accelerator, so only a KVM
@@ -32,12 +38,7 @@ export async function checkRestorable(paths: InstancePaths, manifest: StateManif
     if (sizes === undefined) throw incompatible(`${file.name} is missing`);
     if (sizes.apparentBytes !== file.sizeBytes) throw incompatible(`${file.name} is ${sizes.apparentBytes} bytes, the manifest says ${file.sizeBytes}`);
   }
-  for (const path of [manifest.launch.spec.boot.kind === "kernel" ? manifest.launch.spec.boot.kernel : undefined, manifest.launch.spec.disk]) {
-    if (path !== undefined)
-      await access(path).catch(() => {
-        throw incompatible(`${path} is missing`);
-      });
-  }
+  // The kernel, initrd and disk the launch names are the host's to supply: checkHostResources.
 }
 
 /** The files' digests, where the manifest has them: run while QEMU starts (~10–60 ms, crypto's first use included). */
@@ -72,12 +73,14 @@ export async function restoreSuspended(
   // QEMU starts before `checked` ends (it overlaps QEMU's ~50 ms start-up; `-incoming defer` touches
   // no guest memory); a failed check kills it, and explains a failed start better than QEMU can.
   checked.catch(() => undefined);
+  const watch = new ForwardFailureWatch(hooks.onQemuStderr);
   let vm: RunningVm;
   try {
-    vm = await driver.launcher.start(spec, { incoming: true, ...manifest.launch.argvOptions, onStderrLine: hooks.onQemuStderr });
+    vm = await driver.launcher.start(spec, { incoming: true, ...manifest.launch.argvOptions, onStderrLine: watch.onLine });
   } catch (error) {
     await checked;
-    throw error;
+    // A port taken since checkHostResources: QEMU exits at once, the state is as good as before.
+    throw (await watch.refusal(spec.name, hostForwardsOf(spec), "restore")) ?? error;
   }
   hooks.onQemuUp?.(vm);
   let guestRan = false;
