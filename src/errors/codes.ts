@@ -54,7 +54,8 @@ export const ErrorCode = {
   NoSpace: "E_NO_SPACE",
   /**
    * A host port the instance forwards is taken: another process listens on it (named in details.holder
-   * when snapvm can tell). Nothing was started and a saved state was left where it was.
+   * when snapvm can tell), or another instance's config forwards it (details.claimedBy). Nothing was
+   * started and a saved state was left where it was.
    */
   PortInUse: "E_PORT_IN_USE",
   /** A file the instance's QEMU launch names (its disk, a kernel or initrd, the cloud-init ISO) is missing. */

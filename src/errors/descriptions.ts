@@ -47,7 +47,7 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
     "The input is not a snapvm bundle, or it is truncated, tampered with or fails a digest (details.reason says which). An import keeps nothing of it.",
   E_BUNDLE_VERSION: "The bundle's format version is newer than this snapvm reads: update snapvm on this host, or export with the older one.",
   E_PORT_IN_USE:
-    "A host port the instance forwards is taken: another process listens on it (details.holder names it when snapvm can tell). A start refused for it started nothing and left a saved state where it was: free the port and start again.",
+    "A host port the instance forwards is taken: another process listens on it (details.holder names it when snapvm can tell), or another instance's config forwards it (details.claimedBy; refused by create, config set). A start refused for it started nothing and left a saved state where it was: free the port and start again.",
   E_LAUNCH_FILE_MISSING:
     "A file the instance's QEMU launch names (its disk, a kernel or initrd, the cloud-init ISO) is missing. Nothing was started and a saved state was left where it was.",
   E_NO_SPACE: "The filesystem lacks the space the operation needs (checked before writing, or ENOSPC on the way); nothing half-written was kept.",

@@ -3,7 +3,6 @@ import { instanceIdFor, writeCidata } from "../../cloudinit/index.ts";
 import type { CompleteConfigFile, InstanceConfig } from "../../config/index.ts";
 import type { GuestAccess, LaunchSpec } from "../../config/launch-spec.ts";
 import { driver, type RunningVm } from "../../driver/index.ts";
-import { pickFreePort } from "../../driver/ssh/free-port.ts";
 import { ensureSshKey, sshKeyComment } from "../../driver/ssh/keygen.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
 import type { InstancePaths, InstanceName } from "../../paths/index.ts";
@@ -15,6 +14,7 @@ import { waitGuestReady } from "./guest-ready.ts";
 import { hostForwardsOf } from "./host-ports.ts";
 import { checkHostResources } from "./host-resources.ts";
 import { ForwardFailureWatch } from "./port-refusal.ts";
+import { pickUnclaimedPort, readPortClaims } from "../lifecycle/port-claims.ts";
 
 export interface BootHooks {
   onProgress: (step: string) => void;
@@ -51,7 +51,7 @@ export async function coldBoot(
   hooks: BootHooks,
 ): Promise<BootedVm> {
   const accel = await driver.host.chooseAccel(config.accel);
-  const spec = launchSpecFromConfig(name, config, paths, accel.accel, await guestAccessForBoot(config, paths), hooks.home);
+  const spec = launchSpecFromConfig(name, config, paths, accel.accel, await guestAccessForBoot(name, config, paths, hooks.home), hooks.home);
   await writeBootCidata(spec, config, paths);
   // A cold boot starts from zeroed RAM: an old RAM file would only cost disk space.
   await rm(paths.memory, { force: true });
@@ -78,12 +78,14 @@ export async function coldBoot(
 
 /**
  * How this boot reaches the guest. A qcow2 (cloud) image is reached over SSH: as the configured
- * user, with the instance's key, through a loopback port that is free now. The port is pinned with
- * the spec, so a restore listens on the same one.
+ * user, with the instance's key, through a loopback port that is free now and that no other instance
+ * claims (a suspended one needs its pinned port back). The port is pinned with the spec, so a
+ * restore listens on the same one.
  */
-async function guestAccessForBoot(config: InstanceConfig, paths: InstancePaths): Promise<GuestAccess> {
+async function guestAccessForBoot(name: InstanceName, config: InstanceConfig, paths: InstancePaths, home?: string): Promise<GuestAccess> {
   if (config.image.kind !== "qcow2") return { kind: "agent" };
-  return { kind: "ssh", port: await pickFreePort(), user: config.ssh.user, keyPath: paths.sshKey };
+  const port = await pickUnclaimedPort("tcp", "127.0.0.1", await readPortClaims(home, name));
+  return { kind: "ssh", port, user: config.ssh.user, keyPath: paths.sshKey };
 }
 
 /**

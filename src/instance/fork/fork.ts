@@ -4,7 +4,6 @@ import { copyFile, readFile, rm, symlink } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { LaunchSpec, PortForward } from "../../config/launch-spec.ts";
 import { driver } from "../../driver/index.ts";
-import { pickFreePort } from "../../driver/ssh/free-port.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import {
   diskLayerPath,
@@ -30,6 +29,7 @@ import { snapshotDetails, type SnapshotDetails } from "../snapshots/list.ts";
 import { startInstance, type StartResult } from "../lifecycle/start.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { rewriteForkPorts } from "./fork-config.ts";
+import { pickUnclaimedPort, readPortClaims, type PortClaim, type PortReservations } from "../lifecycle/port-claims.ts";
 import { faultPoint } from "../../util/fault-point.ts";
 
 export interface ForkOptions {
@@ -58,21 +58,35 @@ export function parseForkSource(text: string): [InstanceName, SnapshotTag] {
   return [parseInstanceName(text.slice(0, at)), parseSnapshotTag(text.slice(at + 1))];
 }
 
-/** Every host port forward gets a new free port: forks run side by side and QEMU refuses a port in use. */
-async function freshPorts(ports: readonly PortForward[]): Promise<PortForward[]> {
-  return Promise.all(ports.map(async (p) => ({ ...p, host: p.protocol === "tcp" ? await pickFreePort(p.hostAddress) : p.host })));
+/** What a fork's new host ports must avoid: ports other instances claim, and those given to its siblings. */
+interface PortContext {
+  claims: readonly PortClaim[];
+  reserved: PortReservations;
 }
 
-async function forkSpec(name: InstanceName, paths: InstancePaths, template: LaunchSpec, snapshot: SnapshotDetails): Promise<LaunchSpec> {
+/**
+ * The rule for a fork's ports: every host port forward (TCP and UDP) and the SSH forward get a new
+ * port, free now and claimed by no instance, on the same address; the guest ports stay. Forks run
+ * side by side with their template and each other, and QEMU refuses a port in use.
+ */
+async function freshPorts(ports: readonly PortForward[], context: PortContext): Promise<PortForward[]> {
+  const fresh: PortForward[] = [];
+  for (const p of ports) fresh.push({ ...p, host: await pickUnclaimedPort(p.protocol, p.hostAddress, context.claims, context.reserved) });
+  return fresh;
+}
+
+async function forkSpec(name: InstanceName, paths: InstancePaths, template: LaunchSpec, snapshot: SnapshotDetails, context: PortContext): Promise<LaunchSpec> {
   const guestAccess =
-    template.guestAccess?.kind === "ssh" ? { ...template.guestAccess, port: await pickFreePort(), keyPath: paths.sshKey } : template.guestAccess;
+    template.guestAccess?.kind === "ssh"
+      ? { ...template.guestAccess, port: await pickUnclaimedPort("tcp", "127.0.0.1", context.claims, context.reserved), keyPath: paths.sshKey }
+      : template.guestAccess;
   return {
     ...template,
     name,
     // The template's RAM file, mapped copy-on-write: forks share its page cache and never change it.
     memoryPath: stateDirPaths(snapshot.dir).memory,
     disk: paths.disk,
-    ports: await freshPorts(template.ports),
+    ports: await freshPorts(template.ports, context),
     mac: macForName(name),
     vmgenid: randomUUID(),
     ...instanceSockets(paths),
@@ -90,6 +104,7 @@ async function buildFork(
   name: InstanceName,
   source: InstancePaths,
   snapshot: SnapshotDetails,
+  context: PortContext,
   home?: string,
 ): Promise<{ name: InstanceName; ports: PortForward[] }> {
   const { result } = await buildNewInstance(name, home, async (temp, paths) => {
@@ -97,7 +112,7 @@ async function buildFork(
     const from = stateDirPaths(snapshot.dir);
     const suspend = stateDirPaths(temp.suspendDir);
     // The spec names the final paths: QEMU runs after the rename.
-    const spec = await forkSpec(name, paths, manifest.launch.spec, snapshot);
+    const spec = await forkSpec(name, paths, manifest.launch.spec, snapshot, context);
     const launch: PinnedLaunch = { ...manifest.launch, spec, argvOptions: { shareMemory: false }, argv: driver.launcher.argv(spec, { shareMemory: false }) };
     const config = await readFile(source.config, "utf8");
     await writeFileAtomic(temp.config, rewriteForkPorts(config, manifest.launch.spec.ports, spec.ports), PRIVATE_FILE_MODE);
@@ -150,9 +165,10 @@ async function buildForks(
   home?: string,
 ): Promise<{ name: InstanceName; ports: PortForward[] }[]> {
   let built = 0;
+  const context: PortContext = { claims: await readPortClaims(home), reserved: new Set() };
   const results = await Promise.allSettled(
     names.map(async (name) => {
-      const fork = await buildFork(name, source, snapshot, home);
+      const fork = await buildFork(name, source, snapshot, context, home);
       if (++built === 1) faultPoint("fork:built-one"); // crash tests: one fork built, the others under way
       return fork;
     }),

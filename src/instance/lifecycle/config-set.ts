@@ -6,6 +6,7 @@ import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { writeFileAtomic } from "../../util/atomic-write.ts";
 import { agentClient } from "../access/agent-client.ts";
+import { readPortClaims, refuseClaimedPorts } from "./port-claims.ts";
 
 export interface ConfigSetResult {
   name: string;
@@ -36,7 +37,14 @@ export async function setConfigValue(name: InstanceName, assignment: string, hom
   const doc = parseDocument(await readFile(paths.config, "utf8"));
   doc.setIn(key.split("."), value);
   const text = doc.toString();
-  resolveConfig(parseConfigText(text, `${paths.config} (after setting ${key})`), { baseDir: paths.dir });
+  const config = resolveConfig(parseConfigText(text, `${paths.config} (after setting ${key})`), { baseDir: paths.dir });
+  if (key === "ports" || key.startsWith("ports."))
+    refuseClaimedPorts(
+      `cannot set ${key} of instance "${name}"`,
+      config.ports,
+      await readPortClaims(home, name),
+      "Pick another host port (`snapvm info NAME` shows an instance's ports), or change or delete the instance that forwards it.",
+    );
   await writeFileAtomic(paths.config, text);
   let appliedLive = false;
   if (current.agentPid !== undefined && LIVE_KEYS.has(key) && typeof value === "boolean") {

@@ -21,6 +21,7 @@ import { writeFileAtomic } from "../../util/atomic-write.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
 import { newLayerId } from "../disk/layers.ts";
 import { buildNewInstance, claimNewInstance } from "./new-instance.ts";
+import { readPortClaims, refuseClaimedPorts } from "./port-claims.ts";
 
 export interface CreateOptions {
   /** A whole config to start from (`--from-file`); flags override its fields. */
@@ -67,6 +68,12 @@ export async function createInstance(name: InstanceName, options: CreateOptions)
   else if (!existsSync(config.image.path)) {
     throw new SnapvmError(ErrorCode.InvalidArgument, `image ${config.image.path} does not exist`, { hint: "Give the path of a qcow2 cloud image." });
   }
+  refuseClaimedPorts(
+    `cannot create instance "${name}"`,
+    config.ports,
+    await readPortClaims(options.home, name),
+    "Pick another host port with --port (`snapvm info NAME` shows an instance's ports), or change or delete the instance that forwards it.",
+  );
   // Refused now rather than at the first boot: the user-data is merged into snapvm's own then.
   if (config.cloudInit.userData !== undefined) parseUserCloudConfig(config.cloudInit.userData);
   if (config.image.kind === "qcow2") {
