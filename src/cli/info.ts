@@ -20,10 +20,18 @@ function describe(i: InstanceInfo): string {
   const ssh = i.boot?.spec.guestAccess?.kind === "ssh" ? [`${i.boot.spec.guestAccess.port} → 22 (snapvm's SSH)`] : [];
   const forwards = [...ports.map((p) => `${p.hostAddress}:${p.host} → ${p.guest}${p.protocol === "udp" ? "/udp" : ""}`), ...ssh];
   if (forwards.length > 0) lines.push(`ports:    ${forwards.join(", ")}`);
+  else if (i.boot === undefined && !("error" in i.config) && i.config.ports.length > 0)
+    lines.push(
+      `ports:    ${i.config.ports.map((p) => `${p.hostAddress}:${p.host} → ${p.guest}${p.protocol === "udp" ? "/udp" : ""}`).join(", ")} (snapvm.yaml; not booted yet)`,
+    );
   lines.push(`disk:     ${i.files.disk}${i.sizes.disk === undefined ? "" : ` (${bytes(i.sizes.disk.allocatedBytes)} used)`}`);
   lines.push(
     `memory:   ${i.files.memory}${i.sizes.memory === undefined ? "" : ` (${bytes(i.sizes.memory.allocatedBytes)} of ${bytes(i.sizes.memory.apparentBytes)} allocated)`}`,
   );
+  if (i.failedStates.count > 0)
+    lines.push(
+      `kept:     ${i.failedStates.count} failed state${i.failedStates.count === 1 ? "" : "s"}, ${bytes(i.failedStates.allocatedBytes)} (\`snapvm state list ${i.name}\`)`,
+    );
   lines.push(`sockets:  agent ${i.files.sockets.agent}`, `          qmp ${i.files.sockets.qmp}`, `          console ${i.files.sockets.console}`);
   return lines.join("\n");
 }

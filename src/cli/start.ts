@@ -1,4 +1,5 @@
 import { startInstance, type StartResult } from "../instance/lifecycle/start.ts";
+import { parseStateRef, startFailedState } from "../instance/lifecycle/failed-state-start.ts";
 import { ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { withProgress } from "./progress.ts";
@@ -15,8 +16,14 @@ export function describeStart(r: StartResult): string {
   return lines.join("\n");
 }
 
-export async function startCommand(text: string, flags: { json?: true }): Promise<void> {
+export async function startCommand(text: string, flags: { state?: string; json?: true }): Promise<void> {
   const name = parseInstanceName(text);
+  if (flags.state !== undefined) {
+    const ref = parseStateRef(flags.state);
+    const result = await withProgress(name, (progress) => startFailedState(name, ref, { onProgress: progress.step, onNotice: progress.notice }));
+    printResult(result, flags.json === true, (r) => `${describeStart(r)}\nrestored the failed state ${r.fromState}`);
+    return;
+  }
   const result = await withProgress(name, (progress) => startInstance(name, { onProgress: progress.step, onNotice: progress.notice }));
   printResult(result, flags.json === true, describeStart);
 }

@@ -30,7 +30,8 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   E_STATE_INVALID: "A saved state or snapshot is unusable (missing or malformed manifest, missing files).",
   E_STATE_INCOMPATIBLE: "A saved state cannot load here: another QEMU version, a KVM state on a TCG host, a newer state format.",
   E_SAVE_FAILED: "Saving a state or taking a snapshot failed; the guest was resumed and nothing half-written was kept.",
-  E_RESTORE_FAILED: "Restoring a saved state failed because of the state itself; it was kept aside under failed-states/ and the instance cold booted.",
+  E_RESTORE_FAILED:
+    "Restoring a saved state failed because of the state itself; it was kept aside under failed-states/ (`snapvm state list NAME`) and the instance cold booted.",
   E_NOT_SUPPORTED: "The request is valid but not possible for this instance (for example forking a snapshot without memory).",
   E_EXTERNAL_TOOL: "A host tool snapvm runs (qemu-img, zstd, xorriso, ssh-keygen, …) failed.",
   E_INTERRUPTED: "Ctrl-C or SIGTERM stopped a transfer (export, live offload, import); the destination was left as it was and a running guest kept running.",

@@ -7,15 +7,22 @@ export {
   snapshotPaths,
   stateDirPaths,
   diskLayerPath,
+  failedStatePaths,
+  asideStatePaths,
+  newFailedStateId,
   UNIX_SOCKET_PATH_MAX,
   MANIFEST_NAME,
   type InstancePaths,
   type SnapshotPaths,
+  type FailedStatePaths,
+  type AsideStatePaths,
 } from "./instance-paths.ts";
 export { tinyImagePaths, TINY_IMAGE, type TinyImagePaths } from "./image-paths.ts";
 export {
   parseInstanceName,
   parseSnapshotTag,
+  parseFailedStateId,
+  tryFailedStateId,
   tryInstanceName,
   trySnapshotTag,
   isValidInstanceName,
@@ -23,4 +30,5 @@ export {
   SNAPSHOT_TAG_MAX,
   type InstanceName,
   type SnapshotTag,
+  type FailedStateId,
 } from "./names.ts";

@@ -10,6 +10,13 @@ export type InstanceName = string & { readonly __brand: "InstanceName" };
 export type SnapshotTag = string & { readonly __brand: "SnapshotTag" };
 
 /**
+ * The id of a state kept aside in failed-states/ that passed parseFailedStateId: one safe directory
+ * name (snapvm makes them from the time, newFailedStateId; the parser accepts any safe name so a
+ * directory renamed by hand can still be named).
+ */
+export type FailedStateId = string & { readonly __brand: "FailedStateId" };
+
+/**
  * Instance names become directory names and parts of unix socket paths, which Linux caps at
  * 107 bytes (UNIX_SOCKET_PATH_MAX); 32 characters leaves room for a deep SNAPVM_HOME.
  */
@@ -44,6 +51,24 @@ export function parseSnapshotTag(text: string): SnapshotTag {
     });
   }
   return text as SnapshotTag;
+}
+
+/** The one way to make a FailedStateId from user input; throws SnapvmError(InvalidName). */
+export function parseFailedStateId(text: string): FailedStateId {
+  const why = whyInvalidTag(text);
+  if (why !== undefined) {
+    throw new SnapvmError(ErrorCode.InvalidName, `invalid failed-state id ${JSON.stringify(text)}: ${why}`, {
+      hint: "Ids are the names `snapvm state list NAME` shows, e.g. 2026-12-02T17-18-28.123Z.",
+      details: { id: text },
+    });
+  }
+  return text as FailedStateId;
+}
+
+/** For failed-state directories read from disk: the brand, or why the entry is not an id. */
+export function tryFailedStateId(text: string): { id: FailedStateId } | { reason: string } {
+  const why = whyInvalidTag(text);
+  return why === undefined ? { id: text as FailedStateId } : { reason: `not a valid failed-state id: ${why}` };
 }
 
 /** For names read from disk (directory entries): the brand, or why the entry is not a name. */

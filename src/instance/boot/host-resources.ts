@@ -124,7 +124,7 @@ async function checkRamSpace(check: HostCheck): Promise<void> {
     ErrorCode.NoSpace,
     `instance "${spec.name}" cannot start: its RAM file ${spec.memoryPath} may grow by ${mib(needed - RUN_HEADROOM_BYTES)} (to the guest's ${mib(spec.memoryBytes)}), and ${dir} has ${mib(available)} free of the ${mib(needed)} that needs; ${left}`,
     {
-      hint: `Free at least ${mib(needed - available)} on that filesystem (\`snapvm snapshot delete\` removes snapshots you no longer need), then start again.`,
+      hint: `Free at least ${mib(needed - available)} on that filesystem (\`snapvm state prune\` removes kept-aside failed states, \`snapvm snapshot delete\` snapshots), then start again.`,
       details: { instance: spec.name, hostResource: "space", dir, neededBytes: needed, availableBytes: available },
     },
   );

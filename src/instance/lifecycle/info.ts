@@ -4,6 +4,7 @@ import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance, type InstanceSummary } from "../../store/inspect.ts";
 import { fileSizes, type FileSizes } from "../../util/file-facts.ts";
 import { readPinnedLaunch } from "../boot/pinned-boot.ts";
+import { listFailedStates } from "../suspend/failed-states.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
 
 export interface InstanceInfo extends InstanceSummary {
@@ -20,6 +21,8 @@ export interface InstanceInfo extends InstanceSummary {
     sockets: { agent: string; qmp: string; guest: string; console: string };
   };
   sizes: { disk?: FileSizes; memory?: FileSizes };
+  /** States kept aside after failed restores (`snapvm state list NAME`). */
+  failedStates: { count: number; allocatedBytes: number };
 }
 
 async function sizesOf(path: string): Promise<FileSizes | undefined> {
@@ -31,7 +34,7 @@ export async function instanceInfo(name: InstanceName, home?: string): Promise<I
   const paths = instancePaths(name, home);
   const config = await readConfigFile(paths.config).then(withDefaults, (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
   const boot = await readPinnedLaunch(paths).catch(() => undefined);
-  const [disk, memory] = await Promise.all([sizesOf(paths.disk), sizesOf(paths.memory)]);
+  const [disk, memory, failed] = await Promise.all([sizesOf(paths.disk), sizesOf(paths.memory), listFailedStates(paths)]);
   return {
     ...summary,
     config,
@@ -45,5 +48,6 @@ export async function instanceInfo(name: InstanceName, home?: string): Promise<I
       sockets: { agent: paths.agentSocket, qmp: paths.qmpSocket, guest: paths.guestSocket, console: paths.consoleSocket },
     },
     sizes: { ...(disk === undefined ? {} : { disk }), ...(memory === undefined ? {} : { memory }) },
+    failedStates: { count: failed.length, allocatedBytes: failed.reduce((sum, s) => sum + s.allocatedBytes, 0) },
   };
 }

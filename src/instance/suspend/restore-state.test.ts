@@ -25,7 +25,11 @@ test("a failed state is moved aside with its REASON and its RAM file", async () 
     assert.equal(existsSync(paths.suspendDir), false);
     assert.equal(readFileSync(join(target, "REASON"), "utf8"), "the guest did not answer\n");
     assert.equal(readFileSync(join(target, "memory.ram"), "utf8"), "ram");
-    assert.deepEqual(readdirSync(target).sort(), ["REASON", "RESUMED", "manifest.json", "memory.ram"]);
+    assert.deepEqual(readdirSync(target).sort(), ["ASIDE.json", "REASON", "RESUMED", "manifest.json", "memory.ram"]);
+    const facts = JSON.parse(readFileSync(join(target, "ASIDE.json"), "utf8")) as { movedAt: string; reason: string; diskTop: string | null };
+    assert.equal(facts.reason, "the guest did not answer");
+    assert.equal(facts.diskTop, null, "no disk link in this scratch instance");
+    assert.ok(Math.abs(Date.parse(facts.movedAt) - Date.now()) < 60_000);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

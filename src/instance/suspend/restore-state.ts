@@ -1,9 +1,9 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { driver, type RunningVm } from "../../driver/index.ts";
 import { guestAccessOf } from "../../config/launch-spec.ts";
-import { ErrorCode, SnapvmError, isErrno } from "../../errors/index.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import type { InstancePaths } from "../../paths/index.ts";
 import type { GuestIdentity, StateManifest } from "../../snapshot/manifest.ts";
 import { fileSizes, sha256File } from "../../util/file-facts.ts";
@@ -166,26 +166,4 @@ export function stateWasResumed(paths: InstancePaths): boolean {
   return existsSync(paths.suspendResumed);
 }
 
-/**
- * Keeps a state that failed to restore for a person to look at, with a REASON; never deletes it.
- * The instance's RAM file goes with it when the state names it and no QEMU runs on it any more
- * (`withRam`); an adopted guest still runs on it, so then it stays. Resolves to undefined when there
- * is no state to move; any other failure (a full disk, a permission) throws and the state stays put.
- */
-export async function moveStateAside(paths: InstancePaths, reason: string, options: { withRam?: boolean } = {}): Promise<string | undefined> {
-  const target = join(paths.failedStatesDir, new Date().toISOString().replaceAll(":", "-"));
-  await mkdir(paths.failedStatesDir, { recursive: true });
-  try {
-    await rename(paths.suspendDir, target);
-  } catch (error) {
-    if (isErrno(error, "ENOENT")) return undefined;
-    throw error;
-  }
-  await writeFile(join(target, "REASON"), `${reason}\n`);
-  if (options.withRam !== false) {
-    await rename(paths.memory, join(target, "memory.ram")).catch((error: unknown) => {
-      if (!isErrno(error, "ENOENT")) throw error;
-    });
-  }
-  return target;
-}
+export { moveStateAside } from "./failed-states.ts";
