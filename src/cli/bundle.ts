@@ -1,6 +1,10 @@
+import Table from "cli-table3";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { parseEndpoint, type Endpoint } from "../instance/bundles/endpoints.ts";
 import { offloadSnapshot } from "../instance/bundles/offload.ts";
+import { listRemoteBundles } from "../instance/bundles/remote-list.ts";
+import type { Recipient } from "../crypto/age/index.ts";
+import { promptNewPassphrase, promptPassphrase } from "./passphrase-prompt.ts";
 import { exportSnapshot } from "../instance/bundles/export.ts";
 import { generateKeyFile, readIdentities, readRecipients } from "../instance/bundles/keys.ts";
 import { importBundle } from "../instance/bundles/import.ts";
@@ -14,15 +18,22 @@ export interface ExportFlags {
   recipient?: string[];
   recipientFile?: string[];
   passphraseFile?: string;
+  passphrase?: true;
   endpoint?: string;
   level?: number;
   json?: true;
 }
 
+/** The recipients the flags name; --passphrase is asked for here, twice. */
+async function recipientsOf(flags: ExportFlags): Promise<Recipient[]> {
+  const { passphrase, ...rest } = flags;
+  return readRecipients(passphrase === true ? { ...rest, passphrase: await promptNewPassphrase() } : rest);
+}
+
 export async function snapshotExportCommand(nameText: string, tagText: string, flags: ExportFlags): Promise<void> {
   const [name, tag] = [parseInstanceName(nameText), parseSnapshotTag(tagText)];
   const endpoint = parseEndpoint(flags.to);
-  const recipients = await readRecipients(flags);
+  const recipients = await recipientsOf(flags);
   const r = await withProgress(name, (progress) =>
     abortable((signal) =>
       exportSnapshot(name, tag, endpoint, {
@@ -64,7 +75,7 @@ async function abortable<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T
 export async function snapshotOffloadCommand(nameText: string, tagText: string, flags: ExportFlags): Promise<void> {
   const [name, tag] = [parseInstanceName(nameText), parseSnapshotTag(tagText)];
   const endpoint = parseEndpoint(flags.to);
-  const recipients = await readRecipients(flags);
+  const recipients = await recipientsOf(flags);
   const r = await withProgress(name, (progress) =>
     abortable((signal) =>
       offloadSnapshot(name, tag, endpoint, {
@@ -84,13 +95,14 @@ export interface ImportFlags {
   as?: string;
   identity?: string[];
   passphraseFile?: string;
+  passphrase?: true;
   endpoint?: string;
   json?: true;
 }
 
 export async function snapshotImportCommand(source: string, flags: ImportFlags): Promise<void> {
   const endpoint = parseEndpoint(source);
-  const identities = await readIdentities(flags.identity ?? [], flags.passphraseFile);
+  const identities = await readIdentities(flags.identity ?? [], flags.passphraseFile, flags.passphrase === true ? await promptPassphrase() : undefined);
   const r = await withProgress(flags.as ?? "import", (progress) =>
     importBundle(endpoint, {
       identities,
@@ -105,6 +117,29 @@ export async function snapshotImportCommand(source: string, flags: ImportFlags):
     () =>
       `imported ${r.from.instance}@${r.from.tag} (from ${r.from.host}) as ${r.name}@${r.tag}: ${bytes(r.dataBytes)} of data${r.encrypted ? ", decrypted" : ""}, ${ms(r.totalMs)}; next: snapvm snapshot restore ${r.name} ${r.tag}, or snapvm fork ${r.name}@${r.tag} NEW`,
   );
+}
+
+export async function remoteListCommand(url: string, flags: { endpoint?: string; identity?: string[]; json?: true }): Promise<void> {
+  const identities = await readIdentities(flags.identity ?? [], undefined);
+  const r = await listRemoteBundles(url, { identities, ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }) });
+  printResult(r, flags.json === true, () => {
+    if (r.bundles.length === 0) return `no objects under ${url}`;
+    const table = new Table({ head: ["URL", "SOURCE", "CREATED", "KIND", "MEMORY", "DISK", "SIZE", "ENCRYPTED", "NOTE"], style: { head: [], border: [] } });
+    for (const b of r.bundles) {
+      table.push([
+        b.url,
+        b.source === undefined ? "" : `${b.source.instance}@${b.source.tag} (${b.source.host})`,
+        (b.createdAt ?? b.lastModified ?? "").replace("T", " ").slice(0, 19),
+        b.live === undefined ? "" : b.live ? "live offload" : "snapshot",
+        b.memoryBytes === undefined ? "" : bytes(b.memoryBytes),
+        b.diskBytes === undefined ? "" : bytes(b.diskBytes),
+        bytes(b.sizeBytes),
+        b.encrypted ? "age" : "no",
+        b.note ?? "",
+      ]);
+    }
+    return `${table.toString()}${r.truncated ? "\n(more objects than the first 1000: narrow the prefix)" : ""}`;
+  });
 }
 
 export async function keyGenerateCommand(flags: { out: string; json?: true }): Promise<void> {

@@ -1,13 +1,43 @@
+import { importForFork } from "../instance/bundles/fork-remote.ts";
+import { readIdentities } from "../instance/bundles/keys.ts";
 import { forkInstance } from "../instance/fork/fork.ts";
+import { promptPassphrase } from "./passphrase-prompt.ts";
 import { ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { withProgress } from "./progress.ts";
 
-export async function forkCommand(source: string, name: string, flags: { count?: number; start?: boolean; json?: true }): Promise<void> {
+export interface ForkFlags {
+  count?: number;
+  start?: boolean;
+  template?: string;
+  identity?: string[];
+  passphraseFile?: string;
+  passphrase?: true;
+  endpoint?: string;
+  json?: true;
+}
+
+export async function forkCommand(source: string, name: string, flags: ForkFlags): Promise<void> {
   // The status line is labelled with the source: the fork names are only known once parsed.
-  const r = await withProgress(source, (progress) =>
-    forkInstance(source, name, { ...(flags.count === undefined ? {} : { count: flags.count }), start: flags.start !== false, onProgress: progress.step }),
-  );
+  const remote = source.startsWith("s3://");
+  // Asked before the progress line starts drawing on the terminal.
+  const identities = remote
+    ? await readIdentities(flags.identity ?? [], flags.passphraseFile, flags.passphrase === true ? await promptPassphrase() : undefined)
+    : [];
+  const r = await withProgress(source, async (progress) => {
+    let local = source;
+    if (remote) {
+      local = (
+        await importForFork(source, {
+          identities,
+          onProgress: progress.step,
+          ...(flags.template === undefined ? {} : { template: flags.template }),
+          ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
+        })
+      ).source;
+    }
+    return forkInstance(local, name, { ...(flags.count === undefined ? {} : { count: flags.count }), start: flags.start !== false, onProgress: progress.step });
+  });
   printResult(r, flags.json === true, () =>
     [
       `forked ${r.forks.length} from ${r.from.instance}@${r.from.tag} in ${ms(r.totalMs)}`,

@@ -44,7 +44,6 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .command("start")
     .description("start an instance: restore its saved state, or cold boot")
     .argument("<name>")
-    .option("--state <failed:ID>", "restore a state kept aside after a failed restore (failed:ID from `state list`, or failed:latest)")
     .addOption(json)
     .action(async (name, o) => {
       await runAction(o.json === true, async () => {
@@ -180,6 +179,7 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
       .option("--recipient <age1…>", "encrypt to this age public key (repeatable)", collect, [] as string[])
       .option("--recipient-file <file>", "encrypt to the age public keys in this file, one per line (repeatable)", collect, [] as string[])
       .option("--passphrase-file <file>", "encrypt with the passphrase on this file's first line (age scrypt)")
+      .option("--passphrase", "encrypt with a passphrase asked on the terminal (age scrypt)")
       .option("--endpoint <url>", "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)")
       .option("--level <n>", "zstd level of the memory and disk frames, 1 (fast) to 19 (small); default 3", int);
   sinkOptions(
@@ -200,12 +200,15 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
   snapshot
     .command("list")
     .alias("ls")
-    .description("list snapshots")
-    .argument("[name]")
+    .description("list snapshots: of every instance, of one, or the bundles under s3://BUCKET/PREFIX")
+    .argument("[name]", "an instance, or s3://BUCKET[/PREFIX]")
+    .option("--endpoint <url>", "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)")
+    .option("--identity <file>", "an age identity file to read encrypted bundles' manifests with (repeatable)", collect, [] as string[])
     .addOption(json)
     .action(async (name, o) => {
       await runAction(o.json === true, async () => {
-        await (await import("./snapshot.ts")).snapshotListCommand(name, o);
+        if (name?.startsWith("s3://") === true) await (await import("./bundle.ts")).remoteListCommand(name, o);
+        else await (await import("./snapshot.ts")).snapshotListCommand(name, o);
       });
     });
   snapshot
@@ -240,6 +243,7 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .option("--as <name>", "the new instance's name (default: the exported instance's)")
     .option("--identity <file>", "an age identity file to decrypt with (repeatable)", collect, [] as string[])
     .option("--passphrase-file <file>", "decrypt with the passphrase on this file's first line")
+    .option("--passphrase", "decrypt with a passphrase asked on the terminal")
     .option("--endpoint <url>", "S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)")
     .addOption(json)
     .action(async (source, o) => {
@@ -334,38 +338,19 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
   program
     .command("fork")
     .description("new instances resuming from a snapshot, sharing its memory copy-on-write")
-    .argument("<source>", "NAME@TAG")
+    .argument("<source>", "NAME@TAG, or s3://BUCKET/KEY of a bundle (imported once, then forked)")
     .argument("<name>", "the new instance (NAME-1..N with --count)")
     .option("--count <n>", "how many forks", int)
     .option("--no-start", "create them without starting")
+    .option("--template <name>", "with s3://: the name of the imported instance the forks come from (default: <instance>-<tag> of the bundle)")
+    .option("--identity <file>", "with s3://: an age identity file to decrypt with (repeatable)", collect, [] as string[])
+    .option("--passphrase-file <file>", "with s3://: decrypt with the passphrase on this file's first line")
+    .option("--passphrase", "with s3://: decrypt with a passphrase asked on the terminal")
+    .option("--endpoint <url>", "with s3://: S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)")
     .addOption(json)
     .action(async (source, name, o) => {
       await runAction(o.json === true, async () => {
         await (await import("./fork.ts")).forkCommand(source, name, o);
-      });
-    });
-
-  const state = program.command("state").description("states kept aside after failed restores (failed-states/)");
-  state
-    .command("list")
-    .alias("ls")
-    .description("list the kept-aside states of one instance or all, with why each failed and whether it can be restored")
-    .argument("[name]")
-    .addOption(json)
-    .action(async (name, o) => {
-      await runAction(o.json === true, async () => {
-        await (await import("./state.ts")).stateListCommand(name, o);
-      });
-    });
-  state
-    .command("prune")
-    .description("delete kept-aside states (all, or those older than --older-than); ones over 7 days old also go whenever another is kept aside")
-    .argument("[name]")
-    .option("--older-than <duration>", "only states kept aside at least this long ago, e.g. 12h, 7d")
-    .addOption(json)
-    .action(async (name, o) => {
-      await runAction(o.json === true, async () => {
-        await (await import("./state.ts")).statePruneCommand(name, o);
       });
     });
 

@@ -172,5 +172,38 @@ describe("snapshot bundles", { timeout: 1_500_000 }, () => {
     assert.notEqual(missing.code, 0);
     assert.match(missing.stdout, /E_REMOTE_NOT_FOUND/);
     assert.equal(existsSync(e.instanceDir("x")), false);
+
+    // A live offload of the running source straight to S3, then the remote listing, then forks from the URL.
+    const live = await a.ok(["exec", "src", "--", `dd if=/dev/urandom of=/tmp/m bs=1M count=8 2>/dev/null; echo live > /mnt/data/f; sync; ${CHECK}`]);
+    await a.ok(["snapshot", "create", "src", "hot", "--to", "s3://bundles/vm/hot.age", "--recipient", recipient], { env });
+    const listed = JSON.parse(await e.ok(["snapshot", "list", "s3://bundles/vm/", "--identity", key, "--json"], { env })) as {
+      bundles: { url: string; encrypted: boolean; live?: boolean; source?: { instance: string; tag: string } }[];
+    };
+    const hot = listed.bundles.find((b) => b.url === "s3://bundles/vm/hot.age");
+    assert.deepEqual([hot?.encrypted, hot?.live, hot?.source?.tag], [true, true, "hot"], JSON.stringify(listed));
+    assert.ok(listed.bundles.some((b) => b.url === "s3://bundles/vm/s.age" && b.live === false));
+    const without = JSON.parse(await e.ok(["snapshot", "list", "s3://bundles", "--json"], { env })) as { bundles: { note?: string }[] };
+    assert.ok(
+      without.bundles.every((b) => b.note?.includes("--identity") === true),
+      "no key: said so, nothing read",
+    );
+    const forked = JSON.parse(await e.ok(["fork", "s3://bundles/vm/hot.age", "h", "--count", "2", "--identity", key, "--json"], { env })) as {
+      forks: { name: string }[];
+    };
+    assert.deepEqual(
+      forked.forks.map((f) => f.name),
+      ["h-1", "h-2"],
+    );
+    for (const f of forked.forks) assert.equal(await e.ok(["exec", f.name, "--", CHECK]), live, `${f.name} as at the offload`);
+    // The same object again: the earlier import is used (nothing downloaded), one more fork.
+    const again = await e.ok(["fork", "s3://bundles/vm/hot.age", "h3", "--identity", key], { env });
+    assert.match(again, /forked 1 from src-hot@hot/);
+    await e.ok(["delete", "--force", "h3"]);
+    for (const f of forked.forks) await e.ok(["delete", "--force", f.name]);
+    // A missing bucket fails at once, and the guest runs on.
+    const nowhere = await a.run(["snapshot", "create", "src", "x", "--to", "s3://no-such-bucket/x", "--json"], { env });
+    assert.notEqual(nowhere.code, 0);
+    assert.match(nowhere.stdout, /E_REMOTE_NOT_FOUND/);
+    assert.equal(await a.ok(["exec", "src", "--", CHECK]), live);
   });
 });

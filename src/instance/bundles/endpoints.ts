@@ -4,7 +4,7 @@ import { dirname, resolve } from "node:path";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { createS3Client, getObjectStream, parseS3Url, uploadMultipart, type S3Connection, type S3Location } from "../../remote/s3/index.ts";
+import { checkBucket, createS3Client, getObjectStream, parseS3Url, uploadMultipart, type S3Connection, type S3Location } from "../../remote/s3/index.ts";
 import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
 
 /** Where a bundle goes to or comes from: `-` (stdout / stdin), `s3://BUCKET/KEY`, or a file path. */
@@ -37,21 +37,36 @@ function connect(s3: S3Options): Promise<S3Connection> {
   return createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint });
 }
 
-export async function openSink(endpoint: Endpoint, s3: S3Options = {}): Promise<Sink> {
+/**
+ * What can be known before a byte is produced: not a terminal, a new file in an existing directory, a
+ * bucket that exists and takes these credentials. A live offload runs it before the guest's state moves.
+ */
+export async function preflightSink(endpoint: Endpoint, s3: S3Options = {}): Promise<void> {
   if (endpoint.kind === "stdio") {
     if (process.stdout.isTTY) {
       throw new SnapvmError(ErrorCode.InvalidArgument, "refusing to write a bundle to a terminal", {
         hint: "Redirect standard output to a file or a pipe, or give --to FILE.",
       });
     }
-    const done = (): Promise<void> => Promise.resolve();
-    return { writable: process.stdout, commit: done, abort: done };
+    return;
   }
   if (endpoint.kind === "file") {
     if (existsSync(endpoint.path)) {
       throw new SnapvmError(ErrorCode.InvalidArgument, `${endpoint.path} already exists`, { hint: "Give a new file name, or remove the old file first." });
     }
     if (!existsSync(dirname(endpoint.path))) throw new SnapvmError(ErrorCode.InvalidArgument, `the directory ${dirname(endpoint.path)} does not exist`);
+    return;
+  }
+  await checkBucket(await connect(s3), endpoint.location.bucket);
+}
+
+export async function openSink(endpoint: Endpoint, s3: S3Options = {}): Promise<Sink> {
+  await preflightSink(endpoint, s3);
+  if (endpoint.kind === "stdio") {
+    const done = (): Promise<void> => Promise.resolve();
+    return { writable: process.stdout, commit: done, abort: done };
+  }
+  if (endpoint.kind === "file") {
     const temp = `${endpoint.path}.tmp-${process.pid}`;
     const writable = createWriteStream(temp, { mode: 0o600, flags: "wx" });
     return {

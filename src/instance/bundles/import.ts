@@ -1,12 +1,11 @@
 import { statfs, symlink } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { Readable } from "node:stream";
 import { type BundleFile, type BundleManifest } from "../../bundle/format.ts";
 import { invalidBundle } from "../../bundle/errors.ts";
 import { BundleReader } from "../../bundle/read.ts";
 import { parseConfigText } from "../../config/index.ts";
 import type { LaunchSpec } from "../../config/launch-spec.ts";
-import { AGE_SNIFF_BYTES, createDecryptStream, looksLikeAge, type Identity } from "../../crypto/age/index.ts";
+import type { Identity } from "../../crypto/age/index.ts";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import {
@@ -28,6 +27,7 @@ import { newLayerId } from "../disk/layers.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { describeEndpoint, openSource, type Endpoint, type S3Options } from "./endpoints.ts";
 import { carriesLiveStream, loadStreamIntoSnapshot } from "./load-stream.ts";
+import { plaintext } from "./plaintext.ts";
 
 export interface ImportOptions extends S3Options {
   home?: string;
@@ -35,6 +35,16 @@ export interface ImportOptions extends S3Options {
   as?: string;
   identities?: readonly Identity[];
   onProgress?: (step: string) => void;
+  /** The name when `as` is not given (default: the exported instance's). */
+  defaultName?: (manifest: BundleManifest) => string;
+  /** Recorded in imported/bundle.json: where the bundle came from. */
+  origin?: ImportOrigin;
+}
+
+export interface ImportOrigin {
+  url: string;
+  etag?: string;
+  sizeBytes?: number;
 }
 
 export interface ImportResult {
@@ -52,31 +62,6 @@ export interface ImportResult {
 
 /** Room for the manifests, the new disk top and the filesystem's own rounding. */
 const SPACE_MARGIN = 64 * 2 ** 20;
-
-/** The stream as plaintext: an age file goes through the decrypt stream (which authenticates each chunk first). */
-async function plaintext(input: Readable, identities: readonly Identity[]): Promise<{ stream: AsyncIterable<Buffer>; encrypted: boolean }> {
-  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let head = Buffer.alloc(0);
-  let done = false;
-  while (head.length < AGE_SNIFF_BYTES && !done) {
-    const next = await iterator.next();
-    if (next.done === true) done = true;
-    else head = Buffer.concat([head, next.value]);
-  }
-  async function* rest(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    if (done) return;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true) return;
-      yield next.value;
-    }
-  }
-  const encrypted = looksLikeAge(head);
-  if (!encrypted || identities.length === 0) return { stream: rest(), encrypted };
-  const decrypt = createDecryptStream(identities);
-  return { stream: Readable.from(rest()).pipe(decrypt), encrypted };
-}
 
 function stateOf(manifest: BundleManifest): StateManifest {
   const state = manifest.state as Partial<StateManifest>;
@@ -185,7 +170,7 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
     if (facts === undefined) throw invalidBundle("bad-manifest", "the bundle's state is not a snapshot");
     const tagParsed = trySnapshotTag(facts.tag);
     if (!("tag" in tagParsed)) throw invalidBundle("bad-manifest", `the bundle's snapshot tag ${JSON.stringify(facts.tag)} is not valid here`);
-    const nameText = options.as ?? manifest.source.instance;
+    const nameText = options.as ?? options.defaultName?.(manifest) ?? manifest.source.instance;
     const parsedName = tryInstanceName(nameText);
     if (!("name" in parsedName))
       throw invalidBundle("bad-manifest", `the bundle's instance name ${JSON.stringify(nameText)} is not valid here`, "Give one with --as NAME.");
@@ -235,6 +220,10 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
       };
       await writeJsonAtomic(join(tagDir, MANIFEST_NAME), snapshot);
       await writeFileAtomic(temp.config, manifest.config, PRIVATE_FILE_MODE);
+      if (options.origin !== undefined) {
+        await ensurePrivateDir(temp.importedDir);
+        await writeJsonAtomic(temp.importedFrom, { ...options.origin, tag: facts.tag, importedAt: new Date().toISOString() });
+      }
       if (manifest.bootConfig !== undefined) {
         await ensurePrivateDir(temp.bootDir);
         await writeJsonAtomic(temp.bootConfig, manifest.bootConfig);

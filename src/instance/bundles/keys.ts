@@ -32,9 +32,11 @@ export interface RecipientChoice {
   recipient?: string[];
   recipientFile?: string[];
   passphraseFile?: string;
+  /** A passphrase already read (the CLI prompts for --passphrase). */
+  passphrase?: string;
 }
 
-/** The age recipients --recipient, --recipient-file and --passphrase-file name (none: no encryption). */
+/** The age recipients --recipient, --recipient-file, --passphrase-file and --passphrase name (none: no encryption). */
 export async function readRecipients(flags: RecipientChoice): Promise<Recipient[]> {
   const recipients: Recipient[] = (flags.recipient ?? []).map((text) => parseRecipient(text));
   for (const file of flags.recipientFile ?? []) {
@@ -43,18 +45,20 @@ export async function readRecipients(flags: RecipientChoice): Promise<Recipient[
       if (text !== "" && !text.startsWith("#")) recipients.push(parseRecipient(text));
     }
   }
-  if (flags.passphraseFile !== undefined) {
-    if (recipients.length > 0) throw new SnapvmError(ErrorCode.InvalidArgument, "a passphrase cannot be combined with recipients (age allows it only alone)");
-    recipients.push(passphraseRecipient(await passphraseFrom(flags.passphraseFile)));
+  if (flags.passphraseFile !== undefined || flags.passphrase !== undefined) {
+    if (recipients.length > 0 || (flags.passphraseFile !== undefined && flags.passphrase !== undefined))
+      throw new SnapvmError(ErrorCode.InvalidArgument, "a passphrase cannot be combined with recipients or another passphrase (age allows it only alone)");
+    recipients.push(passphraseRecipient(flags.passphrase ?? (await passphraseFrom(flags.passphraseFile ?? ""))));
   }
   return recipients;
 }
 
 /** The identities --identity and --passphrase-file name, to decrypt with. */
-export async function readIdentities(identityFiles: readonly string[], passphraseFile: string | undefined): Promise<Identity[]> {
+export async function readIdentities(identityFiles: readonly string[], passphraseFile: string | undefined, passphrase?: string): Promise<Identity[]> {
   const identities: Identity[] = [];
   for (const file of identityFiles) identities.push(...parseIdentityFile(await smallFile(file, "identity file")));
   if (passphraseFile !== undefined) identities.push(passphraseIdentity(await passphraseFrom(passphraseFile)));
+  if (passphrase !== undefined) identities.push(passphraseIdentity(passphrase));
   return identities;
 }
 

@@ -15,7 +15,7 @@ import { readPinnedLaunch } from "../boot/pinned-boot.ts";
 import { activeLayer, layerIdOf } from "../disk/layers.ts";
 import { readoptIfOrphaned } from "../lifecycle/readopt.ts";
 import { MEMORY_STREAM_FILE } from "../suspend/save-state.ts";
-import { describeEndpoint, type Endpoint, type S3Options } from "./endpoints.ts";
+import { describeEndpoint, preflightSink, type Endpoint, type S3Options } from "./endpoints.ts";
 import { sendBundle } from "./send.ts";
 import { bundleManifest, diskChainSources, launchFileSources } from "./sources.ts";
 import type { BundleSource } from "../../bundle/write.ts";
@@ -93,6 +93,7 @@ export async function offloadSnapshot(name: InstanceName, tag: SnapshotTag, endp
   }
   if (!driver.capabilities.stateOffload) throw new SnapvmError(ErrorCode.InvalidArgument, `the ${driver.name} driver cannot stream a running guest's state`);
   const paths = instancePaths(name, options.home);
+  await preflightSink(endpoint, options);
   const launch = await readPinnedLaunch(paths);
   if (launch.spec.memoryBacking !== "file") {
     throw new SnapvmError(ErrorCode.NotSupported, `instance "${name}" keeps its RAM anonymous; a live offload loads the stream into a RAM file on import`, {

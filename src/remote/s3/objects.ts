@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { S3Connection } from "./client.ts";
 import { s3Error, type S3ErrorContext } from "./errors.ts";
-import type { S3Location } from "./url.ts";
+import { keyProblem, type S3Key, type S3Location, type S3Prefix } from "./url.ts";
 
 // Every function here imports the SDK when called (see createS3Client) and throws SnapvmErrors from
 // s3Error for what the server or the network refused.
@@ -62,6 +62,55 @@ export async function deleteObject(connection: S3Connection, location: S3Locatio
   } catch (error) {
     throw s3Error(error, context(connection, "deleting", location));
   }
+}
+
+/** Checks before a transfer that the bucket exists and the credentials reach it (HeadBucket). */
+export async function checkBucket(connection: S3Connection, bucket: S3Location["bucket"]): Promise<void> {
+  const { HeadBucketCommand } = await import("@aws-sdk/client-s3");
+  try {
+    await connection.client.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    throw s3Error(error, { action: "checking", bucket, endpoint: connection.endpoint });
+  }
+}
+
+export interface ListedObject {
+  readonly location: S3Location;
+  readonly size: number;
+  readonly lastModified: string | undefined;
+  readonly etag: string | undefined;
+}
+
+/** The objects under a prefix, in key order, at most `max` (the listing says whether it stopped early). */
+export async function listObjects(connection: S3Connection, where: S3Prefix, max: number): Promise<{ objects: ListedObject[]; truncated: boolean }> {
+  const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+  const objects: ListedObject[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await connection.client.send(
+        new ListObjectsV2Command({
+          Bucket: where.bucket,
+          ...(where.prefix === "" ? {} : { Prefix: where.prefix }),
+          MaxKeys: Math.min(1000, max - objects.length),
+          ...(token === undefined ? {} : { ContinuationToken: token }),
+        }),
+      );
+      for (const item of page.Contents ?? []) {
+        if (item.Key === undefined || keyProblem(item.Key) !== undefined) continue; // a key snapvm could not name is not one of its bundles
+        objects.push({
+          location: { bucket: where.bucket, key: item.Key as S3Key },
+          size: item.Size ?? 0,
+          lastModified: item.LastModified?.toISOString(),
+          etag: item.ETag,
+        });
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+    } while (token !== undefined && objects.length < max);
+  } catch (error) {
+    throw s3Error(error, { action: "listing", bucket: where.bucket, key: where.prefix, endpoint: connection.endpoint });
+  }
+  return { objects, truncated: token !== undefined };
 }
 
 export interface MultipartOptions {

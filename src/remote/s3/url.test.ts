@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isSnapvmError, ErrorCode } from "../../errors/index.ts";
-import { formatS3Url, MAX_KEY_BYTES, parseS3Url } from "./url.ts";
+import { formatS3Url, MAX_KEY_BYTES, parseS3Prefix, parseS3Url } from "./url.ts";
 
 function rejects(url: string, message: string): void {
   assert.throws(
@@ -100,4 +100,17 @@ test("keys have no path surprises: no leading /, no empty, . or .. segments", ()
   rejects("s3://bucket/a/./b", 'the object key contains a "." or ".." segment');
   rejects("s3://bucket/a/..", 'the object key contains a "." or ".." segment');
   rejects("s3://bucket/./", 'the object key contains a "." or ".." segment');
+});
+
+test("a listing prefix may be the whole bucket, and is held to the key rules otherwise", () => {
+  assert.deepEqual(parseS3Prefix("s3://bundles"), { bucket: "bundles", prefix: "" });
+  assert.deepEqual(parseS3Prefix("s3://bundles/"), { bucket: "bundles", prefix: "" });
+  assert.deepEqual(parseS3Prefix("s3://bundles/vm/"), { bucket: "bundles", prefix: "vm/" });
+  for (const bad of ["s3://", "s3://Bad_Bucket", "s3://bundles/../x", "s3://bundles//x"]) {
+    assert.throws(
+      () => parseS3Prefix(bad),
+      (error: unknown) => isSnapvmError(error) && error.code === ErrorCode.InvalidArgument,
+      bad,
+    );
+  }
 });

@@ -97,6 +97,23 @@ export function parseS3Url(url: string): S3Location {
   return { bucket: bucket as S3Bucket, key: key as S3Key };
 }
 
+/** Where a listing looks: a bucket and a key prefix, which may be empty (the whole bucket). */
+export interface S3Prefix {
+  readonly bucket: S3Bucket;
+  readonly prefix: string;
+}
+
+/** Parses `s3://BUCKET`, `s3://BUCKET/` or `s3://BUCKET/PREFIX` with the same rules as parseS3Url. */
+export function parseS3Prefix(url: string): S3Prefix {
+  const bare = /^s3:\/\/[^/]*\/?$/.test(url);
+  if (!bare) {
+    const location = parseS3Url(url);
+    return { bucket: location.bucket, prefix: location.key };
+  }
+  const bucket = parseS3Url(`${url.replace(/\/$/, "")}/x`).bucket;
+  return { bucket, prefix: "" };
+}
+
 /** The canonical `s3://BUCKET/KEY` of a parsed location; parseS3Url(formatS3Url(x)) equals x. */
 export function formatS3Url(location: S3Location): string {
   return `${SCHEME}${location.bucket}/${location.key}`;
