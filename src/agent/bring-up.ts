@@ -55,15 +55,19 @@ export async function bringUp(
   if (existsSync(paths.suspendDir) && stateWasResumed(paths)) {
     await keepAside(`a previous restore resumed the guest and its agent died before the guest answered; ${GUEST_RAN_REASON}`);
   } else if (existsSync(paths.suspendDir)) {
+    let checkingHost = false;
     try {
       const manifest = await readManifest(paths.suspendDir);
-      // What the host must supply (ports, launch files, space) is checked before anything is consumed.
+      // What the host must supply (ports, launch files, space) is checked before anything is consumed;
+      // any failure of the check itself (an unexpected errno) is the host's too, never the state's.
+      checkingHost = true;
       await checkHostResources({
         spec: manifest.launch.spec,
         shareMemory: manifest.launch.argvOptions?.shareMemory !== false,
         purpose: "restore",
         ...home(hooks),
       });
+      checkingHost = false;
       await checkRestorable(paths, manifest);
       const settings = readPinnedConfig(paths).then(settingsFromPinned);
       const checked = Promise.all([settings, verifyDigests(paths, manifest)]).then(([pinned]) => ({ timeoutMs: pinned.restoreMs }));
@@ -71,7 +75,7 @@ export async function bringUp(
       events.write("restored", { readyMs: booted.readyMs });
       return { ...booted, kind: "restore", settings: await settings };
     } catch (error) {
-      if (isHostRefusal(error)) throw error; // the host lacks something, the state is not at fault: it stays in suspend/
+      if (checkingHost || isHostRefusal(error)) throw error; // the host lacks something, the state is not at fault: it stays in suspend/
       const guestRan = isSnapvmError(error) && error.details["guestRan"] === true;
       if (hooks.signal?.aborted === true && !guestRan) throw error; // the state is untouched: it stays in suspend/
       const message = error instanceof Error ? error.message : String(error);

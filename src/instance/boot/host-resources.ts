@@ -31,7 +31,8 @@ export interface HostCheck {
  *   3. a shared RAM file can grow to the guest's size (E_NO_SPACE): the guest dies of SIGBUS at the first
  *      page the filesystem cannot back.
  * Each refusal carries details.hostResource: the caller leaves the state where it is and boots nothing.
- * Costs ~1 ms (a bind per port, a stat per file, one statfs); /proc is read only for a taken port.
+ * Costs ~1 ms (a bind per port, a stat per file, one statfs; ~5 ms for a process's first bind, measured);
+ * /proc is read only for a taken port.
  */
 export async function checkHostResources(check: HostCheck): Promise<void> {
   const { spec } = check;
