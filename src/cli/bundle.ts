@@ -5,10 +5,10 @@ import { offloadSnapshot } from "../instance/bundles/offload.ts";
 import { listRemoteBundles } from "../instance/bundles/remote-list.ts";
 import type { Recipient } from "../crypto/age/index.ts";
 import { promptNewPassphrase, promptPassphrase } from "./passphrase-prompt.ts";
-import { exportSnapshot } from "../instance/bundles/export.ts";
+import { exportSnapshot, type ExportOptions } from "../instance/bundles/export.ts";
 import { generateKeyFile, readIdentities, readRecipients } from "../instance/bundles/keys.ts";
 import { importBundle } from "../instance/bundles/import.ts";
-import { parseInstanceName, parseSnapshotTag } from "../paths/index.ts";
+import { parseInstanceName, parseSnapshotTag, type InstanceName, type SnapshotTag } from "../paths/index.ts";
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { withProgress } from "./progress.ts";
@@ -30,31 +30,6 @@ async function recipientsOf(flags: ExportFlags): Promise<Recipient[]> {
   return readRecipients(passphrase === true ? { ...rest, passphrase: await promptNewPassphrase() } : rest);
 }
 
-export async function snapshotExportCommand(nameText: string, tagText: string, flags: ExportFlags): Promise<void> {
-  const [name, tag] = [parseInstanceName(nameText), parseSnapshotTag(tagText)];
-  const endpoint = parseEndpoint(flags.to);
-  const recipients = await recipientsOf(flags);
-  const r = await withProgress(name, (progress) =>
-    abortable((signal) =>
-      exportSnapshot(name, tag, endpoint, {
-        recipients,
-        signal,
-        onProgress: progress.step,
-        ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
-        ...(flags.level === undefined ? {} : { level: flags.level }),
-      }),
-    ),
-  );
-  const line = `${r.instance}@${r.tag} → ${r.to}: ${bytes(r.sentBytes)} sent${r.encrypted ? " (age-encrypted)" : ""}, ${bytes(r.dataBytes)} of data in ${r.files.length} files, ${ms(r.totalMs)} (${r.megabytesPerSecond.toFixed(0)} MiB/s)`;
-  printSent(endpoint, r, flags, line);
-}
-
-/** The bundle itself may be on standard output: then the summary goes to standard error. */
-function printSent(endpoint: Endpoint, result: object, flags: { json?: true }, line: string): void {
-  if (endpoint.kind === "stdio") process.stderr.write(`${flags.json === true ? JSON.stringify(result) : line}\n`);
-  else printResult(result, flags.json === true, () => line);
-}
-
 /** Ctrl-C (or SIGTERM) during a transfer aborts it cleanly: the destination is left as it was, the guest runs on. */
 async function abortable<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -71,14 +46,20 @@ async function abortable<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T
   }
 }
 
-/** `snapshot create NAME TAG --to DEST`: the live offload. */
-export async function snapshotOffloadCommand(nameText: string, tagText: string, flags: ExportFlags): Promise<void> {
+/** Export and live offload alike: parse, ask for a passphrase if told, send with Ctrl-C aborting, print. */
+async function send<R extends { to: string }>(
+  nameText: string,
+  tagText: string,
+  flags: ExportFlags,
+  run: (name: InstanceName, tag: SnapshotTag, endpoint: Endpoint, options: ExportOptions) => Promise<R>,
+  describe: (result: R) => string,
+): Promise<void> {
   const [name, tag] = [parseInstanceName(nameText), parseSnapshotTag(tagText)];
   const endpoint = parseEndpoint(flags.to);
   const recipients = await recipientsOf(flags);
   const r = await withProgress(name, (progress) =>
     abortable((signal) =>
-      offloadSnapshot(name, tag, endpoint, {
+      run(name, tag, endpoint, {
         recipients,
         signal,
         onProgress: progress.step,
@@ -87,8 +68,33 @@ export async function snapshotOffloadCommand(nameText: string, tagText: string, 
       }),
     ),
   );
-  const line = `${r.instance}@${r.tag} streamed live → ${r.to}: guest paused ${ms(r.pauseMs)}, ${bytes(r.sentBytes)} sent${r.encrypted ? " (age-encrypted)" : ""}, ${ms(r.totalMs)} (${r.megabytesPerSecond.toFixed(0)} MiB/s); no local snapshot (the disk layer ${r.diskLayer} froze in the chain)`;
-  printSent(endpoint, r, flags, line);
+  // The bundle itself may be on standard output: then the summary goes to standard error.
+  const line = describe(r);
+  if (endpoint.kind === "stdio") process.stderr.write(`${flags.json === true ? JSON.stringify(r) : line}\n`);
+  else printResult(r, flags.json === true, () => line);
+}
+
+export async function snapshotExportCommand(nameText: string, tagText: string, flags: ExportFlags): Promise<void> {
+  await send(
+    nameText,
+    tagText,
+    flags,
+    exportSnapshot,
+    (r) =>
+      `${r.instance}@${r.tag} → ${r.to}: ${bytes(r.sentBytes)} sent${r.encrypted ? " (age-encrypted)" : ""}, ${bytes(r.dataBytes)} of data in ${r.files.length} files, ${ms(r.totalMs)} (${r.megabytesPerSecond.toFixed(0)} MiB/s)`,
+  );
+}
+
+/** `snapshot create NAME TAG --to DEST`: the live offload. */
+export async function snapshotOffloadCommand(nameText: string, tagText: string, flags: ExportFlags): Promise<void> {
+  await send(
+    nameText,
+    tagText,
+    flags,
+    offloadSnapshot,
+    (r) =>
+      `${r.instance}@${r.tag} streamed live → ${r.to}: guest paused ${ms(r.pauseMs)}, ${bytes(r.sentBytes)} sent${r.encrypted ? " (age-encrypted)" : ""}, ${ms(r.totalMs)} (${r.megabytesPerSecond.toFixed(0)} MiB/s); no local snapshot (the disk layer ${r.diskLayer} froze in the chain)`,
+  );
 }
 
 export interface ImportFlags {

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { StreamSnapshotResponse } from "../../api/schemas.ts";
-import type { Recipient } from "../../crypto/age/index.ts";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
@@ -15,18 +14,14 @@ import { readPinnedLaunch } from "../boot/pinned-boot.ts";
 import { activeLayer, layerIdOf } from "../disk/layers.ts";
 import { readoptIfOrphaned } from "../lifecycle/readopt.ts";
 import { MEMORY_STREAM_FILE } from "../suspend/save-state.ts";
-import { describeEndpoint, preflightSink, type Endpoint, type S3Options } from "./endpoints.ts";
+import { describeEndpoint, preflightSink, type Endpoint } from "./endpoints.ts";
+import type { ExportOptions } from "./export.ts";
 import { sendBundle } from "./send.ts";
 import { bundleManifest, diskChainSources, launchFileSources } from "./sources.ts";
 import type { BundleSource } from "../../bundle/write.ts";
 
-export interface OffloadOptions extends S3Options {
-  home?: string;
-  recipients?: readonly Recipient[];
-  level?: number;
-  onProgress?: (step: string) => void;
-  signal?: AbortSignal;
-}
+/** The export's options: recipients, zstd level, S3 endpoint, progress, Ctrl-C. */
+export type OffloadOptions = ExportOptions;
 
 export interface OffloadResult {
   instance: string;
