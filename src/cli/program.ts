@@ -44,6 +44,7 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .command("start")
     .description("start an instance: restore its saved state, or cold boot")
     .argument("<name>")
+    .option("--state <failed:ID>", "restore a state kept aside after a failed restore (failed:ID from `state list`, or failed:latest)")
     .addOption(json)
     .action(async (name, o) => {
       await runAction(o.json === true, async () => {
@@ -351,6 +352,30 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .action(async (source, name, o) => {
       await runAction(o.json === true, async () => {
         await (await import("./fork.ts")).forkCommand(source, name, o);
+      });
+    });
+
+  const state = program.command("state").description("states kept aside after failed restores (failed-states/)");
+  state
+    .command("list")
+    .alias("ls")
+    .description("list the kept-aside states of one instance or all, with why each failed and whether it can be restored")
+    .argument("[name]")
+    .addOption(json)
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./state.ts")).stateListCommand(name, o);
+      });
+    });
+  state
+    .command("prune")
+    .description("delete kept-aside states (all, or those older than --older-than); ones over 7 days old also go whenever another is kept aside")
+    .argument("[name]")
+    .option("--older-than <duration>", "only states kept aside at least this long ago, e.g. 12h, 7d")
+    .addOption(json)
+    .action(async (name, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./state.ts")).statePruneCommand(name, o);
       });
     });
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { instancesDir, snapvmHome } from "./home.ts";
-import type { InstanceName, SnapshotTag } from "./names.ts";
+import type { FailedStateId, InstanceName, SnapshotTag } from "./names.ts";
 
 /**
  * Every file in an instance directory, named once. docs/internals.md lists them with their writers;
@@ -51,6 +51,9 @@ export interface InstancePaths {
   origin: string;
 }
 
+/** In a state directory: a restore resumed the guest on this state (InstancePaths.suspendResumed). */
+const RESUMED_MARKER = "RESUMED";
+
 /** Only a parsed InstanceName is accepted, so no caller can build a path outside instances/. */
 export function instancePaths(name: InstanceName, home = snapvmHome()): InstancePaths {
   return instanceDirPaths(join(instancesDir(home), name));
@@ -86,7 +89,7 @@ export function instanceDirPaths(dir: string): InstancePaths {
     sshKey: join(dir, "ssh", "id_ed25519"),
     sshPublicKey: join(dir, "ssh", "id_ed25519.pub"),
     suspendDir: join(dir, "suspend"),
-    suspendResumed: join(dir, "suspend", "RESUMED"),
+    suspendResumed: join(dir, "suspend", RESUMED_MARKER),
     failedStatesDir: join(dir, "failed-states"),
     snapshotsDir: join(dir, "snapshots"),
     importedDir: join(dir, "imported"),
@@ -133,6 +136,36 @@ export function stateDirPaths(dir: string): SnapshotPaths {
     deviceState: join(dir, "devices.state"),
     memoryStream: join(dir, "memory.state"),
   };
+}
+
+/**
+ * A state kept aside under failed-states/ (it failed to restore): a state directory (the same names,
+ * plus the instance's RAM file it took along), a REASON for people and ASIDE.json for snapvm
+ * (instance/suspend/failed-states.ts). Its id is the time it was moved aside.
+ */
+export interface FailedStatePaths extends AsideStatePaths {
+  id: FailedStateId;
+}
+
+/** The files of a state directory that is, or was, kept aside (in failed-states/, or put back as suspend/). */
+export interface AsideStatePaths extends SnapshotPaths {
+  reason: string;
+  facts: string;
+  /** The suspend state's RESUMED marker, moved along: the guest ran on it, it is never restored again. */
+  resumed: string;
+}
+
+export function asideStatePaths(dir: string): AsideStatePaths {
+  return { ...stateDirPaths(dir), reason: join(dir, "REASON"), facts: join(dir, "ASIDE.json"), resumed: join(dir, RESUMED_MARKER) };
+}
+
+export function failedStatePaths(instance: InstancePaths, id: FailedStateId): FailedStatePaths {
+  return { ...asideStatePaths(join(instance.failedStatesDir, id)), id };
+}
+
+/** The id of a state moved aside at `at`: its ISO time, with ':' (awkward in file names) as '-'. */
+export function newFailedStateId(at: Date): FailedStateId {
+  return at.toISOString().replaceAll(":", "-") as FailedStateId;
 }
 
 export function diskLayerPath(instance: InstancePaths, layer: string): string {
