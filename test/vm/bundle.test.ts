@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CLI, TestHome } from "./harness.ts";
@@ -26,6 +26,49 @@ async function freePort(): Promise<number> {
   });
   assert.ok(address !== null && typeof address === "object");
   return address.port;
+}
+
+/** A TCP proxy to 127.0.0.1:target that resets the first connection to carry more than `cutAfter` bytes back. */
+async function cuttingProxy(target: number, cutAfter: number): Promise<{ port: number; cuts: () => number; close: () => Promise<void> }> {
+  let cuts = 0;
+  const sockets = new Set<import("node:net").Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    let back = 0;
+    client.pipe(upstream);
+    upstream.on("data", (chunk: Buffer) => {
+      back += chunk.length;
+      if (cuts === 0 && back > cutAfter) {
+        cuts += 1;
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", end).on("close", end);
+    upstream.on("error", end).on("end", end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === "object");
+  return {
+    port: address.port,
+    cuts: () => cuts,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    },
+  };
 }
 
 const CHECK = "md5sum /tmp/m /mnt/data/f | cut -d' ' -f1";
@@ -168,6 +211,18 @@ describe("snapshot bundles", { timeout: 1_500_000 }, () => {
     const e = home();
     await e.ok(["snapshot", "import", "s3://bundles/vm/s.age", "--as", "e", "--identity", key], { env });
     await restoredChecks(e, "e");
+    // Through a proxy that breaks the first long download after 2 MiB: the import resumes where it stopped.
+    const proxy = await cuttingProxy(Number(new URL(env["AWS_ENDPOINT_URL"] ?? "").port), 2 * 2 ** 20);
+    try {
+      await e.ok(["snapshot", "import", "s3://bundles/vm/s.age", "--as", "e2", "--identity", key, "--endpoint", `http://127.0.0.1:${proxy.port}`], { env });
+      assert.equal(proxy.cuts(), 1, "the download was broken once");
+      await e.ok(["snapshot", "restore", "e2", "s"]);
+      await e.ok(["start", "e2"]);
+      assert.equal(await e.ok(["exec", "e2", "--", CHECK]), before_, "and is whole");
+      await e.ok(["delete", "--force", "e2"]);
+    } finally {
+      await proxy.close();
+    }
     const missing = await e.run(["snapshot", "import", "s3://bundles/vm/nothing", "--as", "x", "--json"], { env });
     assert.notEqual(missing.code, 0);
     assert.match(missing.stdout, /E_REMOTE_NOT_FOUND/);

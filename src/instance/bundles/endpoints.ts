@@ -4,7 +4,7 @@ import { dirname, resolve } from "node:path";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { checkBucket, createS3Client, getObjectStream, parseS3Url, uploadMultipart, type S3Connection, type S3Location } from "../../remote/s3/index.ts";
+import { checkBucket, createS3Client, readObjectResumably, parseS3Url, uploadMultipart, type S3Connection, type S3Location } from "../../remote/s3/index.ts";
 import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
 
 /** Where a bundle goes to or comes from: `-` (stdout / stdin), `s3://BUCKET/KEY`, or a file path. */
@@ -116,5 +116,6 @@ export async function openSource(endpoint: Endpoint, s3: S3Options = {}): Promis
     return createReadStream(endpoint.path, { highWaterMark: 4 * 1024 * 1024 });
   }
   const connection = await connect(s3);
-  return getObjectStream(connection, endpoint.location);
+  // A download that breaks resumes where it stopped (a new Range GET of the same ETag).
+  return readObjectResumably(connection, endpoint.location);
 }

@@ -42,6 +42,13 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** A connection that broke mid-transfer (reset, timed out, closed early): worth asking again from where it stopped. */
+export function isBrokenTransfer(error: unknown): boolean {
+  if (networkCode(error) !== undefined) return true;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ERR_STREAM_PREMATURE_CLOSE" || (error instanceof Error && error.message === "aborted");
+}
+
 /**
  * Turns an error of the AWS SDK into a SnapvmError a user can act on:
  * E_REMOTE_NOT_FOUND (no such bucket or object), E_REMOTE_DENIED (unknown access key, wrong secret, no

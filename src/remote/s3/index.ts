@@ -11,13 +11,14 @@ export {
   type S3Prefix,
 } from "./url.ts";
 export { createS3Client, s3ClientConfig, resolveEndpoint, type S3ConnectOptions, type S3Connection } from "./client.ts";
-export { s3Error, type S3ErrorContext } from "./errors.ts";
+export { s3Error, isBrokenTransfer, type S3ErrorContext } from "./errors.ts";
 export {
   putObject,
   getObjectStream,
   headObject,
   deleteObject,
   listObjects,
+  readObjectResumably,
   checkBucket,
   uploadMultipart,
   type ListedObject,

@@ -1,6 +1,8 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { S3Connection } from "./client.ts";
-import { s3Error, type S3ErrorContext } from "./errors.ts";
+import { ErrorCode, isSnapvmError } from "../../errors/index.ts";
+import { isBrokenTransfer, s3Error, type S3ErrorContext } from "./errors.ts";
 import { keyProblem, type S3Key, type S3Location, type S3Prefix } from "./url.ts";
 
 // Every function here imports the SDK when called (see createS3Client) and throws SnapvmErrors from
@@ -27,7 +29,13 @@ export async function putObject(connection: S3Connection, location: S3Location, 
 }
 
 /** The object's bytes as a stream (optionally bytes start..end, inclusive, as HTTP ranges are). */
-export async function getObjectStream(connection: S3Connection, location: S3Location, range?: { start: number; end: number }): Promise<Readable> {
+export async function getObjectStream(
+  connection: S3Connection,
+  location: S3Location,
+  range?: { start: number; end: number },
+  /** The ETag the object must still have (a resumed read must not splice two versions). */
+  ifMatch?: string,
+): Promise<Readable> {
   const { GetObjectCommand } = await import("@aws-sdk/client-s3");
   try {
     const answer = await connection.client.send(
@@ -35,6 +43,7 @@ export async function getObjectStream(connection: S3Connection, location: S3Loca
         Bucket: location.bucket,
         Key: location.key,
         ...(range === undefined ? {} : { Range: `bytes=${range.start}-${range.end}` }),
+        ...(ifMatch === undefined ? {} : { IfMatch: ifMatch }),
       }),
     );
     // In Node the SDK's body is an http.IncomingMessage, a Readable.
@@ -42,6 +51,46 @@ export async function getObjectStream(connection: S3Connection, location: S3Loca
   } catch (error) {
     throw s3Error(error, context(connection, "reading", location));
   }
+}
+
+export interface ResumeOptions {
+  /** How many breaks in a row are survived (default 5); a read that makes progress resets the count. */
+  retries?: number;
+  /** Told each time the read starts again, with the offset it resumes at. */
+  onResume?: (offset: number, error: unknown) => void;
+}
+
+/**
+ * The whole object as one stream that survives broken connections: when the body breaks (reset,
+ * timeout, early close), it is asked for again from the byte it stopped at (a Range GET with If-Match
+ * on the ETag first seen, so the bytes never come from two versions of the object).
+ */
+export function readObjectResumably(connection: S3Connection, location: S3Location, options: ResumeOptions = {}): Readable {
+  const retries = options.retries ?? 5;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    const facts = await headObject(connection, location);
+    let at = 0;
+    let failures = 0;
+    while (at < facts.size) {
+      const started = at;
+      try {
+        const body = await getObjectStream(connection, location, { start: at, end: facts.size - 1 }, facts.etag);
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          at += chunk.length;
+          yield chunk;
+        }
+        if (at < facts.size) throw Object.assign(new Error("aborted"), { code: "ERR_STREAM_PREMATURE_CLOSE" });
+      } catch (error) {
+        if (at > started) failures = 0;
+        failures += 1;
+        const broken = isBrokenTransfer(error) || (isSnapvmError(error) && error.code === ErrorCode.RemoteUnreachable);
+        if (!broken || failures > retries) throw s3Error(error, context(connection, "reading", location));
+        options.onResume?.(at, error);
+        await sleep(100 * 2 ** Math.min(failures, 5));
+      }
+    }
+  }
+  return Readable.from(bytes(), { objectMode: false });
 }
 
 export async function headObject(connection: S3Connection, location: S3Location): Promise<ObjectFacts> {
