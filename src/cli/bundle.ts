@@ -34,7 +34,11 @@ async function recipientsOf(flags: ExportFlags): Promise<Recipient[]> {
 async function abortable<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const abort = (): void => {
-    controller.abort(new SnapvmError(ErrorCode.Interrupted, "interrupted: the transfer was aborted and nothing was written"));
+    controller.abort(
+      new SnapvmError(ErrorCode.Interrupted, "interrupted: the transfer stopped and its destination was left as it was", {
+        hint: "An export to S3 resumes where it stopped when the same command runs again.",
+      }),
+    );
   };
   process.once("SIGINT", abort);
   process.once("SIGTERM", abort);

@@ -14,3 +14,8 @@ export function instancesDir(home = snapvmHome()): string {
 export function imagesDir(home = snapvmHome()): string {
   return join(home, "images");
 }
+
+/** Records of interrupted uploads, so the same export run again resumes them (0700; they hold age file keys). */
+export function transfersDir(home = snapvmHome()): string {
+  return join(home, "transfers");
+}

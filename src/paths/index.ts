@@ -1,4 +1,4 @@
-export { snapvmHome, instancesDir, imagesDir } from "./home.ts";
+export { snapvmHome, instancesDir, imagesDir, transfersDir } from "./home.ts";
 export {
   instancePaths,
   instanceDirPaths,

@@ -11,7 +11,17 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { ErrorCode, isSnapvmError } from "../../src/errors/index.ts";
-import { createS3Client, getObjectStream, headObject, parseS3Url, putObject, uploadMultipart, type S3Connection } from "../../src/remote/s3/index.ts";
+import {
+  createS3Client,
+  getObjectStream,
+  headObject,
+  parseS3Url,
+  putObject,
+  startResumableUpload,
+  uploadMultipart,
+  type S3Connection,
+  type UploadProgress,
+} from "../../src/remote/s3/index.ts";
 
 const run = promisify(execFile);
 const SCRIPT = new URL("../../scripts/s3-server.sh", import.meta.url).pathname;
@@ -169,6 +179,38 @@ describe("S3 client layer against the project's radosgw", { timeout: 600_000 }, 
     const facts = await headObject(s3(), location);
     assert.equal(facts.size, size);
     assert.match(facts.etag ?? "", /^"[0-9a-f]{32}-5"$/);
+    assert.equal(await sha256(await getObjectStream(s3(), location)), createHash("sha256").update(data).digest("hex"));
+  });
+
+  test("a resumable upload continues another's stored parts by MD5, and refuses bytes that differ from them", async () => {
+    const location = parseS3Url(`s3://${BUCKET}/multipart/resumed.bin`);
+    const data = randomBytes(17 * MiB + 5);
+    let progress: UploadProgress | undefined;
+    const first = await startResumableUpload(s3(), location, {
+      partSize: 5 * MiB,
+      queueSize: 2,
+      onProgress: (p) => {
+        progress = p;
+        return Promise.resolve();
+      },
+    });
+    // The first run stores two parts and stops without completing (as a killed process would).
+    await new Promise<void>((resolve, reject) => {
+      first.writable.write(data.subarray(0, 11 * MiB), (error) => {
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+    for (let i = 0; i < 200 && (progress?.parts.length ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(progress?.parts.length, 2);
+    const stored = progress;
+    const differs = await startResumableUpload(s3(), location, { partSize: 5 * MiB, queueSize: 2, resume: stored });
+    const tampered = Buffer.from(data);
+    tampered.writeUInt8(tampered.readUInt8(6 * MiB) ^ 1, 6 * MiB);
+    await assert.rejects(pipeline(Readable.from([tampered]), differs.writable), (error: unknown) => isSnapvmError(error, ErrorCode.RemoteFailed));
+    const second = await startResumableUpload(s3(), location, { partSize: 5 * MiB, queueSize: 2, resume: stored });
+    await pipeline(Readable.from([data]), second.writable);
+    assert.deepEqual(await second.done, { resumedParts: 2, parts: 4 });
     assert.equal(await sha256(await getObjectStream(s3(), location)), createHash("sha256").update(data).digest("hex"));
   });
 

@@ -3,11 +3,12 @@
 // memory and disk checked inside the guest after a restore and in a fork; bad input leaves nothing.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { CLI, TestHome } from "./harness.ts";
 
@@ -223,6 +224,38 @@ describe("snapshot bundles", { timeout: 1_500_000 }, () => {
     } finally {
       await proxy.close();
     }
+    // An export killed (-9) after some parts are stored resumes when run again: those parts are checked, not sent.
+    const exporting = spawn(process.execPath, [CLI, "snapshot", "export", "src", "s", "--to", "s3://bundles/vm/resumed.age", "--recipient", recipient], {
+      env: { ...process.env, ...env, SNAPVM_HOME: a.dir },
+      stdio: "ignore",
+    });
+    const transfers = join(a.dir, "transfers");
+    const storedParts = (): number => {
+      for (const file of existsSync(transfers) ? readdirSync(transfers) : []) {
+        try {
+          return (JSON.parse(readFileSync(join(transfers, file), "utf8")) as { upload?: { parts: unknown[] } }).upload?.parts.length ?? 0;
+        } catch {
+          return 0; // being written
+        }
+      }
+      return 0;
+    };
+    for (let i = 0; i < 600 && storedParts() < 1; i++) await sleep(50);
+    exporting.kill("SIGKILL");
+    assert.ok(storedParts() >= 1, "parts were stored before the kill");
+    const resumed = JSON.parse(
+      await a.ok(["snapshot", "export", "src", "s", "--to", "s3://bundles/vm/resumed.age", "--recipient", recipient, "--json"], { env }),
+    ) as {
+      resumedParts: number;
+    };
+    assert.ok(resumed.resumedParts >= 1, JSON.stringify(resumed));
+    assert.deepEqual(existsSync(transfers) ? readdirSync(transfers) : [], [], "the record goes once the upload completes");
+    await e.ok(["snapshot", "import", "s3://bundles/vm/resumed.age", "--as", "e3", "--identity", key], { env });
+    await e.ok(["snapshot", "restore", "e3", "s"]);
+    await e.ok(["start", "e3"]);
+    assert.equal(await e.ok(["exec", "e3", "--", CHECK]), before_, "the resumed upload is whole");
+    await e.ok(["delete", "--force", "e3"]);
+
     const missing = await e.run(["snapshot", "import", "s3://bundles/vm/nothing", "--as", "x", "--json"], { env });
     assert.notEqual(missing.code, 0);
     assert.match(missing.stdout, /E_REMOTE_NOT_FOUND/);

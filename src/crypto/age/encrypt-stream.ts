@@ -11,24 +11,50 @@ import { PayloadCipher } from "./payload.ts";
  * chunk is known to be non-final only once a byte after it arrives (the final chunk may be full).
  * Key wrapping (scrypt takes ~1 s at work factor 18) runs in construct() off the event loop.
  */
+/**
+ * What makes an age file's bytes: the file key and the header and payload nonce written with it. Given
+ * the same key material and plaintext, the encryptor writes the same file byte for byte — what lets an
+ * interrupted upload be resumed. It is a secret (it decrypts the file): kept 0600, removed after use.
+ */
+export interface AgeKeyMaterial {
+  fileKey: Buffer;
+  /** The header (stanzas and MAC) followed by the 16-byte payload nonce. */
+  prefix: Buffer;
+}
+
+export interface EncryptOptions {
+  /** Encrypt with this key material instead of a fresh file key (the recipients are then not used). */
+  reuse?: AgeKeyMaterial;
+  /** Told the key material once it is chosen. */
+  onKeyMaterial?: (material: AgeKeyMaterial) => void;
+}
+
 class EncryptStream extends Transform {
   readonly #recipients: readonly Recipient[];
+  readonly #options: EncryptOptions;
   #cipher: PayloadCipher | undefined;
   #prefix: Buffer | undefined;
   readonly #pending = Buffer.allocUnsafe(CHUNK_SIZE);
   #pendingLength = 0;
 
-  constructor(recipients: readonly Recipient[]) {
+  constructor(recipients: readonly Recipient[], options: EncryptOptions) {
     super();
     this.#recipients = [...recipients];
+    this.#options = options;
+  }
+
+  async #keyMaterial(): Promise<AgeKeyMaterial> {
+    if (this.#options.reuse !== undefined) return this.#options.reuse;
+    const { fileKey, stanzas } = await wrapFileKey(this.#recipients);
+    return { fileKey, prefix: Buffer.concat([encodeHeader(stanzas, fileKey), randomBytes(PAYLOAD_NONCE_SIZE)]) };
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    wrapFileKey(this.#recipients).then(
-      ({ fileKey, stanzas }) => {
-        const nonce = randomBytes(PAYLOAD_NONCE_SIZE);
-        this.#prefix = Buffer.concat([encodeHeader(stanzas, fileKey), nonce]);
-        this.#cipher = new PayloadCipher(fileKey, nonce);
+    this.#keyMaterial().then(
+      (material) => {
+        this.#options.onKeyMaterial?.(material);
+        this.#prefix = material.prefix;
+        this.#cipher = new PayloadCipher(material.fileKey, material.prefix.subarray(material.prefix.length - PAYLOAD_NONCE_SIZE));
         callback();
       },
       (error: unknown) => {
@@ -77,6 +103,6 @@ class EncryptStream extends Transform {
 }
 
 /** A Transform for stream.pipeline: plaintext → age v1 (binary, not armored). */
-export function createEncryptStream(recipients: readonly Recipient[]): Transform {
-  return new EncryptStream(recipients);
+export function createEncryptStream(recipients: readonly Recipient[], options: EncryptOptions = {}): Transform {
+  return new EncryptStream(recipients, options);
 }

@@ -3,7 +3,7 @@
  * STREAM payload, streaming Transforms with bounded memory. No ASCII armor and no plugins: snapshot
  * bundles are binary and keys are native X25519 or a passphrase.
  */
-export { createEncryptStream } from "./encrypt-stream.ts";
+export { createEncryptStream, type AgeKeyMaterial, type EncryptOptions } from "./encrypt-stream.ts";
 export { createDecryptStream } from "./decrypt-stream.ts";
 export { AGE_SNIFF_BYTES, looksLikeAge } from "./sniff.ts";
 export { encryptBuffer, decryptBuffer } from "./buffer.ts";

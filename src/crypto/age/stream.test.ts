@@ -149,3 +149,28 @@ test("encryption respects backpressure: a slow consumer keeps the buffered bytes
   assert.ok(received > 32 * MiB);
   assert.ok(most <= 3 * MiB, `the encrypt stream held ${most} bytes`);
 });
+
+test("the same key material and plaintext give the same file byte for byte (a resumed upload), which still opens", async () => {
+  const plaintext = randomBytes(3 * CHUNK_SIZE + 5);
+  const encrypt = async (options: Parameters<typeof createEncryptStream>[1]): Promise<Buffer> => {
+    const parts: Buffer[] = [];
+    await pipeline(
+      Readable.from([plaintext]),
+      createEncryptStream(toAlice, options),
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          parts.push(chunk);
+          callback();
+        },
+      }),
+    );
+    return Buffer.concat(parts);
+  };
+  let material: Parameters<NonNullable<NonNullable<Parameters<typeof createEncryptStream>[1]>["onKeyMaterial"]>>[0] | undefined;
+  const first = await encrypt({ onKeyMaterial: (m) => (material = m) });
+  assert.ok(material !== undefined);
+  const again = await encrypt({ reuse: material });
+  assert.ok(again.equals(first));
+  assert.ok((await decryptBuffer(again, asAlice)).equals(plaintext));
+  assert.ok(!(await encrypt({})).equals(first), "a fresh key otherwise");
+});

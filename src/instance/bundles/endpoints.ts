@@ -1,10 +1,19 @@
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { PassThrough, type Readable, type Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { checkBucket, createS3Client, readObjectResumably, parseS3Url, uploadMultipart, type S3Connection, type S3Location } from "../../remote/s3/index.ts";
+import {
+  checkBucket,
+  createS3Client,
+  parseS3Url,
+  readObjectResumably,
+  startResumableUpload,
+  type S3Connection,
+  type S3Location,
+  type UploadProgress,
+} from "../../remote/s3/index.ts";
 import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
 
 /** Where a bundle goes to or comes from: `-` (stdout / stdin), `s3://BUCKET/KEY`, or a file path. */
@@ -28,10 +37,21 @@ export interface S3Options {
 /** A destination that is either committed whole or leaves nothing: a temp file renamed, or an aborted upload. */
 export interface Sink {
   writable: Writable;
-  /** Waits for the bytes to be durable at the destination. */
-  commit(): Promise<void>;
+  /** Waits for the bytes to be durable at the destination; an S3 upload says how many parts an earlier run had stored. */
+  commit(): Promise<{ resumedParts?: number }>;
   abort(): Promise<void>;
+  /** Stops, keeping what an S3 upload stored for a later resume (elsewhere the same as abort). */
+  leave(): Promise<void>;
 }
+
+/** An S3 upload that may continue one begun before, and reports what it stored. */
+export interface ResumeHooks {
+  progress?: UploadProgress;
+  onProgress: (progress: UploadProgress) => Promise<void>;
+}
+
+/** Parts of 16 MiB, 4 in flight: 80 MiB of memory at most, few enough requests for a large bundle. */
+const PART_BYTES = 16 * 2 ** 20;
 
 function connect(s3: S3Options): Promise<S3Connection> {
   return createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint });
@@ -60,15 +80,19 @@ export async function preflightSink(endpoint: Endpoint, s3: S3Options = {}): Pro
   await checkBucket(await connect(s3), endpoint.location.bucket);
 }
 
-export async function openSink(endpoint: Endpoint, s3: S3Options = {}): Promise<Sink> {
+export async function openSink(endpoint: Endpoint, s3: S3Options = {}, resume?: ResumeHooks): Promise<Sink> {
   await preflightSink(endpoint, s3);
   if (endpoint.kind === "stdio") {
     const done = (): Promise<void> => Promise.resolve();
-    return { writable: process.stdout, commit: done, abort: done };
+    return { writable: process.stdout, commit: () => Promise.resolve({}), abort: done, leave: done };
   }
   if (endpoint.kind === "file") {
     const temp = `${endpoint.path}.tmp-${process.pid}`;
     const writable = createWriteStream(temp, { mode: 0o600, flags: "wx" });
+    const abort = async (): Promise<void> => {
+      writable.destroy();
+      await rm(temp, { force: true });
+    };
     return {
       writable,
       commit: async () => {
@@ -76,28 +100,27 @@ export async function openSink(endpoint: Endpoint, s3: S3Options = {}): Promise<
         await fsyncFile(temp);
         await rename(temp, endpoint.path);
         await fsyncDirectory(dirname(endpoint.path));
+        return {};
       },
-      abort: async () => {
-        writable.destroy();
-        await rm(temp, { force: true });
-      },
+      abort,
+      leave: abort,
     };
   }
   const connection = await connect(s3);
-  const body = new PassThrough({ highWaterMark: 8 * 1024 * 1024 });
-  // lib-storage aborts a failed multipart upload: no object, no parts left behind.
-  const upload = uploadMultipart(connection, endpoint.location, body, { partSize: 16 * 1024 * 1024, queueSize: 4 });
-  upload.catch((error: unknown) => {
-    body.destroy(error instanceof Error ? error : new Error(String(error)));
+  // Each part with its Content-MD5; without resume hooks an interrupted upload is removed with its parts.
+  const upload = await startResumableUpload(connection, endpoint.location, {
+    partSize: PART_BYTES,
+    queueSize: 4,
+    ...(resume?.progress === undefined ? {} : { resume: resume.progress }),
+    ...(resume === undefined ? {} : { onProgress: resume.onProgress }),
   });
   return {
-    writable: body,
-    commit: async () => {
-      await upload;
-    },
-    abort: async () => {
-      body.destroy(new Error("export aborted"));
-      await upload.catch(() => undefined);
+    writable: upload.writable,
+    commit: async () => ({ resumedParts: (await upload.done).resumedParts }),
+    abort: upload.abort,
+    leave: async () => {
+      upload.writable.destroy();
+      await upload.done.catch(() => undefined);
     },
   };
 }

@@ -6,7 +6,8 @@ import { diskLayerPath, instancePaths, type InstanceName, type SnapshotTag } fro
 import { decompressSnapshot } from "../snapshots/compress.ts";
 import { snapshotDetails } from "../snapshots/list.ts";
 import { describeEndpoint, type Endpoint, type S3Options } from "./endpoints.ts";
-import { sendBundle } from "./send.ts";
+import { sendBundle, type SendOptions } from "./send.ts";
+import { keyMaterialOf, readRecord, recipientsDigest, recordPath, removeRecord, writeRecord, type ExportRecord } from "./resume-record.ts";
 import { bundleManifest, diskChainSources, fileSource, launchFileSources } from "./sources.ts";
 
 export interface ExportOptions extends S3Options {
@@ -30,8 +31,54 @@ export interface ExportResult {
   dataBytes: number;
   /** What reached the destination (the age file when encrypted). */
   sentBytes: number;
+  /** S3: parts an earlier, interrupted run of the same export had stored, checked and not sent again. */
+  resumedParts?: number;
   totalMs: number;
   megabytesPerSecond: number;
+}
+
+/** The record of this export's upload, new or found (same snapshot, level and recipients), and hooks that keep it current. */
+async function resumableUpload(
+  url: string,
+  facts: { name: string; tag: string; level: number; recipients: readonly Recipient[]; snapshotCreatedAt: string },
+  home: string | undefined,
+): Promise<{ path: string; record: ExportRecord; hooks: NonNullable<SendOptions["resume"]> }> {
+  const path = recordPath(url, home);
+  const fresh: ExportRecord = {
+    url,
+    instance: facts.name,
+    tag: facts.tag,
+    snapshotCreatedAt: facts.snapshotCreatedAt,
+    level: facts.level,
+    recipients: recipientsDigest(facts.recipients),
+    manifestCreatedAt: new Date().toISOString(),
+  };
+  const found = await readRecord(path);
+  const same =
+    found !== undefined &&
+    (["url", "instance", "tag", "snapshotCreatedAt", "level", "recipients"] as const).every((field) => found[field] === fresh[field]) &&
+    (facts.recipients.length === 0) === (found.keyMaterial === undefined);
+  let record = same ? found : fresh;
+  const keyMaterial = keyMaterialOf(record);
+  let saving = Promise.resolve();
+  const save = (change: Partial<ExportRecord>): Promise<void> => {
+    record = { ...record, ...change };
+    const snapshot = record;
+    saving = saving.then(() => writeRecord(path, snapshot, home));
+    return saving;
+  };
+  return {
+    path,
+    record,
+    hooks: {
+      ...(record.upload === undefined ? {} : { progress: record.upload }),
+      ...(keyMaterial === undefined ? {} : { keyMaterial }),
+      onProgress: (upload) => save({ upload }),
+      onKeyMaterial: (material) => {
+        void save({ keyMaterial: { fileKey: material.fileKey.toString("base64"), prefix: material.prefix.toString("base64") } });
+      },
+    },
+  };
 }
 
 /**
@@ -58,16 +105,24 @@ export async function exportSnapshot(name: InstanceName, tag: SnapshotTag, endpo
   }
   sources.push(...(await diskChainSources(diskLayerPath(paths, details.diskLayer))));
   sources.push(...(await launchFileSources(paths, state.launch.spec)));
-  const manifest = await bundleManifest(paths, { instance: name, tag }, state, sources);
   const recipients = options.recipients ?? [];
+  const level = options.level ?? 3;
+  // To S3, an interrupted export resumes: the same bundle bytes again (createdAt, age key material from the record).
+  const resumable =
+    endpoint.kind === "s3"
+      ? await resumableUpload(endpoint.url, { name, tag, level, recipients, snapshotCreatedAt: state.createdAt }, options.home)
+      : undefined;
+  const manifest = await bundleManifest(paths, { instance: name, tag }, state, sources, resumable?.record.manifestCreatedAt);
   const totalData = sources.reduce((sum, s) => sum + s.entry.allocatedBytes, 0);
-  progress(`exporting ${name}@${tag} to ${describeEndpoint(endpoint)}`);
+  progress(`exporting ${name}@${tag} to ${describeEndpoint(endpoint)}${resumable?.record.upload === undefined ? "" : " (resuming the upload begun before)"}`);
   const figures = await sendBundle(manifest, sources, endpoint, {
     ...options,
+    ...(resumable === undefined ? {} : { resume: resumable.hooks }),
     onData: (bytes) => {
       progress(`sending ${Math.round(bytes / 2 ** 20)} of ~${Math.round(totalData / 2 ** 20)} MiB`);
     },
   });
+  if (resumable !== undefined) await removeRecord(resumable.path);
   const totalMs = performance.now() - started;
   return {
     instance: name,
@@ -78,6 +133,7 @@ export async function exportSnapshot(name: InstanceName, tag: SnapshotTag, endpo
     bundleBytes: figures.bytes,
     dataBytes: figures.dataBytes,
     sentBytes: figures.sentBytes,
+    ...(figures.resumedParts === undefined ? {} : { resumedParts: figures.resumedParts }),
     totalMs,
     megabytesPerSecond: figures.dataBytes / 2 ** 20 / (totalMs / 1000),
   };

@@ -2,8 +2,9 @@ import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { BundleManifest } from "../../bundle/format.ts";
 import { writeBundle, type BundleSource, type WriteFigures, type WriteOptions } from "../../bundle/write.ts";
-import { createEncryptStream, type Recipient } from "../../crypto/age/index.ts";
-import { openSink, type Endpoint, type S3Options } from "./endpoints.ts";
+import { createEncryptStream, type AgeKeyMaterial, type Recipient } from "../../crypto/age/index.ts";
+import { ErrorCode, isSnapvmError } from "../../errors/index.ts";
+import { openSink, type Endpoint, type ResumeHooks, type S3Options } from "./endpoints.ts";
 
 export interface SendOptions extends S3Options {
   recipients?: readonly Recipient[];
@@ -13,11 +14,18 @@ export interface SendOptions extends S3Options {
   final?: WriteOptions["final"];
   /** Aborting it (Ctrl-C) stops the transfer: the destination is left as it was. */
   signal?: AbortSignal;
+  /**
+   * Makes an S3 upload resumable: it continues the upload begun before (its parts are checked, not
+   * sent again), reports what it stores and the age key material, and on failure keeps its parts.
+   */
+  resume?: ResumeHooks & { keyMaterial?: AgeKeyMaterial; onKeyMaterial: (material: AgeKeyMaterial) => void };
 }
 
 export interface SendFigures extends WriteFigures {
   /** What reached the destination (the age file when encrypted). */
   sentBytes: number;
+  /** S3: parts an earlier run had stored (resumed uploads only). */
+  resumedParts?: number;
 }
 
 /** Counts what passes, for the figures. */
@@ -47,17 +55,27 @@ export async function sendBundle(
   });
   const counter = new Counter();
   const recipients = options.recipients ?? [];
-  const sink = await openSink(endpoint, options);
+  const resume = options.resume;
+  let committed: { resumedParts?: number };
+  const sink = await openSink(endpoint, options, resume);
   const streamOptions = { end: endpoint.kind !== "stdio", ...(options.signal === undefined ? {} : { signal: options.signal }) };
   try {
-    if (recipients.length > 0) await pipeline(bundle.stream, createEncryptStream(recipients), counter, sink.writable, streamOptions);
-    else await pipeline(bundle.stream, counter, sink.writable, streamOptions);
-    await sink.commit();
+    if (recipients.length > 0) {
+      const encrypt = createEncryptStream(recipients, {
+        ...(resume?.keyMaterial === undefined ? {} : { reuse: resume.keyMaterial }),
+        ...(resume === undefined ? {} : { onKeyMaterial: resume.onKeyMaterial }),
+      });
+      await pipeline(bundle.stream, encrypt, counter, sink.writable, streamOptions);
+    } else await pipeline(bundle.stream, counter, sink.writable, streamOptions);
+    committed = await sink.commit();
   } catch (error) {
-    await sink.abort();
+    // A resumable upload keeps its parts, unless what was sent then is not what is sent now.
+    const stale = isSnapvmError(error) && error.code === ErrorCode.RemoteFailed && error.details["uploadId"] !== undefined;
+    if (resume !== undefined && !stale) await sink.leave();
+    else await sink.abort();
     // An abort says why (E_INTERRUPTED from the CLI), not the stream's generic AbortError.
     if (options.signal?.aborted === true && options.signal.reason instanceof Error) throw options.signal.reason;
     throw error;
   }
-  return { ...(await bundle.figures), sentBytes: counter.bytes };
+  return { ...(await bundle.figures), sentBytes: counter.bytes, ...committed };
 }

@@ -64,12 +64,14 @@ export async function bundleManifest(
   source: { instance: string; tag: string },
   state: StateManifest,
   sources: readonly BundleSource[],
+  /** A resumed export writes the manifest of the run it continues. */
+  createdAt = new Date().toISOString(),
 ): Promise<BundleManifest> {
   const pinned = await readPinnedConfig(paths).catch(() => undefined);
   return {
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
-    createdAt: new Date().toISOString(),
+    createdAt,
     snapvmVersion: snapvmVersion(),
     source: { ...source, host: hostname() },
     qemuVersion: state.qemuVersion,

@@ -25,3 +25,4 @@ export {
   type ObjectFacts,
   type MultipartOptions,
 } from "./objects.ts";
+export { startResumableUpload, type ResumableUpload, type ResumableUploadOptions, type StoredPart, type UploadProgress } from "./multipart.ts";
