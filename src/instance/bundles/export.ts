@@ -5,8 +5,9 @@ import type { Recipient } from "../../crypto/age/index.ts";
 import { diskLayerPath, instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { decompressSnapshot } from "../snapshots/compress.ts";
 import { snapshotDetails } from "../snapshots/list.ts";
+import { createS3Client, discardUpload } from "../../remote/s3/index.ts";
 import { describeEndpoint, type Endpoint, type S3Options } from "./endpoints.ts";
-import { sendBundle, type SendOptions } from "./send.ts";
+import { isStaleUpload, sendBundle, type SendOptions } from "./send.ts";
 import { keyMaterialOf, readRecord, recipientsDigest, recordPath, removeRecord, writeRecord, type ExportRecord } from "./resume-record.ts";
 import { bundleManifest, diskChainSources, fileSource, launchFileSources } from "./sources.ts";
 
@@ -39,10 +40,12 @@ export interface ExportResult {
 
 /** The record of this export's upload, new or found (same snapshot, level and recipients), and hooks that keep it current. */
 async function resumableUpload(
-  url: string,
+  endpoint: Endpoint,
+  s3: S3Options,
   facts: { name: string; tag: string; level: number; recipients: readonly Recipient[]; snapshotCreatedAt: string },
   home: string | undefined,
-): Promise<{ path: string; record: ExportRecord; hooks: NonNullable<SendOptions["resume"]> }> {
+): Promise<{ path: string; record: ExportRecord; hooks: NonNullable<SendOptions["resume"]>; flush: () => Promise<void> }> {
+  const url = describeEndpoint(endpoint);
   const path = recordPath(url, home);
   const fresh: ExportRecord = {
     url,
@@ -58,6 +61,10 @@ async function resumableUpload(
     found !== undefined &&
     (["url", "instance", "tag", "snapshotCreatedAt", "level", "recipients"] as const).every((field) => found[field] === fresh[field]) &&
     (facts.recipients.length === 0) === (found.keyMaterial === undefined);
+  // A record of another export to the same URL (another snapshot, level or recipients): its upload goes.
+  if (!same && found?.upload !== undefined && endpoint.kind === "s3") {
+    await discardUpload(await createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }), endpoint.location, found.upload.uploadId);
+  }
   let record = same ? found : fresh;
   const keyMaterial = keyMaterialOf(record);
   let saving = Promise.resolve();
@@ -70,6 +77,7 @@ async function resumableUpload(
   return {
     path,
     record,
+    flush: () => saving,
     hooks: {
       ...(record.upload === undefined ? {} : { progress: record.upload }),
       ...(keyMaterial === undefined ? {} : { keyMaterial }),
@@ -110,7 +118,7 @@ export async function exportSnapshot(name: InstanceName, tag: SnapshotTag, endpo
   // To S3, an interrupted export resumes: the same bundle bytes again (createdAt, age key material from the record).
   const resumable =
     endpoint.kind === "s3"
-      ? await resumableUpload(endpoint.url, { name, tag, level, recipients, snapshotCreatedAt: state.createdAt }, options.home)
+      ? await resumableUpload(endpoint, options, { name, tag, level, recipients, snapshotCreatedAt: state.createdAt }, options.home)
       : undefined;
   const manifest = await bundleManifest(paths, { instance: name, tag }, state, sources, resumable?.record.manifestCreatedAt);
   const totalData = sources.reduce((sum, s) => sum + s.entry.allocatedBytes, 0);
@@ -121,8 +129,12 @@ export async function exportSnapshot(name: InstanceName, tag: SnapshotTag, endpo
     onData: (bytes) => {
       progress(`sending ${Math.round(bytes / 2 ** 20)} of ~${Math.round(totalData / 2 ** 20)} MiB`);
     },
+  }).catch(async (error: unknown) => {
+    // The stale upload was removed; so goes its record, and the next run starts clean.
+    if (resumable !== undefined && isStaleUpload(error)) await resumable.flush().then(() => removeRecord(resumable.path));
+    throw error;
   });
-  if (resumable !== undefined) await removeRecord(resumable.path);
+  if (resumable !== undefined) await resumable.flush().then(() => removeRecord(resumable.path));
   const totalMs = performance.now() - started;
   return {
     instance: name,

@@ -28,6 +28,11 @@ export interface SendFigures extends WriteFigures {
   resumedParts?: number;
 }
 
+/** The bytes sent now differ from the parts an earlier run stored (startResumableUpload's refusal). */
+export function isStaleUpload(error: unknown): boolean {
+  return isSnapvmError(error) && error.code === ErrorCode.RemoteFailed && error.details["uploadId"] !== undefined;
+}
+
 /** Counts what passes, for the figures. */
 class Counter extends Transform {
   bytes = 0;
@@ -70,8 +75,7 @@ export async function sendBundle(
     committed = await sink.commit();
   } catch (error) {
     // A resumable upload keeps its parts, unless what was sent then is not what is sent now.
-    const stale = isSnapvmError(error) && error.code === ErrorCode.RemoteFailed && error.details["uploadId"] !== undefined;
-    if (resume !== undefined && !stale) await sink.leave();
+    if (resume !== undefined && !isStaleUpload(error)) await sink.leave();
     else await sink.abort();
     // An abort says why (E_INTERRUPTED from the CLI), not the stream's generic AbortError.
     if (options.signal?.aborted === true && options.signal.reason instanceof Error) throw options.signal.reason;

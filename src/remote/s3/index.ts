@@ -25,4 +25,4 @@ export {
   type ObjectFacts,
   type MultipartOptions,
 } from "./objects.ts";
-export { startResumableUpload, type ResumableUpload, type ResumableUploadOptions, type StoredPart, type UploadProgress } from "./multipart.ts";
+export { startResumableUpload, discardUpload, type ResumableUpload, type ResumableUploadOptions, type StoredPart, type UploadProgress } from "./multipart.ts";

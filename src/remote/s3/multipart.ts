@@ -81,6 +81,12 @@ async function storedParts(connection: S3Connection, location: S3Location, uploa
   return prefix;
 }
 
+/** Removes an upload begun before and its parts (best effort: one already gone is fine). */
+export async function discardUpload(connection: S3Connection, location: S3Location, uploadId: string): Promise<void> {
+  const { AbortMultipartUploadCommand } = await import("@aws-sdk/client-s3");
+  await connection.client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: uploadId })).catch(() => undefined);
+}
+
 /**
  * A multipart upload that can be resumed by another process: each part goes with its Content-MD5 (the
  * store refuses a part that arrives damaged), the stored prefix is reported after every part, and
@@ -232,9 +238,7 @@ export async function startResumableUpload(connection: S3Connection, location: S
     abort: async () => {
       writable.destroy();
       await Promise.allSettled(inFlight);
-      await connection.client
-        .send(new commands.AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: uploadId }))
-        .catch(() => undefined);
+      await discardUpload(connection, location, uploadId);
     },
   };
 }
