@@ -8,8 +8,13 @@
  */
 export const BUNDLE_MAGIC = Buffer.from("\x89SNAPVM\n", "latin1");
 export const BUNDLE_FORMAT = "snapvm-bundle";
-/** 1.1.0 added streamed files (FileStart.streamed, FileEnd.sizeBytes) and Trailer.final: a live offload. */
+/**
+ * 1.1.0 added streamed files (FileStart.streamed, FileEnd.sizeBytes) and Trailer.final (a live offload), and
+ * digests a parallel writer and a ranged reader can use: one per frame, files and trailer over those.
+ */
 export const BUNDLE_FORMAT_VERSION = "1.1.0";
+/** 1.0.0 hashed every byte in one sequence; a 1.1 reader does not read it (none was released). */
+export const BUNDLE_FORMAT_OLDEST = "1.1.0";
 
 export const RecordKind = {
   Manifest: "MANI",
@@ -36,6 +41,14 @@ export const BUNDLE_LIMITS = {
   files: 256,
   fileBytes: 2 ** 40,
 } as const;
+
+/** A frame-table entry in FEND's JSON is at most this long: five numbers under 2^53, a 64-digit digest. */
+const FRAME_ENTRY_BYTES = 128;
+
+/** The largest FEND body a reader takes for a file of at most `fileBytes`: its frame table, and room for the rest. */
+export function fileEndRecordBytes(fileBytes: number): number {
+  return 64 * 1024 + Math.ceil(fileBytes / FRAME_BYTES) * FRAME_ENTRY_BYTES;
+}
 
 /** What a file in a bundle is, which decides where an import puts it. */
 export const BUNDLE_FILE_ROLES = ["device-state", "memory", "memory-stream", "disk-layer", "kernel", "initrd", "cidata", "ssh-key", "ssh-public-key"] as const;
@@ -79,21 +92,30 @@ export interface BundleManifest {
   files: BundleFile[];
 }
 
+/**
+ * One frame in a file's table: [file offset, raw length, bundle offset of its DATA record, the record's body
+ * length, SHA-256 (hex) of that body]. The body is the offset (u64 BE), the raw length (u32 BE) and the zstd
+ * frame, so a frame fetched alone (a range of the bundle) is checked against its entry before it is decoded.
+ */
+export type FrameEntry = [number, number, number, number, string];
+
 /** FEND: closes one file. */
 export interface FileEnd {
   name: string;
-  /** SHA-256 over every frame's (offset u64, length u32, raw bytes), in order: the file's data, holes aside. */
+  /** SHA-256 over the file's frame digests (32 bytes each), in order. */
   sha256: string;
   dataBytes: number;
-  /** [file offset, raw length, bundle offset of the DATA record, its body length] per frame. */
-  frames: [number, number, number, number][];
+  frames: FrameEntry[];
   /** Since 1.1.0: the file's length (for a streamed file, the only place it is known). */
   sizeBytes?: number;
 }
 
 /** TRLR: commits the bundle. A stream without it is truncated, whatever came before. */
 export interface Trailer {
-  /** SHA-256 of every byte before the TRLR record, the magic included. */
+  /**
+   * SHA-256 of every byte before the TRLR record, the magic included, except the DATA bodies (which their
+   * frame digests in FEND cover).
+   */
   sha256: string;
   files: number;
   bytes: number;

@@ -3,6 +3,7 @@ import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import {
   BUNDLE_FILE_ROLES,
   BUNDLE_FORMAT,
+  BUNDLE_FORMAT_OLDEST,
   BUNDLE_FORMAT_VERSION,
   BUNDLE_LIMITS,
   FRAME_BYTES,
@@ -16,6 +17,7 @@ import { invalidBundle } from "./errors.ts";
 const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/);
 const size = z.number().int().min(0).max(BUNDLE_LIMITS.fileBytes);
 const text = z.string().max(256);
+const digest = z.string().regex(/^[0-9a-f]{64}$/);
 
 const fileSchema = z.object({
   name: fileName,
@@ -43,14 +45,14 @@ const manifestSchema = z.object({
 
 const fileEndSchema = z.object({
   name: fileName,
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: digest,
   dataBytes: size,
-  frames: z.array(z.tuple([size, size, z.number().int().min(0), z.number().int().min(0)])),
+  frames: z.array(z.tuple([size, size, z.number().int().min(0), z.number().int().min(0), digest])),
   sizeBytes: size.exactOptional(),
 });
 
 const trailerSchema = z.object({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: digest,
   files: z.number().int().min(0),
   bytes: z.number().int().min(0),
   final: z.object({ pauseMs: z.number().min(0).max(86_400_000) }).exactOptional(),
@@ -60,15 +62,26 @@ function versionParts(version: string): number[] {
   return version.split(".").map(Number);
 }
 
-/** Refuses a newer major, or a newer minor of this major (it may carry what this reader would ignore). */
+/**
+ * Refuses a newer major, a newer minor of this major (it may carry what this reader would ignore), and a
+ * minor older than BUNDLE_FORMAT_OLDEST (its digests are not the ones this reader checks).
+ */
 export function checkBundleVersion(version: string): void {
   const [major, minor] = versionParts(version);
   const [ownMajor, ownMinor] = versionParts(BUNDLE_FORMAT_VERSION);
-  if (major !== ownMajor || (minor ?? 0) > (ownMinor ?? 0)) {
-    throw new SnapvmError(ErrorCode.BundleVersion, `the bundle has format version ${version}; this snapvm reads ${ownMajor}.x up to ${BUNDLE_FORMAT_VERSION}`, {
-      hint: (major ?? 0) > (ownMajor ?? 0) || (minor ?? 0) > (ownMinor ?? 0) ? "Update snapvm on this host." : "Export it again with a newer snapvm.",
-      details: { formatVersion: version, supported: BUNDLE_FORMAT_VERSION },
-    });
+  const [, oldestMinor] = versionParts(BUNDLE_FORMAT_OLDEST);
+  if (major !== ownMajor || (minor ?? 0) > (ownMinor ?? 0) || (minor ?? 0) < (oldestMinor ?? 0)) {
+    throw new SnapvmError(
+      ErrorCode.BundleVersion,
+      `the bundle has format version ${version}; this snapvm reads ${BUNDLE_FORMAT_OLDEST} up to ${BUNDLE_FORMAT_VERSION}`,
+      {
+        hint:
+          (major ?? 0) > (ownMajor ?? 0) || (major === ownMajor && (minor ?? 0) > (ownMinor ?? 0))
+            ? "Update snapvm on this host."
+            : "Export it again with a newer snapvm.",
+        details: { formatVersion: version, supported: BUNDLE_FORMAT_VERSION },
+      },
+    );
   }
 }
 

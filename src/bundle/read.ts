@@ -8,17 +8,21 @@ import {
   DATA_HEAD_BYTES,
   RECORD_HEAD_BYTES,
   RecordKind,
+  fileEndRecordBytes,
   type BundleFile,
   type BundleManifest,
   type FileEnd,
+  type FrameEntry,
   type Trailer,
 } from "./format.ts";
+import { FramePool, type DecodedFrame } from "./frame-pool.ts";
 import { parseBundleManifest, parseFileEnd, parseTrailer } from "./manifest-schema.ts";
 import { invalidBundle } from "./errors.ts";
-import { hashFrame } from "./write.ts";
-import { decompressFrameInto } from "./zstd.ts";
 
-/** Exact reads from an async byte stream, hashing every byte consumed (for the trailer's digest). */
+/**
+ * Exact reads from an async byte stream, hashing what the trailer's digest covers: every byte consumed by
+ * read(), none consumed by readInto() (DATA bodies, which their frame digests cover).
+ */
 class ByteSource {
   readonly #iterator: AsyncIterator<Buffer>;
   #chunks: Buffer[] = [];
@@ -59,6 +63,24 @@ class ByteSource {
     return out;
   }
 
+  /** The next n bytes, copied into `target`, not hashed. */
+  async readInto(target: Buffer, n: number, what: string): Promise<void> {
+    if (!(await this.#fill(n)))
+      throw invalidBundle("truncated", `the bundle ends in the middle of ${what}, at byte ${this.position + this.#buffered}: it is truncated`);
+    let copied = 0;
+    while (copied < n) {
+      const chunk = this.#chunks[0];
+      if (chunk === undefined) throw new Error("ByteSource: buffered bytes went missing");
+      const take = Math.min(chunk.length, n - copied);
+      chunk.copy(target, copied, 0, take);
+      copied += take;
+      if (take === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(take);
+    }
+    this.#buffered -= n;
+    this.position += n;
+  }
+
   async peek(n: number): Promise<Buffer> {
     await this.#fill(n);
     const all = Buffer.concat(this.#chunks);
@@ -71,22 +93,38 @@ class ByteSource {
   }
 }
 
-interface RawRecord {
+interface RecordHead {
   kind: string;
-  body: Buffer;
+  length: number;
   /** Where the record's head starts in the bundle. */
   at: number;
+}
+
+interface RawRecord extends RecordHead {
+  body: Buffer;
+}
+
+/** A DATA record whose head was checked, being decoded on a worker. */
+interface InFlight {
+  at: number;
+  offset: number;
+  length: number;
+  bodyLength: number;
+  frame: Promise<DecodedFrame>;
 }
 
 /**
  * Reads a bundle front to back, checking as it goes: the magic, the manifest (shape and bounds), each
  * file's frames (in its bounds, in order, one zstd frame of the declared length), each file's digest and
- * frame table, the trailer's digest of everything, and that nothing follows it.
+ * frame table, the trailer's digest, and that nothing follows it. Frames are decoded and
+ * hashed on worker threads, a few ahead of the one being written; a frame's head is checked before its
+ * body is read or handed on, and its bytes are written only once it decoded to exactly its length.
  */
 export class BundleReader {
   readonly #source: ByteSource;
   #manifest: BundleManifest | undefined;
   #next = 0;
+  #pool: FramePool | undefined;
 
   constructor(stream: AsyncIterable<Buffer>) {
     this.#source = new ByteSource(stream);
@@ -96,15 +134,27 @@ export class BundleReader {
     return this.#source.position;
   }
 
-  async #record(what: string, maxBytes: number, digestBefore?: (digest: string) => void): Promise<RawRecord> {
+  async #head(what: string): Promise<RecordHead> {
     const at = this.#source.position;
-    digestBefore?.(this.#source.hash.copy().digest("hex"));
     const head = await this.#source.read(RECORD_HEAD_BYTES, what);
-    const kind = head.toString("latin1", 0, 4);
-    const length = head.readUInt32BE(4);
-    if (length > maxBytes)
-      throw invalidBundle("record-too-large", `the bundle's ${kind} record at byte ${at} claims ${length} bytes, over the ${maxBytes} allowed for ${what}`);
-    return { kind, body: await this.#source.read(length, what), at };
+    return { kind: head.toString("latin1", 0, 4), length: head.readUInt32BE(4), at };
+  }
+
+  #bound(head: RecordHead, what: string, maxBytes: number): void {
+    if (head.length > maxBytes)
+      throw invalidBundle(
+        "record-too-large",
+        `the bundle's ${head.kind} record at byte ${head.at} claims ${head.length} bytes, over the ${maxBytes} allowed for ${what}`,
+      );
+  }
+
+  async #body(head: RecordHead, what: string, maxBytes: number): Promise<RawRecord> {
+    this.#bound(head, what, maxBytes);
+    return { ...head, body: await this.#source.read(head.length, what) };
+  }
+
+  async #record(what: string, maxBytes: number): Promise<RawRecord> {
+    return this.#body(await this.#head(what), what, maxBytes);
   }
 
   #json(record: RawRecord, what: string): unknown {
@@ -151,19 +201,36 @@ export class BundleReader {
     if (startName !== entry.name)
       throw invalidBundle("bad-record", `expected the file ${entry.name} at byte ${start.at}, found ${start.kind} ${String(startName)}`);
     const hash = createHash("sha256");
-    const frames: FileEnd["frames"] = [];
+    const frames: FrameEntry[] = [];
     let dataBytes = 0;
     let nextOffset = 0;
-    const raw = Buffer.allocUnsafe(manifest.frameBytes);
     // A streamed file's length is known at its end only: until then, frames may land up to the bound.
     const streamed = entry.streamed === true;
     const bound = streamed ? BUNDLE_LIMITS.fileBytes : entry.sizeBytes;
+    const pool = (this.#pool ??= new FramePool());
+    const inFlight: InFlight[] = [];
+    const land = async (sent: InFlight, handle: FileHandle): Promise<void> => {
+      const frame = await sent.frame;
+      try {
+        if (!frame.ok) throw invalidBundle("bad-frame", `a frame of ${entry.name} at byte ${sent.at} does not decode to the ${sent.length} bytes it declares`);
+        hash.update(Buffer.from(frame.digest, "hex"));
+        frames.push([sent.offset, sent.length, sent.at, sent.bodyLength, frame.digest]);
+        await writeRuns(handle, frame.raw, sent.offset, frame.runs);
+      } finally {
+        pool.releaseRaw(frame.raw);
+      }
+      dataBytes += sent.length;
+      onData?.(sent.length);
+    };
     const handle = await open(target, "w", 0o600);
     try {
       if (!streamed) await handle.truncate(entry.sizeBytes);
       for (;;) {
-        const record = await this.#record(`a frame of ${entry.name}`, BUNDLE_LIMITS.dataRecordBytes);
-        if (record.kind === RecordKind.FileEnd) {
+        const what = `a frame of ${entry.name}`;
+        const head = await this.#head(what);
+        if (head.kind === RecordKind.FileEnd) {
+          const record = await this.#body(head, `the end of ${entry.name}`, fileEndRecordBytes(bound));
+          for (let sent = inFlight.shift(); sent !== undefined; sent = inFlight.shift()) await land(sent, handle);
           const end = parseFileEnd(this.#json(record, "file end"));
           const digest = hash.digest("hex");
           if (end.name !== entry.name || end.sha256 !== digest || end.dataBytes !== dataBytes || JSON.stringify(end.frames) !== JSON.stringify(frames)) {
@@ -177,28 +244,28 @@ export class BundleReader {
           await handle.sync();
           return end;
         }
-        if (record.kind !== RecordKind.Data || record.body.length < DATA_HEAD_BYTES)
-          throw invalidBundle("bad-record", `unexpected ${JSON.stringify(record.kind)} record at byte ${record.at} in ${entry.name}`);
-        const offset = Number(record.body.readBigUInt64BE(0));
-        const length = record.body.readUInt32BE(8);
+        if (head.kind !== RecordKind.Data || head.length < DATA_HEAD_BYTES)
+          throw invalidBundle("bad-record", `unexpected ${JSON.stringify(head.kind)} record at byte ${head.at} in ${entry.name}`);
+        this.#bound(head, what, BUNDLE_LIMITS.dataRecordBytes);
+        const body = pool.bodyBuffer().subarray(0, head.length);
+        await this.#source.readInto(body, head.length, what);
+        const offset = Number(body.readBigUInt64BE(0));
+        const length = body.readUInt32BE(8);
         if (length === 0 || length > manifest.frameBytes || offset < nextOffset || offset + length > bound) {
           throw invalidBundle(
             "bad-frame",
-            `a frame of ${entry.name} at byte ${record.at} lies outside the file or out of order (offset ${offset}, ${length} bytes)`,
+            `a frame of ${entry.name} at byte ${head.at} lies outside the file or out of order (offset ${offset}, ${length} bytes)`,
           );
         }
-        const data = raw.subarray(0, length);
-        if (!decompressFrameInto(record.body.subarray(DATA_HEAD_BYTES), data)) {
-          throw invalidBundle("bad-frame", `a frame of ${entry.name} at byte ${record.at} does not decode to the ${length} bytes it declares`);
-        }
-        hashFrame(hash, offset, data);
-        frames.push([offset, length, record.at, record.body.length]);
-        await writeNonZero(handle, data, offset);
         nextOffset = offset + length;
-        dataBytes += length;
-        onData?.(length);
+        inFlight.push({ at: head.at, offset, length, bodyLength: head.length, frame: pool.decode(body, length) });
+        if (inFlight.length >= pool.inFlight) {
+          const sent = inFlight.shift();
+          if (sent !== undefined) await land(sent, handle);
+        }
       }
     } catch (error) {
+      await this.close();
       if (isErrno(error, "ENOSPC")) {
         throw new SnapvmError(ErrorCode.NoSpace, `the filesystem of ${target} is full`, {
           hint: "Free space there and import again; nothing was kept.",
@@ -215,8 +282,9 @@ export class BundleReader {
   async finish(): Promise<Trailer> {
     const files = this.#manifest?.files.length ?? 0;
     if (this.#next !== files) throw new Error("BundleReader.finish before every file was read");
-    let expected = "";
-    const record = await this.#record("the trailer", BUNDLE_LIMITS.jsonRecordBytes, (digest) => (expected = digest));
+    await this.close();
+    const expected = this.#source.hash.copy().digest("hex");
+    const record = await this.#record("the trailer", BUNDLE_LIMITS.jsonRecordBytes);
     if (record.kind !== RecordKind.Trailer)
       throw invalidBundle("bad-record", `expected the trailer at byte ${record.at}, found ${JSON.stringify(record.kind)}`);
     const trailer = parseTrailer(this.#json(record, "trailer"));
@@ -226,21 +294,19 @@ export class BundleReader {
     if (!(await this.#source.atEnd())) throw invalidBundle("trailing-bytes", "bytes follow the bundle's trailer: it was altered or two bundles were joined");
     return trailer;
   }
+
+  /** Ends the frame workers: done by finish() and by a failed readFile(); call it if the reader is dropped before. */
+  async close(): Promise<void> {
+    await this.#pool?.close();
+    this.#pool = undefined;
+  }
 }
 
-const BLOCK = 64 * 1024;
-const ZERO_BLOCK = Buffer.alloc(BLOCK);
-
-async function writeNonZero(handle: FileHandle, data: Buffer, offset: number): Promise<void> {
-  let runStart = -1;
-  for (let at = 0; at < data.length; at += BLOCK) {
-    const block = data.subarray(at, Math.min(at + BLOCK, data.length));
-    const zero = block.equals(ZERO_BLOCK.subarray(0, block.length));
-    if (!zero && runStart < 0) runStart = at;
-    if (zero && runStart >= 0) {
-      await handle.write(data, runStart, at - runStart, offset + runStart);
-      runStart = -1;
-    }
+/** Writes only the runs of non-zero blocks the worker found: holes stay holes. */
+async function writeRuns(handle: FileHandle, data: Buffer, offset: number, runs: readonly number[]): Promise<void> {
+  for (let i = 0; i + 1 < runs.length; i += 2) {
+    const start = runs[i] ?? 0;
+    const end = runs[i + 1] ?? start;
+    await handle.write(data, start, end - start, offset + start);
   }
-  if (runStart >= 0) await handle.write(data, runStart, data.length - runStart, offset + runStart);
 }

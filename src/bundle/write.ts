@@ -1,15 +1,16 @@
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { open, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { compressFrame } from "./zstd.ts";
+import { FramePool, type CompressedFrame } from "./frame-pool.ts";
 import {
   BUNDLE_MAGIC,
-  DATA_HEAD_BYTES,
   FRAME_BYTES,
+  RECORD_HEAD_BYTES,
   RecordKind,
   type BundleFile,
   type BundleManifest,
   type FileEnd,
+  type FrameEntry,
   type Trailer,
   type TrailerFinal,
 } from "./format.ts";
@@ -41,7 +42,7 @@ export interface WriteOptions {
 }
 
 function record(kind: RecordKind, body: Buffer): Buffer[] {
-  const head = Buffer.alloc(8);
+  const head = Buffer.alloc(RECORD_HEAD_BYTES);
   head.write(kind, 0, "latin1");
   head.writeUInt32BE(body.length, 4);
   return [head, body];
@@ -53,10 +54,10 @@ function jsonRecord(kind: RecordKind, value: unknown): Buffer[] {
 
 const ZERO_FRAME = Buffer.alloc(FRAME_BYTES);
 
-interface Frame {
+/** One FRAME_BYTES window of a file that holds data; `raw` is a pool buffer, handed on to compress(). */
+interface Window {
   offset: number;
-  raw: Buffer;
-  frame: Buffer;
+  raw: Buffer<ArrayBuffer>;
 }
 
 /** Holes read as zeros: a window with no data is not sent (and reading a hole costs no disk I/O). */
@@ -64,13 +65,13 @@ function isZero(raw: Buffer): boolean {
   return raw.equals(ZERO_FRAME.subarray(0, raw.length));
 }
 
-/** The frames of one file: each FRAME_BYTES window that holds a non-zero byte, zstd-compressed on its own. */
-async function* fileFrames(path: string, sizeBytes: number, level: number): AsyncGenerator<Frame> {
+/** The windows of one file that hold a non-zero byte. */
+async function* fileWindows(path: string, sizeBytes: number, pool: FramePool): AsyncGenerator<Window> {
   const handle = await open(path, "r");
   try {
-    const buffer = Buffer.allocUnsafe(FRAME_BYTES);
     for (let offset = 0; offset < sizeBytes; offset += FRAME_BYTES) {
       const want = Math.min(FRAME_BYTES, sizeBytes - offset);
+      const buffer = pool.rawBuffer();
       let got = 0;
       while (got < want) {
         const { bytesRead } = await handle.read(buffer, got, want - got, offset + got);
@@ -78,16 +79,17 @@ async function* fileFrames(path: string, sizeBytes: number, level: number): Asyn
         got += bytesRead;
       }
       const raw = buffer.subarray(0, want);
-      if (!isZero(raw)) yield { offset, raw, frame: compressFrame(raw, level) };
+      if (isZero(raw)) pool.releaseRaw(buffer);
+      else yield { offset, raw };
     }
   } finally {
     await handle.close();
   }
 }
 
-/** The frames of a byte stream, cut into FRAME_BYTES windows as it arrives; `length` gets its total. */
-async function* streamFrames(stream: AsyncIterable<Buffer>, level: number, length: { bytes: number }): AsyncGenerator<Frame> {
-  const window = Buffer.allocUnsafe(FRAME_BYTES);
+/** The windows of a byte stream, cut into FRAME_BYTES as it arrives; `length` gets its total. */
+async function* streamWindows(stream: AsyncIterable<Buffer>, pool: FramePool, length: { bytes: number }): AsyncGenerator<Window> {
+  let window = pool.rawBuffer();
   let filled = 0;
   let offset = 0;
   for await (const chunk of stream) {
@@ -98,44 +100,41 @@ async function* streamFrames(stream: AsyncIterable<Buffer>, level: number, lengt
       filled += take;
       at += take;
       if (filled === FRAME_BYTES) {
-        if (!isZero(window)) yield { offset, raw: window, frame: compressFrame(window, level) };
+        if (isZero(window)) pool.releaseRaw(window);
+        else yield { offset, raw: window };
+        window = pool.rawBuffer();
         offset += FRAME_BYTES;
         filled = 0;
       }
     }
   }
   const raw = window.subarray(0, filled);
-  if (filled > 0 && !isZero(raw)) yield { offset, raw, frame: compressFrame(raw, level) };
+  if (filled > 0 && !isZero(raw)) yield { offset, raw };
   length.bytes = offset + filled;
 }
 
-/** A source's frames, and its length once they are all out. */
-async function sourceFrames(source: BundleSource, level: number): Promise<{ frames: AsyncGenerator<Frame>; length: { bytes: number } }> {
+/** A source's windows, and its length once they are all out. */
+async function sourceWindows(source: BundleSource, pool: FramePool): Promise<{ windows: AsyncGenerator<Window>; length: { bytes: number } }> {
   if ("stream" in source) {
     const length = { bytes: 0 };
-    return { frames: streamFrames(source.stream, level, length), length };
+    return { windows: streamWindows(source.stream, pool, length), length };
   }
   // A streamed file on disk (the layer a live offload froze) is read at the length it has now.
   const bytes = source.entry.streamed === true ? (await stat(source.path)).size : source.entry.sizeBytes;
-  return { frames: fileFrames(source.path, bytes, level), length: { bytes } };
+  return { windows: fileWindows(source.path, bytes, pool), length: { bytes } };
 }
 
-function frameHead(offset: number, length: number): Buffer {
-  const head = Buffer.alloc(DATA_HEAD_BYTES);
-  head.writeBigUInt64BE(BigInt(offset), 0);
-  head.writeUInt32BE(length, 8);
-  return head;
-}
-
-/** Feeds the digest what FileEnd.sha256 covers for one frame. */
-export function hashFrame(hash: Hash, offset: number, raw: Buffer): void {
-  hash.update(frameHead(offset, raw.length));
-  hash.update(raw);
+interface InFlight {
+  offset: number;
+  length: number;
+  frame: Promise<CompressedFrame>;
 }
 
 /**
  * The bundle as a byte stream: the manifest first, then each file as data frames only, then the trailer.
- * Nothing is buffered beyond one frame, so a bundle of any size streams to a pipe or an upload.
+ * Frames are compressed and hashed on worker threads (FramePool), a few per worker ahead of the one being
+ * sent, and go out in file order; nothing else is buffered, so a bundle of any size streams to a pipe or an
+ * upload at the pace its consumer takes. The workers end with the stream, whether it ends or fails.
  */
 export function writeBundle(
   manifest: BundleManifest,
@@ -150,6 +149,8 @@ export function writeBundle(
     fail = reject;
   });
   figures.catch(() => undefined); // the stream's error reaches the caller; this promise must not go unhandled
+  const pool = new FramePool();
+  // The trailer's digest: every byte but the DATA bodies, which their frame digests cover.
   const whole = createHash("sha256");
   let bytes = 0;
   let dataBytes = 0;
@@ -168,15 +169,28 @@ export function writeBundle(
     for (const source of sources) {
       yield* emit(jsonRecord(RecordKind.FileStart, { name: source.entry.name }));
       const hash = createHash("sha256");
-      const table: FileEnd["frames"] = [];
+      const table: FrameEntry[] = [];
       let fileData = 0;
-      const produced = await sourceFrames(source, level);
-      for await (const { offset, raw, frame } of produced.frames) {
-        hashFrame(hash, offset, raw);
-        table.push([offset, raw.length, bytes, DATA_HEAD_BYTES + frame.length]);
-        yield* emit(record(RecordKind.Data, Buffer.concat([frameHead(offset, raw.length), frame])));
-        fileData += raw.length;
+      const inFlight: InFlight[] = [];
+      const produced = await sourceWindows(source, pool);
+      let windows = true;
+      while (windows || inFlight.length > 0) {
+        if (windows && inFlight.length < pool.inFlight) {
+          const next = await produced.windows.next();
+          if (next.done === true) windows = false;
+          else inFlight.push({ offset: next.value.offset, length: next.value.raw.length, frame: pool.compress(next.value.offset, next.value.raw, level) });
+          continue;
+        }
+        const sent = inFlight.shift();
+        if (sent === undefined) break;
+        const { record: data, digest } = await sent.frame;
+        hash.update(Buffer.from(digest, "hex"));
+        table.push([sent.offset, sent.length, bytes, data.length - RECORD_HEAD_BYTES, digest]);
+        whole.update(data.subarray(0, RECORD_HEAD_BYTES));
+        bytes += data.length;
+        fileData += sent.length;
         frames += 1;
+        yield data;
         options.onData?.(dataBytes + fileData);
       }
       dataBytes += fileData;
@@ -189,7 +203,16 @@ export function writeBundle(
     yield* emit(jsonRecord(RecordKind.Trailer, trailer));
     settle({ bytes, dataBytes, frames, files });
   }
-  const stream = Readable.from(generate(), { objectMode: false });
+  async function* closing(): AsyncGenerator<Buffer> {
+    try {
+      yield* generate();
+    } finally {
+      await pool.close();
+    }
+  }
+  const stream = Readable.from(closing(), { objectMode: false });
   stream.once("error", fail);
+  // A destroyed stream ends the generator only once its current step settles; the workers go now.
+  stream.once("close", () => void pool.close());
   return { stream, figures };
 }
