@@ -231,7 +231,7 @@ describe("snapshot bundles", { timeout: 1_500_000 }, () => {
     });
     const transfers = join(a.dir, "transfers");
     const storedParts = (): number => {
-      for (const file of existsSync(transfers) ? readdirSync(transfers) : []) {
+      for (const file of (existsSync(transfers) ? readdirSync(transfers) : []).filter((n) => /^export-[0-9a-f]+\.json$/.test(n))) {
         try {
           return (JSON.parse(readFileSync(join(transfers, file), "utf8")) as { upload?: { parts: unknown[] } }).upload?.parts.length ?? 0;
         } catch {

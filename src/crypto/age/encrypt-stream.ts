@@ -63,15 +63,22 @@ class EncryptStream extends Transform {
     );
   }
 
+  /** Sealed pieces of the current input chunk, pushed as one buffer: a sink gets one write per input chunk, not two per 64 KiB. */
+  #out: Buffer[] = [];
+
   #pushSealed(plaintext: Buffer, last: boolean): void {
     if (this.#cipher === undefined) throw new Error("age: encrypt stream used before construct()");
     if (this.#prefix !== undefined) {
-      this.push(this.#prefix);
+      this.#out.push(this.#prefix);
       this.#prefix = undefined;
     }
     const [body, tag] = this.#cipher.seal(plaintext, last);
-    this.push(body);
-    this.push(tag);
+    this.#out.push(body, tag);
+  }
+
+  #flushOut(): void {
+    if (this.#out.length > 0) this.push(this.#out.length === 1 ? this.#out[0] : Buffer.concat(this.#out));
+    this.#out = [];
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -92,12 +99,14 @@ class EncryptStream extends Transform {
       this.#pendingLength += n;
       offset += n;
     }
+    this.#flushOut();
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
     // Empty input still gets one (empty) final chunk; a non-empty final chunk is never empty.
     this.#pushSealed(this.#pending.subarray(0, this.#pendingLength), true);
+    this.#flushOut();
     callback();
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import type { AgeKeyMaterial, Recipient } from "../../crypto/age/index.ts";
 import { transfersDir } from "../../paths/index.ts";
@@ -75,8 +75,13 @@ export async function writeRecord(path: string, record: ExportRecord, home?: str
   await writeFileAtomic(path, JSON.stringify(record), PRIVATE_FILE_MODE);
 }
 
+/** Removes the record, and any temp copy a process killed mid-write left beside it. */
 export async function removeRecord(path: string): Promise<void> {
   await rm(path, { force: true });
+  const temps = `.${basename(path)}.tmp-`;
+  for (const name of await readdir(dirname(path)).catch(() => [])) {
+    if (name.startsWith(temps)) await rm(join(dirname(path), name), { force: true });
+  }
 }
 
 export function keyMaterialOf(record: ExportRecord): AgeKeyMaterial | undefined {
