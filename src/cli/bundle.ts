@@ -3,7 +3,7 @@ import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { parseEndpoint, type Endpoint } from "../instance/bundles/endpoints.ts";
 import { offloadSnapshot } from "../instance/bundles/offload.ts";
 import { listRemoteBundles } from "../instance/bundles/remote-list.ts";
-import type { Recipient } from "../crypto/age/index.ts";
+import type { Identity, Recipient } from "../crypto/age/index.ts";
 import { promptNewPassphrase, promptPassphrase } from "./passphrase-prompt.ts";
 import { exportSnapshot, type ExportOptions } from "../instance/bundles/export.ts";
 import { generateKeyFile, readIdentities, readRecipients } from "../instance/bundles/keys.ts";
@@ -28,6 +28,11 @@ export interface ExportFlags {
 async function recipientsOf(flags: ExportFlags): Promise<Recipient[]> {
   const { passphrase, ...rest } = flags;
   return readRecipients(passphrase === true ? { ...rest, passphrase: await promptNewPassphrase() } : rest);
+}
+
+/** The identities the flags name; --passphrase is asked for here, once. */
+export async function identitiesOf(flags: { identity?: string[]; passphraseFile?: string; passphrase?: true }): Promise<Identity[]> {
+  return readIdentities(flags.identity ?? [], flags.passphraseFile, flags.passphrase === true ? await promptPassphrase() : undefined);
 }
 
 /** Ctrl-C (or SIGTERM) during a transfer aborts it cleanly: the destination is left as it was, the guest runs on. */
@@ -112,7 +117,7 @@ export interface ImportFlags {
 
 export async function snapshotImportCommand(source: string, flags: ImportFlags): Promise<void> {
   const endpoint = parseEndpoint(source);
-  const identities = await readIdentities(flags.identity ?? [], flags.passphraseFile, flags.passphrase === true ? await promptPassphrase() : undefined);
+  const identities = await identitiesOf(flags);
   const r = await withProgress(flags.as ?? "import", (progress) =>
     importBundle(endpoint, {
       identities,
@@ -130,7 +135,7 @@ export async function snapshotImportCommand(source: string, flags: ImportFlags):
 }
 
 export async function remoteListCommand(url: string, flags: { endpoint?: string; identity?: string[]; json?: true }): Promise<void> {
-  const identities = await readIdentities(flags.identity ?? [], undefined);
+  const identities = await identitiesOf(flags);
   const r = await listRemoteBundles(url, { identities, ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }) });
   printResult(r, flags.json === true, () => {
     if (r.bundles.length === 0) return `no objects under ${url}`;

@@ -1,7 +1,6 @@
 import { importForFork } from "../instance/bundles/fork-remote.ts";
-import { readIdentities } from "../instance/bundles/keys.ts";
 import { forkInstance } from "../instance/fork/fork.ts";
-import { promptPassphrase } from "./passphrase-prompt.ts";
+import { identitiesOf } from "./bundle.ts";
 import { ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { withProgress } from "./progress.ts";
@@ -21,9 +20,7 @@ export async function forkCommand(source: string, name: string, flags: ForkFlags
   // The status line is labelled with the source: the fork names are only known once parsed.
   const remote = source.startsWith("s3://");
   // Asked before the progress line starts drawing on the terminal.
-  const identities = remote
-    ? await readIdentities(flags.identity ?? [], flags.passphraseFile, flags.passphrase === true ? await promptPassphrase() : undefined)
-    : [];
+  const identities = remote ? await identitiesOf(flags) : [];
   const r = await withProgress(source, async (progress) => {
     let local = source;
     if (remote) {

@@ -30,10 +30,15 @@ export async function beginSnapshot(paths: InstancePaths, tag: SnapshotTag): Pro
 }
 
 /** Describes the files in the temp directory; small state files are hashed, RAM files (GiBs) are not. */
-export async function describeSnapshotFiles(pending: PendingSnapshot, names: { name: string; role: StateFile["role"] }[]): Promise<StateFile[]> {
+export function describeSnapshotFiles(pending: PendingSnapshot, names: { name: string; role: StateFile["role"] }[]): Promise<StateFile[]> {
+  return describeStateFiles(pending.temp, names);
+}
+
+/** The same for the files of any state directory (an import's snapshot, say): flushed, sized, hashed but for RAM. */
+export async function describeStateFiles(dir: string, names: { name: string; role: StateFile["role"] }[]): Promise<StateFile[]> {
   return Promise.all(
     names.map(async ({ name, role }) => {
-      const path = join(pending.temp, name);
+      const path = join(dir, name);
       await fsyncFile(path);
       const sizes = await fileSizes(path);
       return {

@@ -53,7 +53,8 @@ export interface ResumeHooks {
 /** Parts of 16 MiB, 4 in flight: 80 MiB of memory at most, few enough requests for a large bundle. */
 const PART_BYTES = 16 * 2 ** 20;
 
-function connect(s3: S3Options): Promise<S3Connection> {
+/** A client for the endpoint the options name (or the SDK's default chain). */
+export function connect(s3: S3Options): Promise<S3Connection> {
   return createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint });
 }
 

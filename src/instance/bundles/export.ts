@@ -5,8 +5,8 @@ import type { Recipient } from "../../crypto/age/index.ts";
 import { diskLayerPath, instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { decompressSnapshot } from "../snapshots/compress.ts";
 import { snapshotDetails } from "../snapshots/list.ts";
-import { createS3Client, discardUpload } from "../../remote/s3/index.ts";
-import { describeEndpoint, type Endpoint, type S3Options } from "./endpoints.ts";
+import { discardUpload } from "../../remote/s3/index.ts";
+import { connect, describeEndpoint, type Endpoint, type S3Options } from "./endpoints.ts";
 import { isStaleUpload, sendBundle, type SendOptions } from "./send.ts";
 import { keyMaterialOf, readRecord, recipientsDigest, recordPath, removeRecord, writeRecord, type ExportRecord } from "./resume-record.ts";
 import { bundleManifest, diskChainSources, fileSource, launchFileSources } from "./sources.ts";
@@ -63,7 +63,7 @@ async function resumableUpload(
     (facts.recipients.length === 0) === (found.keyMaterial === undefined);
   // A record of another export to the same URL (another snapshot, level or recipients): its upload goes.
   if (!same && found?.upload !== undefined && endpoint.kind === "s3") {
-    await discardUpload(await createS3Client(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }), endpoint.location, found.upload.uploadId);
+    await discardUpload(await connect(s3), endpoint.location, found.upload.uploadId);
   }
   let record = same ? found : fresh;
   const keyMaterial = keyMaterialOf(record);

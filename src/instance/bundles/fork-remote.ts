@@ -3,8 +3,8 @@ import { readFile } from "node:fs/promises";
 import type { Identity } from "../../crypto/age/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instancePaths, instancesDir, tryInstanceName } from "../../paths/index.ts";
-import { createS3Client, headObject } from "../../remote/s3/index.ts";
-import { parseEndpoint, type S3Options } from "./endpoints.ts";
+import { headObject } from "../../remote/s3/index.ts";
+import { connect, parseEndpoint, type S3Options } from "./endpoints.ts";
 import { importBundle, type ImportOrigin } from "./import.ts";
 
 export interface RemoteForkSource {
@@ -52,7 +52,7 @@ export async function importForFork(
 ): Promise<RemoteForkSource> {
   const endpoint = parseEndpoint(url);
   if (endpoint.kind !== "s3") throw new SnapvmError(ErrorCode.InvalidArgument, `fork takes NAME@TAG or s3://BUCKET/KEY, not ${url}`);
-  const connection = await createS3Client(options.endpoint === undefined ? {} : { endpoint: options.endpoint });
+  const connection = await connect(options);
   const facts = await headObject(connection, endpoint.location);
   const origin: Required<ImportOrigin> = { url, etag: facts.etag ?? "", sizeBytes: facts.size };
   const earlier = await earlierImport(options.home, origin);

@@ -201,13 +201,13 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
       }
       const top = join(temp.disksDir, `${newLayerId()}.qcow2`);
       const snapshotLayer = join(final.disksDir, layer.name);
-      await driver.disks.createOverlay(top, snapshotLayer, (await driver.disks.facts(join(temp.disksDir, layer.name))).virtualSize, true);
+      const virtualSize = (await driver.disks.facts(join(temp.disksDir, layer.name))).virtualSize;
+      await driver.disks.createOverlay(top, snapshotLayer, virtualSize, true);
       await symlink(relative(temp.dir, top), temp.disk);
       const spec = localSpec(state.launch.spec, name, final, manifest);
       let stateFiles = state.files;
       if (carriesLiveStream(manifest)) {
         progress("loading the streamed state into the snapshot's RAM file");
-        const virtualSize = (await driver.disks.facts(join(temp.disksDir, layer.name))).virtualSize;
         const loaded = await loadStreamIntoSnapshot(localSpec(state.launch.spec, name, temp, manifest), tagDir, virtualSize);
         stateFiles = loaded.files;
         notes.push(...loaded.notes);

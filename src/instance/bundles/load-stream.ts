@@ -6,8 +6,8 @@ import type { LaunchSpec } from "../../config/launch-spec.ts";
 import { driver } from "../../driver/index.ts";
 import { instanceDirPaths, instanceSockets, stateDirPaths } from "../../paths/index.ts";
 import type { StateFile } from "../../snapshot/manifest.ts";
+import { describeStateFiles } from "../../snapshot/write.ts";
 import { digHoles } from "../../util/dig-holes.ts";
-import { fileSizes, sha256File } from "../../util/file-facts.ts";
 
 export interface LoadedStream {
   files: StateFile[];
@@ -38,19 +38,11 @@ export async function loadStreamIntoSnapshot(spec: LaunchSpec, tagDir: string, d
     const notes: string[] = [];
     await digHoles(files.memory, notes);
     await rm(files.memoryStream);
-    const memory = await fileSizes(files.memory);
-    const devices = await fileSizes(files.deviceState);
     return {
-      files: [
-        { name: basename(files.memory), role: "memory", sizeBytes: memory.apparentBytes, allocatedBytes: memory.allocatedBytes },
-        {
-          name: basename(files.deviceState),
-          role: "device-state",
-          sizeBytes: devices.apparentBytes,
-          allocatedBytes: devices.allocatedBytes,
-          sha256: await sha256File(files.deviceState),
-        },
-      ],
+      files: await describeStateFiles(tagDir, [
+        { name: basename(files.memory), role: "memory" },
+        { name: basename(files.deviceState), role: "device-state" },
+      ]),
       notes,
       loadMs: figures.loadMs,
     };

@@ -96,20 +96,18 @@ export async function offloadSnapshot(name: InstanceName, tag: SnapshotTag, endp
     });
   }
   const frozen = await activeLayer(paths);
+  // Its length is known at its end: the estimate is the guest's RAM (zero pages travel as a flag each).
+  const streamFile = { name: MEMORY_STREAM_FILE, role: "memory-stream", sizeBytes: launch.spec.memoryBytes, allocatedBytes: launch.spec.memoryBytes } as const;
   const state = buildManifest({
     kind: "snapshot",
     launch,
-    // Its length is known at its end: the estimate is the guest's RAM (zero pages travel as a flag each).
-    files: [{ name: MEMORY_STREAM_FILE, role: "memory-stream", sizeBytes: launch.spec.memoryBytes, allocatedBytes: launch.spec.memoryBytes }],
+    files: [streamFile],
     pauseMs: 0, // the trailer's final.pauseMs replaces it on import
     snapshot: { tag, diskLayer: layerIdOf(frozen), hasMemory: true, live: true, memoryCopy: "precopy" },
   });
   const stream = new PassThrough({ highWaterMark: 8 * 2 ** 20 });
   const sources: BundleSource[] = [
-    {
-      entry: { name: MEMORY_STREAM_FILE, role: "memory-stream", sizeBytes: launch.spec.memoryBytes, allocatedBytes: launch.spec.memoryBytes, streamed: true },
-      stream,
-    },
+    { entry: { ...streamFile, streamed: true }, stream },
     ...(await diskChainSources(frozen, true)),
     ...(await launchFileSources(paths, launch.spec)),
   ];

@@ -2,8 +2,8 @@ import type { Identity } from "../../crypto/age/index.ts";
 import { BundleReader } from "../../bundle/read.ts";
 import { BUNDLE_LIMITS, type BundleManifest } from "../../bundle/format.ts";
 import { isSnapvmError } from "../../errors/index.ts";
-import { createS3Client, formatS3Url, getObjectStream, listObjects, parseS3Prefix, type ListedObject, type S3Connection } from "../../remote/s3/index.ts";
-import type { S3Options } from "./endpoints.ts";
+import { formatS3Url, getObjectStream, listObjects, parseS3Prefix, type ListedObject, type S3Connection } from "../../remote/s3/index.ts";
+import { connect, type S3Options } from "./endpoints.ts";
 import { plaintext } from "./plaintext.ts";
 
 /** A listing reads at most this many objects' heads: one ranged GET each. */
@@ -78,7 +78,7 @@ async function head(connection: S3Connection, object: ListedObject, identities: 
  */
 export async function listRemoteBundles(url: string, options: S3Options & { identities?: readonly Identity[] } = {}): Promise<RemoteListing> {
   const where = parseS3Prefix(url);
-  const connection = await createS3Client(options.endpoint === undefined ? {} : { endpoint: options.endpoint });
+  const connection = await connect(options);
   const { objects, truncated } = await listObjects(connection, where, MAX_LISTED);
   const bundles: RemoteBundle[] = [];
   for (const object of objects) bundles.push(await head(connection, object, options.identities ?? []));

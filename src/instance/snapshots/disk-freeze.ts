@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { driver, type ActiveDisk, type RunningVm } from "../../driver/index.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
 import { failPoint, faultPoint } from "../../util/fault-point.ts";
 import { activeLayer, layerIdOf, newLayerId, pointDiskAt } from "../disk/layers.ts";
@@ -15,9 +16,17 @@ export interface DiskFreeze {
   undo: () => Promise<void>;
 }
 
-/** Makes the new top layer while the guest runs, so the pause holds only the switch itself. */
-export async function prepareDiskFreeze(vm: RunningVm, paths: InstancePaths): Promise<DiskFreeze> {
+/**
+ * Makes the new top layer while the guest runs, so the pause holds only the switch itself. With
+ * `expected`, a top layer of another id (another snapshot came first) is refused before anything is made.
+ */
+export async function prepareDiskFreeze(vm: RunningVm, paths: InstancePaths, expected?: string): Promise<DiskFreeze> {
   const frozen = await activeLayer(paths);
+  if (expected !== undefined && layerIdOf(frozen) !== expected) {
+    throw new SnapvmError(ErrorCode.InvalidArgument, `the disk's top layer is ${layerIdOf(frozen)}, not ${expected}: another snapshot was taken meanwhile`, {
+      hint: "Run the command again.",
+    });
+  }
   const newTop = diskLayerPath(paths, newLayerId());
   const disk = await driver.snapshots.activeDisk(vm);
   let switched = false;

@@ -51,13 +51,8 @@ export async function streamLiveSnapshot(vm: RunningVm, paths: InstancePaths, re
   await checkSocket(request.socket);
   let freeze: DiskFreeze | undefined;
   try {
-    freeze = await prepareDiskFreeze(vm, paths);
+    freeze = await prepareDiskFreeze(vm, paths, request.diskLayer);
     const diskLayer = layerIdOf(freeze.frozen);
-    if (diskLayer !== request.diskLayer) {
-      throw new SnapvmError(ErrorCode.InvalidArgument, `the disk's top layer is ${diskLayer}, not ${request.diskLayer}: another snapshot was taken meanwhile`, {
-        hint: "Run the command again.",
-      });
-    }
     faultPoint("offload:before-stream");
     const pauseMs = await driver.snapshots.streamState(vm, request.socket, freeze.switchLeg, streamTimeoutMs(vm.spec.memoryBytes, timeoutMs));
     return { tag: request.tag, diskLayer, pauseMs, totalMs: performance.now() - started };

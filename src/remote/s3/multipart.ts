@@ -111,12 +111,13 @@ export async function startResumableUpload(connection: S3Connection, location: S
   }
   const earlier = resumed ?? [];
   const finished = new Map<number, StoredPart>();
-  let reported = 0;
+  /** Parts reported so far; -1 before the first report (which says the upload exists). */
+  let reported = -1;
   let reporting = Promise.resolve();
   const report = (): Promise<void> => {
-    let prefix = reported;
+    let prefix = Math.max(reported, 0);
     while (finished.has(prefix + 1)) prefix += 1;
-    if (prefix === reported && reported > 0) return reporting;
+    if (prefix === reported) return reporting;
     reported = prefix;
     const parts = [...Array(prefix).keys()].map((i) => finished.get(i + 1) as StoredPart);
     reporting = reporting.then(() => options.onProgress?.({ uploadId, partSize: options.partSize, parts }));
