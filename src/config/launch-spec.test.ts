@@ -35,9 +35,16 @@ describe("relocateSockets", () => {
   });
 
   it("adds no qemu-guest-agent channel to a spec pinned without one (its state loads only without)", () => {
-    const { qgaSocket: _dropped, ...old } = spec;
+    const old: LaunchSpec = { ...spec };
+    delete old.qgaSocket;
     const relocated = relocateSockets(old, moved);
     assert.equal("qgaSocket" in relocated, false);
-    assert.deepEqual(relocated, { ...old, qmpSocket: moved.qmpSocket, guestSocket: moved.guestSocket, consoleSocket: moved.consoleSocket, consoleLog: moved.consoleLog });
+    assert.deepEqual(relocated, {
+      ...old,
+      qmpSocket: moved.qmpSocket,
+      guestSocket: moved.guestSocket,
+      consoleSocket: moved.consoleSocket,
+      consoleLog: moved.consoleLog,
+    });
   });
 });

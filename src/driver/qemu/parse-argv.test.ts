@@ -62,7 +62,10 @@ describe("parseSnapvmArgv", () => {
     const at = argv.indexOf("virtserialport,bus=vser0.0,chardev=qga,name=org.qemu.guest_agent.0");
     assert.deepEqual(argv.slice(at - 3, at + 1), ["-chardev", "socket,id=qga,path=/h/instances/web/qga.sock,server=on,wait=off", "-device", argv[at]]);
     assert.deepEqual(parseSnapvmArgv(argv).spec, withQga);
-    assert.equal(buildQemuArgv(spec()).some((a) => a.includes("qga")), false);
+    assert.equal(
+      buildQemuArgv(spec()).some((a) => a.includes("qga")),
+      false,
+    );
     assert.equal("qgaSocket" in parseSnapvmArgv(buildQemuArgv(spec())).spec, false);
   });
 
