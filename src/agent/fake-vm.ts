@@ -38,7 +38,9 @@ export class FakeVm implements RunningVm {
     const guest: GuestExec = {
       waitReady: () => Promise.resolve(),
       exec: (command) => Promise.resolve({ exitCode: 0, stdout: Buffer.from(`echo:${command}`), stderr: Buffer.alloc(0) }),
-      setClock: () => Promise.resolve(),
+      syncClock: () => Promise.resolve("seconds"),
+      route: () => "snapvm-agent",
+      requestShutdown: () => Promise.resolve(false),
       close: () => undefined,
     };
     return Promise.resolve(guest);

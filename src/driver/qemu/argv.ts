@@ -6,6 +6,7 @@ export const MEMORY_BACKEND_ID = "mem";
 export const GUEST_PORT_NAME = "org.snapvm.agent";
 /** The port qemu-guest-agent opens (its default); cloud images start it when the port appears. */
 export const QGA_PORT_NAME = "org.qemu.guest_agent.0";
+export const QGA_CHARDEV_ID = "qga";
 export const DISK_NODE = "disk0";
 
 export interface ArgvOptions {
@@ -38,9 +39,9 @@ function qgaChannel(spec: LaunchSpec): string[] {
   if (spec.qgaSocket === undefined) return [];
   return [
     "-chardev",
-    `socket,id=qga,path=${escapeOptionValue(spec.qgaSocket)},server=on,wait=off`,
+    `socket,id=${QGA_CHARDEV_ID},path=${escapeOptionValue(spec.qgaSocket)},server=on,wait=off`,
     "-device",
-    `virtserialport,bus=vser0.0,chardev=qga,name=${QGA_PORT_NAME}`,
+    `virtserialport,bus=vser0.0,chardev=${QGA_CHARDEV_ID},name=${QGA_PORT_NAME}`,
   ];
 }
 
