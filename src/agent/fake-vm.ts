@@ -64,11 +64,11 @@ export class FakeVm implements RunningVm {
     return Promise.resolve([]);
   }
 
-  async powerdown(): Promise<"guest" | "quit"> {
+  async powerdown(): Promise<"agent" | "acpi" | "quit"> {
     this.calls.push("powerdown");
     this.exit(0);
     await this.exited;
-    return "guest";
+    return "acpi";
   }
 
   async quit(): Promise<void> {

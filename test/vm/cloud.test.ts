@@ -10,7 +10,7 @@ interface StartJson {
 }
 interface Info {
   state: string;
-  boot?: { spec: { guestAccess?: { kind: string; port?: number; user?: string } } };
+  boot?: { spec: { guestAccess?: { kind: string; port?: number; user?: string }; qgaSocket?: string } };
 }
 
 /** cloud-init and systemd under TCG: about a minute here; the limit leaves room for a slow CI machine. */
@@ -95,6 +95,50 @@ describe("a cloud image: cloud-init from snapvm's cidata ISO, exec and shell ove
     assert.equal(existsSync(home.instanceDir(name)), false);
     assert.deepEqual(home.qemuPids(), []);
   });
+
+  test(
+    "qemu-guest-agent: exec without sshd, a restore that does not wait for sshd, the clock exact when start returns, shutdown",
+    { timeout: 12 * 60_000 },
+    async () => {
+      const name = "qga";
+      const configFile = join(home.dir, "qga.yaml");
+      writeFileSync(
+        configFile,
+        [`image: ${image}`, "memory: { size: 256M }", "disk: { size: 4G }", `timeouts: { boot: ${BOOT_TIMEOUT_S}, restore: 120 }`, ""].join("\n"),
+      );
+      await home.ok(["create", name, "--from-file", configFile]);
+      await home.ok(["start", name]);
+      assert.equal((await home.json<Info>(["info", name])).boot?.spec.qgaSocket, join(home.instanceDir(name), "qga.sock"));
+      // Commands go through the agent as the SSH user, in their home: with sshd stopped they still run.
+      assert.match(await home.ok(["exec", name, "--", "sudo", "-n", "systemctl", "stop", "ssh.service", "ssh.socket"]), /^$/);
+      assert.equal(await home.ok(["exec", name, "--", "sh", "-c", "systemctl is-active ssh.service; true"]), "inactive\n");
+      assert.equal(await home.ok(["exec", name, "--", "sh", "-c", "echo $(whoami) $PWD"]), "debian /home/debian\n");
+      const failing = await home.run(["exec", name, "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+      assert.deepEqual([failing.code, failing.stdout, failing.stderr], [3, "out\n", "err\n"]);
+      assert.equal(await home.ok(["exec", name, "--stdin", "--", "wc", "-c"], { input: "12345" }), "5\n");
+
+      // Saved with sshd down: a restore that waited for SSH would time out.
+      assert.equal((await home.json<{ action: string }>(["stop", name])).action, "saved");
+      await new Promise((resolve) => setTimeout(resolve, 21_000));
+      assert.equal((await home.json<StartJson>(["start", name])).status.bootKind, "restore");
+      // The guest's clock, bracketed by the host's before and after the exec that reads it: the guest
+      // read it somewhere in between, so an exact clock lies within the bracket (plus 50 ms).
+      const before = Date.now();
+      const guestMs = Number(await home.ok(["exec", name, "--", "date", "+%s%3N"]));
+      const after = Date.now();
+      assert.ok(
+        guestMs >= before - 50 && guestMs <= after + 50,
+        `guest clock ${guestMs} outside the host's bracket [${before}, ${after}] ± 50 ms (${guestMs - before} ms after its start)`,
+      );
+
+      // saveOnStop=false shuts down; the agent asks the guest (sshd is still down, SSH could not).
+      await home.ok(["config", "set", name, "saveOnStop=false"]);
+      assert.equal((await home.json<{ action: string }>(["stop", name])).action, "shutdown");
+      assert.match(await home.ok(["logs", name, "--events"]), /guest powered off \(asked through qemu-guest-agent\)/);
+      await home.ok(["delete", "--force", name]);
+      assert.deepEqual(home.qemuPids(), []);
+    },
+  );
 
   test("user-data that cannot be merged is refused at create, leaving nothing behind", async () => {
     const configFile = join(home.dir, "script.yaml");

@@ -154,7 +154,7 @@ export class QemuVm implements RunningVm {
    * Asks the guest to power off, through its own agent when it answers there (qemu-guest-agent's
    * guest-shutdown), else ACPI; after `timeoutMs`, quits QEMU. Resolves when QEMU has exited.
    */
-  async powerdown(timeoutMs: number): Promise<"guest" | "quit"> {
+  async powerdown(timeoutMs: number): Promise<"agent" | "acpi" | "quit"> {
     const viaAgent =
       this.guestChannel === undefined ? false : await this.guestChannel.then((guest) => guest.requestShutdown(Math.min(timeoutMs, 5000))).catch(() => false);
     if (!viaAgent) await this.qmp.execute("system_powerdown").catch(() => undefined);
@@ -163,7 +163,7 @@ export class QemuVm implements RunningVm {
         resolve("timeout");
       }, timeoutMs).unref(),
     );
-    if ((await Promise.race([this.exited.then(() => "exited" as const), timer])) === "exited") return "guest";
+    if ((await Promise.race([this.exited.then(() => "exited" as const), timer])) === "exited") return viaAgent ? "agent" : "acpi";
     await this.quit();
     return "quit";
   }
