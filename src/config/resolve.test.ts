@@ -51,6 +51,12 @@ describe("resolveConfig", () => {
     });
   });
 
+  it("gives a qcow2 (cloud) image a boot timeout for a distro under TCG when none is set", () => {
+    assert.equal(resolveConfig({ image: "/i/debian-12.qcow2" }).timeouts.bootMs, 300_000);
+    assert.equal(resolveConfig({ image: "/i/debian-12.qcow2", timeouts: { boot: 45 } }).timeouts.bootMs, 45_000);
+    assert.equal(resolveConfig({ image: "tiny" }).timeouts.bootMs, 60_000);
+  });
+
   it("converts units and fills port defaults", () => {
     const config = resolveConfig({
       memory: { size: "2GiB" },
