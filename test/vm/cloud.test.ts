@@ -16,7 +16,7 @@ interface Info {
 /** cloud-init and systemd under TCG: about a minute here; the limit leaves room for a slow CI machine. */
 const BOOT_TIMEOUT_S = 300;
 
-describe("a cloud image: cloud-init from snapvm's cidata ISO, exec and shell over SSH, suspend and resume", () => {
+describe("a cloud image: cloud-init from snapvm's cidata ISO, exec through qemu-guest-agent, shell over SSH, suspend and resume", () => {
   let home: TestHome;
   let image: string;
   before(async () => {
@@ -27,74 +27,78 @@ describe("a cloud image: cloud-init from snapvm's cidata ISO, exec and shell ove
     await home.cleanup();
   });
 
-  test("create → start (cloud-init) → exec over SSH → save → restore through the same port → delete", { timeout: 12 * 60_000 }, async () => {
-    // "acc": its MAC, 52:54:00:41:43:22, is a base-60 integer to YAML 1.1 (cloud-init's PyYAML) unless
-    // snapvm quotes it; unquoted, cloud-init failed and the NIC never came up.
-    const name = "acc";
-    const configFile = join(home.dir, "cloud.yaml");
-    writeFileSync(
-      configFile,
-      [
-        `image: ${image}`,
-        "cpus: 2",
-        "memory: { size: 512M }",
-        "disk: { size: 4G }",
-        `timeouts: { boot: ${BOOT_TIMEOUT_S}, restore: 120 }`,
-        "cloudInit:",
-        "  userData: |",
-        "    #cloud-config",
-        "    write_files:",
-        "      - path: /etc/snapvm-test",
-        "        content: merged from cloudInit.userData",
-        "",
-      ].join("\n"),
-    );
-    await home.ok(["create", name, "--from-file", configFile]);
-    const keyPath = join(home.instanceDir(name), "ssh", "id_ed25519");
-    assert.ok(existsSync(keyPath), "create generated the instance's SSH key");
-    const publicKey = readFileSync(`${keyPath}.pub`, "utf8").trim();
-    assert.match(publicKey, /^ssh-ed25519 \S+ snapvm-acc$/);
+  test(
+    "create → start (cloud-init) → exec (qemu-guest-agent), shell over SSH → save → restore through the same port → delete",
+    { timeout: 12 * 60_000 },
+    async () => {
+      // "acc": its MAC, 52:54:00:41:43:22, is a base-60 integer to YAML 1.1 (cloud-init's PyYAML) unless
+      // snapvm quotes it; unquoted, cloud-init failed and the NIC never came up.
+      const name = "acc";
+      const configFile = join(home.dir, "cloud.yaml");
+      writeFileSync(
+        configFile,
+        [
+          `image: ${image}`,
+          "cpus: 2",
+          "memory: { size: 512M }",
+          "disk: { size: 4G }",
+          `timeouts: { boot: ${BOOT_TIMEOUT_S}, restore: 120 }`,
+          "cloudInit:",
+          "  userData: |",
+          "    #cloud-config",
+          "    write_files:",
+          "      - path: /etc/snapvm-test",
+          "        content: merged from cloudInit.userData",
+          "",
+        ].join("\n"),
+      );
+      await home.ok(["create", name, "--from-file", configFile]);
+      const keyPath = join(home.instanceDir(name), "ssh", "id_ed25519");
+      assert.ok(existsSync(keyPath), "create generated the instance's SSH key");
+      const publicKey = readFileSync(`${keyPath}.pub`, "utf8").trim();
+      assert.match(publicKey, /^ssh-ed25519 \S+ snapvm-acc$/);
 
-    const started = await home.json<StartJson>(["start", name]);
-    assert.deepEqual([started.status.state, started.status.bootKind], ["running", "cold"]);
-    const access = (await home.json<Info>(["info", name])).boot?.spec.guestAccess;
-    assert.equal(access?.kind, "ssh");
-    assert.equal(access.user, "debian");
-    assert.ok(access.port !== undefined && access.port > 0);
+      const started = await home.json<StartJson>(["start", name]);
+      assert.deepEqual([started.status.state, started.status.bootKind], ["running", "cold"]);
+      const access = (await home.json<Info>(["info", name])).boot?.spec.guestAccess;
+      assert.equal(access?.kind, "ssh");
+      assert.equal(access.user, "debian");
+      assert.ok(access.port !== undefined && access.port > 0);
 
-    // cloud-init ran against our NoCloud ISO, without errors: the hostname, the key, sudo, the user's merged user-data.
-    assert.match(await home.ok(["exec", name, "--", "cloud-init", "status", "--wait"]), /status: done/);
-    assert.equal(await home.ok(["exec", name, "--", "hostname"]), "acc\n");
-    assert.equal(await home.ok(["exec", name, "--", "whoami"]), "debian\n");
-    assert.match(await home.ok(["exec", name, "--", "cat", ".ssh/authorized_keys"]), new RegExp(`^${publicKey.replaceAll("+", "\\+")}$`, "m"));
-    assert.equal(await home.ok(["exec", name, "--", "sudo", "-n", "id", "-u"]), "0\n");
-    assert.equal(await home.ok(["exec", name, "--", "cat", "/etc/snapvm-test"]), "merged from cloudInit.userData");
-    const failing = await home.run(["exec", name, "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
-    assert.deepEqual([failing.code, failing.stdout, failing.stderr], [3, "out\n", "err\n"]);
-    assert.equal(await home.ok(["exec", name, "--stdin", "--", "wc", "-c"], { input: "12345" }), "5\n");
-    // `snapvm shell` logs in over SSH; without a terminal the login shell reads commands from stdin.
-    const shell = await home.run(["shell", name], { input: "echo shell on $(hostname)\nexit 4\n" });
-    assert.equal(shell.code, 4, shell.stderr);
-    assert.match(shell.stdout, /shell on acc\n$/);
+      // cloud-init ran against our NoCloud ISO, without errors: the hostname, the key, sudo, the user's merged user-data.
+      assert.match(await home.ok(["exec", name, "--", "cloud-init", "status", "--wait"]), /status: done/);
+      assert.equal(await home.ok(["exec", name, "--", "hostname"]), "acc\n");
+      assert.equal(await home.ok(["exec", name, "--", "whoami"]), "debian\n");
+      assert.match(await home.ok(["exec", name, "--", "cat", ".ssh/authorized_keys"]), new RegExp(`^${publicKey.replaceAll("+", "\\+")}$`, "m"));
+      assert.equal(await home.ok(["exec", name, "--", "sudo", "-n", "id", "-u"]), "0\n");
+      assert.equal(await home.ok(["exec", name, "--", "cat", "/etc/snapvm-test"]), "merged from cloudInit.userData");
+      const failing = await home.run(["exec", name, "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+      assert.deepEqual([failing.code, failing.stdout, failing.stderr], [3, "out\n", "err\n"]);
+      assert.equal(await home.ok(["exec", name, "--stdin", "--", "wc", "-c"], { input: "12345" }), "5\n");
+      // `snapvm shell` logs in over SSH; without a terminal the login shell reads commands from stdin.
+      const shell = await home.run(["shell", name], { input: "echo shell on $(hostname)\nexit 4\n" });
+      assert.equal(shell.code, 4, shell.stderr);
+      assert.match(shell.stdout, /shell on acc\n$/);
 
-    // The same kernel boot (boot_id) after stop/start proves a restore, not a reboot.
-    const bootId = await home.ok(["exec", name, "--", "cat", "/proc/sys/kernel/random/boot_id"]);
-    await home.ok(["exec", name, "--", "echo in-memory > /dev/shm/marker"]);
-    const iso = join(home.instanceDir(name), "boot", "cidata.iso");
-    const isoWritten = statSync(iso).mtimeMs;
-    const saved = await home.json<{ action: string }>(["stop", name]);
-    assert.equal(saved.action, "saved");
-    const resumed = await home.json<StartJson>(["start", name]);
-    assert.equal(resumed.status.bootKind, "restore");
-    assert.equal((await home.json<Info>(["info", name])).boot?.spec.guestAccess?.port, access.port, "the restore forwards the same port");
-    assert.equal(await home.ok(["exec", name, "--", "cat", "/proc/sys/kernel/random/boot_id"]), bootId);
-    assert.equal(await home.ok(["exec", name, "--", "cat", "/dev/shm/marker"]), "in-memory\n");
-    assert.equal(statSync(iso).mtimeMs, isoWritten, "a restore keeps the cidata ISO the VM booted with");
+      // The same kernel boot (boot_id) after stop/start proves a restore, not a reboot.
+      const bootId = await home.ok(["exec", name, "--", "cat", "/proc/sys/kernel/random/boot_id"]);
+      await home.ok(["exec", name, "--", "echo in-memory > /dev/shm/marker"]);
+      const iso = join(home.instanceDir(name), "boot", "cidata.iso");
+      const isoWritten = statSync(iso).mtimeMs;
+      const saved = await home.json<{ action: string }>(["stop", name]);
+      assert.equal(saved.action, "saved");
+      const resumed = await home.json<StartJson>(["start", name]);
+      assert.equal(resumed.status.bootKind, "restore");
+      assert.equal((await home.json<Info>(["info", name])).boot?.spec.guestAccess?.port, access.port, "the restore forwards the same port");
+      assert.equal(await home.ok(["exec", name, "--", "cat", "/proc/sys/kernel/random/boot_id"]), bootId);
+      assert.equal(await home.ok(["exec", name, "--", "cat", "/dev/shm/marker"]), "in-memory\n");
+      assert.equal(statSync(iso).mtimeMs, isoWritten, "a restore keeps the cidata ISO the VM booted with");
 
-    await home.ok(["delete", "--force", name]);
-    assert.equal(existsSync(home.instanceDir(name)), false);
-    assert.deepEqual(home.qemuPids(), []);
-  });
+      await home.ok(["delete", "--force", name]);
+      assert.equal(existsSync(home.instanceDir(name)), false);
+      assert.deepEqual(home.qemuPids(), []);
+    },
+  );
 
   test(
     "qemu-guest-agent: exec without sshd, a restore that does not wait for sshd, the clock exact when start returns, shutdown",
