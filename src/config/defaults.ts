@@ -56,6 +56,7 @@ export function withDefaults(file: ConfigFile): CompleteConfigFile {
     },
     disk: { size: file.disk?.size ?? d.disk.size },
     image: file.image ?? d.image,
+    ...(file.boot === undefined ? {} : { boot: { ...file.boot } }),
     accel: file.accel ?? d.accel,
     saveOnStop: file.saveOnStop ?? d.saveOnStop,
     ports: file.ports?.map(portWithDefaults) ?? d.ports,
