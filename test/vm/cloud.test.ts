@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ensureCloudImage } from "./cloud-image.ts";
+import { cloudImageBootFiles, ensureCloudImage } from "./cloud-image.ts";
 import { TestHome } from "./harness.ts";
 
 interface StartJson {
@@ -10,7 +10,7 @@ interface StartJson {
 }
 interface Info {
   state: string;
-  boot?: { spec: { guestAccess?: { kind: string; port?: number; user?: string }; qgaSocket?: string } };
+  boot?: { spec: { guestAccess?: { kind: string; port?: number; user?: string }; qgaSocket?: string; boot?: Record<string, string> } };
 }
 
 /** cloud-init and systemd under TCG: about a minute here; the limit leaves room for a slow CI machine. */
@@ -143,6 +143,30 @@ describe("a cloud image: cloud-init from snapvm's cidata ISO, exec through qemu-
       assert.deepEqual(home.qemuPids(), []);
     },
   );
+
+  test("direct kernel boot: snapvm.yaml's kernel, initramfs and command line boot the image", { timeout: 12 * 60_000 }, async () => {
+    const name = "direct";
+    const boot = cloudImageBootFiles(image);
+    const cmdline = "root=LABEL=snapvm-root rw console=ttyS0,115200 snapvm.test=direct";
+    const configFile = join(home.dir, "direct.yaml");
+    writeFileSync(
+      configFile,
+      [
+        `image: ${image}`,
+        `boot: { kernel: ${boot.kernel}, initrd: ${boot.initrd}, cmdline: "${cmdline}" }`,
+        "memory: { size: 256M }",
+        "disk: { size: 4G }",
+        `timeouts: { boot: ${BOOT_TIMEOUT_S} }`,
+        "",
+      ].join("\n"),
+    );
+    await home.ok(["create", name, "--from-file", configFile]);
+    await home.ok(["start", name]);
+    assert.deepEqual((await home.json<Info>(["info", name])).boot?.spec.boot, { kind: "kernel", ...boot, cmdline });
+    assert.equal(await home.ok(["exec", name, "--", "cat", "/proc/cmdline"]), `${cmdline}\n`);
+    await home.ok(["delete", "--force", name]);
+    assert.deepEqual(home.qemuPids(), []);
+  });
 
   test("user-data that cannot be merged is refused at create, leaving nothing behind", async () => {
     const configFile = join(home.dir, "script.yaml");

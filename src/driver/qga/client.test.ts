@@ -1,44 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode, isSnapvmError } from "../../errors/index.ts";
 import { QgaClient } from "./client.ts";
 import { qgaExec } from "./commands.ts";
-
-interface Request {
-  execute: string;
-  arguments?: Record<string, unknown>;
-}
-
-/**
- * A qemu-guest-agent stand-in: newline-framed JSON, 0xFF resets the parser, guest-sync-delimited
- * answers after a 0xFF. `handle` returns the reply line(s) for other commands, or undefined for none.
- */
-function fakeAgent(path: string, handle: (request: Request, socket: Socket) => string | undefined): Server {
-  const server = createServer((socket) => {
-    let buffer = "";
-    socket.on("data", (chunk: Buffer) => {
-      const reset = chunk.lastIndexOf(0xff);
-      buffer = reset >= 0 ? chunk.subarray(reset + 1).toString("utf8") : buffer + chunk.toString("utf8");
-      let newline: number;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const request = JSON.parse(buffer.slice(0, newline)) as Request;
-        buffer = buffer.slice(newline + 1);
-        if (request.execute === "guest-sync-delimited") {
-          socket.write(Buffer.concat([Buffer.from([0xff]), Buffer.from(`${JSON.stringify({ return: request.arguments?.["id"] })}\n`)]));
-        } else {
-          const reply = handle(request, socket);
-          if (reply !== undefined) socket.write(reply);
-        }
-      }
-    });
-  });
-  server.listen(path);
-  return server;
-}
+import { fakeQga, type QgaRequest } from "./fake-qga.ts";
 
 describe("QgaClient", () => {
   let dir: string;
@@ -51,7 +19,7 @@ describe("QgaClient", () => {
 
   it("syncs first, dropping a stale reply, then answers in order", async (t) => {
     const path = join(dir, "order.sock");
-    const server = fakeAgent(path, (request) => (request.execute === "guest-ping" ? '{"return": {}}\n' : `{"return": "${request.execute}"}\n`));
+    const server = fakeQga(path, (request) => (request.execute === "guest-ping" ? '{"return": {}}\n' : `{"return": "${request.execute}"}\n`));
     server.on("connection", (socket) => socket.write('{"return": "stale from an earlier connection"}\n'));
     const client = await QgaClient.connect(path, "test");
     t.after(() => {
@@ -64,7 +32,7 @@ describe("QgaClient", () => {
 
   it("after a timeout resyncs, so the late reply is not taken for the next command's", async (t) => {
     const path = join(dir, "late.sock");
-    const server = fakeAgent(path, (request, socket) => {
+    const server = fakeQga(path, (request, socket) => {
       if (request.execute === "slow") {
         setTimeout(() => socket.write('{"return": "slow"}\n'), 150);
         return undefined;
@@ -87,7 +55,7 @@ describe("QgaClient", () => {
 
   it("turns an agent's error into E_GUEST_CHANNEL naming the command", async (t) => {
     const path = join(dir, "error.sock");
-    const server = fakeAgent(path, () => '{"error": {"class": "GenericError", "desc": "Command guest-exec has been disabled"}}\n');
+    const server = fakeQga(path, () => '{"error": {"class": "GenericError", "desc": "Command guest-exec has been disabled"}}\n');
     const client = await QgaClient.connect(path, "test");
     t.after(() => {
       client.close();
@@ -102,7 +70,7 @@ describe("QgaClient", () => {
 
   it("rejects the pending call and every later one when the channel closes", async (t) => {
     const path = join(dir, "eof.sock");
-    const server = fakeAgent(path, (_request, socket) => {
+    const server = fakeQga(path, (_request, socket) => {
       setTimeout(() => socket.destroy(), 20);
       return undefined;
     });
@@ -121,9 +89,9 @@ describe("QgaClient", () => {
 
   it("guest-exec: stdin in, polled status, base64 output and a signal as 128 + n", async (t) => {
     const path = join(dir, "exec.sock");
-    const seen: Request[] = [];
+    const seen: QgaRequest[] = [];
     let polls = 0;
-    const server = fakeAgent(path, (request) => {
+    const server = fakeQga(path, (request) => {
       seen.push(request);
       if (request.execute === "guest-exec") return `{"return": {"pid": ${request.arguments?.["arg"] === undefined ? 0 : 42}}}\n`;
       polls++;

@@ -56,9 +56,15 @@ export class CloudGuest implements GuestExec {
       const winner = await Promise.any([viaAgent.then(() => "qemu-guest-agent" as const), viaSsh.then(() => "ssh" as const)]);
       this.current = winner;
     } catch (error) {
-      // Both failed: SSH's reason says more (it names the port and the last failure).
-      const reasons = error instanceof AggregateError ? error.errors : [error];
-      throw reasons.at(-1) instanceof Error ? reasons.at(-1) : error;
+      // Both failed: SSH's reason says more (it names the port and the last failure); the agent's is added.
+      const [agentError, sshError] = error instanceof AggregateError ? (error.errors as unknown[]) : [error, error];
+      if (!(sshError instanceof SnapvmError)) throw sshError;
+      const agentWhy = agentError instanceof Error ? agentError.message.replace(`${this.channels.label}: `, "") : String(agentError);
+      throw new SnapvmError(sshError.code, `${sshError.message}; and ${agentWhy}`, {
+        ...(sshError.hint === undefined ? {} : { hint: sshError.hint }),
+        cause: error,
+        details: sshError.details,
+      });
     } finally {
       abandon.abort();
       viaAgent.catch(() => undefined);

@@ -5,6 +5,9 @@
 #
 #   build.sh OUT.qcow2 [DEB_CACHE_DIR]
 #
+# Beside OUT.qcow2 it leaves the guest's kernel and initramfs (OUT.vmlinuz, OUT.initrd.img), for
+# direct kernel boot (snapvm.yaml `boot:`).
+#
 # Needs root (debootstrap chroots) and the packages scripts/setup-host.sh installs. No loop devices or
 # mounts: the root filesystem is made from a directory with `mkfs.ext4 -d`, the boot partition is FAT
 # written with mtools, and syslinux boots the kernel from it. OUT is written only on success.
@@ -125,5 +128,8 @@ mkfs.ext4 -q -F -L "$root_label" -E offset=$((root_start * 512)) -d "$root" "$ra
 
 step "converting to qcow2"
 qemu-img convert -c -o compression_type=zstd -f raw -O qcow2 "$raw" "$work/disk.qcow2"
+# The boot files first: the qcow2 appearing is what says the build is complete.
+cp "$root/boot/$kernel" "${out%.qcow2}.vmlinuz"
+cp "$root/boot/$initrd" "${out%.qcow2}.initrd.img"
 mv "$work/disk.qcow2" "$out"
 step "done: $out"
