@@ -70,7 +70,7 @@ export function instanceDirPaths(dir: string): InstancePaths {
     config: join(dir, "snapvm.yaml"),
     disk: join(dir, "disk.qcow2"),
     disksDir: join(dir, "disks"),
-    memory: join(dir, "memory.ram"),
+    memory: join(dir, STATE_FILE_NAMES.memory),
     agentPid: join(dir, "agent.pid"),
     agentLock: join(dir, "agent.lock"),
     agentSocket: join(dir, "agent.sock"),
@@ -114,6 +114,50 @@ export function instanceSockets(paths: InstancePaths): { qmpSocket: string; gues
 /** The manifest of a saved state directory (suspend/, a snapshot, a failed state). */
 export const MANIFEST_NAME = "manifest.json";
 
+/** The files of a saved state directory, by the names its manifest lists them under. */
+export const STATE_FILE_NAMES = {
+  /** A sparse RAM file a restore maps (file-backed RAM). */
+  memory: "memory.ram",
+  /** Device state only (x-ignore-shared): the RAM is the memory file. */
+  deviceState: "devices.state",
+  /** A whole migration stream, RAM included (anonymous RAM, an offload). */
+  memoryStream: "memory.state",
+} as const;
+
+/** The instance's own RAM file as a suspend state's manifest names it (relative to suspend/). */
+export const LIVE_MEMORY_REF = `../${STATE_FILE_NAMES.memory}`;
+
+/** Held (by pid, see store/lock.ts) while a process compresses or decompresses a state directory. */
+export const COMPRESS_LOCK_NAME = ".compress.lock";
+
+/** A state file's name once compressed (zstd). */
+export function compressedName(name: string): string {
+  return `${name}.zst`;
+}
+
+/**
+ * Hidden name a state file is written under before it is renamed into place. Any such file found while
+ * holding the compress lock is a leftover of a crash (nobody else writes in a committed state directory).
+ */
+export function partialName(name: string, pid = process.pid): string {
+  return `.${name}.tmp-${pid}`;
+}
+
+/** Whether a directory entry is a partialName. */
+export function isPartialName(entry: string): boolean {
+  return /^\..+\.tmp-\d+$/.test(entry);
+}
+
+/** Where a suspend state is written before its rename to suspend/ (crash hygiene removes a dead writer's). */
+export function suspendTempDir(instance: InstancePaths, pid = process.pid): string {
+  return `${instance.suspendDir}.tmp-${pid}`;
+}
+
+/** Where a snapshot is written before its rename into snapshots/TAG (a dot-name: lists skip it). */
+export function snapshotTempDir(instance: InstancePaths, tag: SnapshotTag, pid = process.pid): string {
+  return join(instance.snapshotsDir, `.${tag}.tmp-${pid}`);
+}
+
 export interface SnapshotPaths {
   dir: string;
   manifest: string;
@@ -132,9 +176,9 @@ export function stateDirPaths(dir: string): SnapshotPaths {
   return {
     dir,
     manifest: join(dir, MANIFEST_NAME),
-    memory: join(dir, "memory.ram"),
-    deviceState: join(dir, "devices.state"),
-    memoryStream: join(dir, "memory.state"),
+    memory: join(dir, STATE_FILE_NAMES.memory),
+    deviceState: join(dir, STATE_FILE_NAMES.deviceState),
+    memoryStream: join(dir, STATE_FILE_NAMES.memoryStream),
   };
 }
 
