@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -18,4 +19,17 @@ export function imagesDir(home = snapvmHome()): string {
 /** Records of interrupted uploads, so the same export run again resumes them (0700; they hold age file keys). */
 export function transfersDir(home = snapvmHome()): string {
   return join(home, "transfers");
+}
+
+/** An S3 download kept across runs (instance/bundles/download-cache.ts): the bytes so far, its record, its lock. */
+export interface DownloadCachePaths {
+  part: string;
+  record: string;
+  lock: string;
+}
+
+/** Named by a hash of the URL: the same import run again finds what the last run fetched. */
+export function downloadCachePaths(url: string, home = snapvmHome()): DownloadCachePaths {
+  const base = join(transfersDir(home), `import-${createHash("sha256").update(url).digest("hex").slice(0, 24)}`);
+  return { part: `${base}.part`, record: `${base}.json`, lock: `${base}.lock` };
 }

@@ -1,4 +1,4 @@
-export { snapvmHome, instancesDir, imagesDir, transfersDir } from "./home.ts";
+export { snapvmHome, instancesDir, imagesDir, transfersDir, downloadCachePaths, type DownloadCachePaths } from "./home.ts";
 export {
   instancePaths,
   instanceDirPaths,
