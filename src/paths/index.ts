@@ -1,12 +1,14 @@
-export { snapvmHome, instancesDir, imagesDir, transfersDir, downloadCachePaths, type DownloadCachePaths } from "./home.ts";
+export { snapvmHome, instancesDir, imagesDir, transfersDir, downloadCachePaths, exportRecordPath, type DownloadCachePaths } from "./home.ts";
 export {
   instancePaths,
   instanceDirPaths,
   newInstanceTempDir,
+  instanceDeleteDir,
   instanceSockets,
   snapshotPaths,
   stateDirPaths,
   diskLayerPath,
+  diskLinkTempPath,
   failedStatePaths,
   asideStatePaths,
   newFailedStateId,

@@ -14,7 +14,6 @@ export interface InstancePaths {
   /** Frozen disk layers (qcow2), each the backing file of the layer above it. */
   disksDir: string;
   memory: string;
-  agentPid: string;
   agentLock: string;
   agentSocket: string;
   agentLog: string;
@@ -71,7 +70,6 @@ export function instanceDirPaths(dir: string): InstancePaths {
     disk: join(dir, "disk.qcow2"),
     disksDir: join(dir, "disks"),
     memory: join(dir, STATE_FILE_NAMES.memory),
-    agentPid: join(dir, "agent.pid"),
     agentLock: join(dir, "agent.lock"),
     agentSocket: join(dir, "agent.sock"),
     agentLog: join(dir, "agent.log"),
@@ -104,6 +102,14 @@ export function instanceDirPaths(dir: string): InstancePaths {
  */
 export function newInstanceTempDir(name: string, unique: string, home = snapvmHome()): string {
   return join(instancesDir(home), `.${name}.tmp-${process.pid}-${unique}`);
+}
+
+/**
+ * Where `delete` renames an instance directory before removing it: the instance is gone at once, and a
+ * dead deleter's leftover is removed by the crash hygiene (its writer's pid ends the name).
+ */
+export function instanceDeleteDir(name: InstanceName, home = snapvmHome(), pid = process.pid): string {
+  return join(instancesDir(home), `.${name}.delete-${pid}`);
 }
 
 /** The per-instance sockets and console log a launch spec names. */
@@ -210,6 +216,11 @@ export function failedStatePaths(instance: InstancePaths, id: FailedStateId): Fa
 /** The id of a state moved aside at `at`: its ISO time, with ':' (awkward in file names) as '-'. */
 export function newFailedStateId(at: Date): FailedStateId {
   return at.toISOString().replaceAll(":", "-") as FailedStateId;
+}
+
+/** The new link to a disk layer, renamed over `disk.qcow2` (atomic); a dead writer's is removed by the crash hygiene. */
+export function diskLinkTempPath(instance: InstancePaths, pid = process.pid): string {
+  return `${instance.disk}.link-${pid}`;
 }
 
 export function diskLayerPath(instance: InstancePaths, layer: string): string {
