@@ -2,9 +2,8 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { LaunchSpec } from "../../src/config/launch-spec.ts";
 import { readPinnedLaunch } from "../../src/instance/boot/pinned-boot.ts";
-import { DEVICE_STATE_FILE } from "../../src/instance/suspend/save-state.ts";
 import { waitAgentGone } from "../../src/instance/lifecycle/stop.ts";
-import { instancePaths, parseInstanceName } from "../../src/paths/index.ts";
+import { STATE_FILE_NAMES, instancePaths, parseInstanceName } from "../../src/paths/index.ts";
 import type { BenchHome } from "../home.ts";
 import { restoreRaw, saveRaw, type Migration } from "../qemu/raw.ts";
 import { GUEST_KINDS, guestKind, type AgentGuest, type GuestKind, type QemuGuest, type RunningGuest } from "./running.ts";
@@ -38,7 +37,7 @@ async function agentToQemu(guest: AgentGuest, home: BenchHome): Promise<QemuGues
   // as plain data, so a state format bump in a concurrently rebuilt snapvm cannot break the chain.
   const { spec } = await readPinnedLaunch(paths);
   if (spec.memoryBacking !== "file") throw new Error(`instance ${guest.name} is not file-backed`);
-  const restored = await restoreRaw(home, spec, { uri: `file:${join(paths.suspendDir, DEVICE_STATE_FILE)}`, capabilities: ["x-ignore-shared"] });
+  const restored = await restoreRaw(home, spec, { uri: `file:${join(paths.suspendDir, STATE_FILE_NAMES.deviceState)}`, capabilities: ["x-ignore-shared"] });
   // The RAM file now moves on under the raw QEMU: the saved state must never be restored by snapvm.
   await rm(paths.suspendDir, { recursive: true, force: true });
   return restored.guest;

@@ -9,7 +9,7 @@
 export const BUNDLE_MAGIC = Buffer.from("\x89SNAPVM\n", "latin1");
 export const BUNDLE_FORMAT = "snapvm-bundle";
 /**
- * 1.1.0 added streamed files (FileStart.streamed, FileEnd.sizeBytes) and Trailer.final (a live offload), and
+ * 1.1.0 added streamed files (BundleFile.streamed, FileEnd.sizeBytes) and Trailer.final (a live offload), and
  * digests a parallel writer and a ranged reader can use: one per frame, files and trailer over those.
  */
 export const BUNDLE_FORMAT_VERSION = "1.1.0";

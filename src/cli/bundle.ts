@@ -126,11 +126,11 @@ export async function snapshotImportCommand(source: string, flags: ImportFlags):
       ...(flags.endpoint === undefined ? {} : { endpoint: flags.endpoint }),
     }),
   );
-  printResult(
-    r,
-    flags.json === true,
-    () =>
+  printResult(r, flags.json === true, () =>
+    [
       `imported ${r.from.instance}@${r.from.tag} (from ${r.from.host}) as ${r.name}@${r.tag}: ${bytes(r.dataBytes)} of data${r.encrypted ? ", decrypted" : ""}, ${ms(r.totalMs)}; next: snapvm snapshot restore ${r.name} ${r.tag}, or snapvm fork ${r.name}@${r.tag} NEW`,
+      ...(r.notes ?? []),
+    ].join("\n"),
   );
 }
 

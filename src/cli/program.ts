@@ -408,7 +408,7 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
   if (options.completion !== false)
     program
       .command("completion")
-      .description("print a shell completion script: snapvm completion bash|zsh|fish (e.g. source <(snapvm completion bash))")
+      .description("print a shell completion script: snapvm completion bash|zsh|fish|powershell (e.g. source <(snapvm completion bash))")
       .argument("<shell>", "bash, zsh, fish or powershell")
       .action(() => {
         throw new Error("bin/snapvm.ts runs `completion` before the parser");

@@ -14,7 +14,6 @@ export interface InstancePaths {
   /** Frozen disk layers (qcow2), each the backing file of the layer above it. */
   disksDir: string;
   memory: string;
-  agentPid: string;
   agentLock: string;
   agentSocket: string;
   agentLog: string;
@@ -72,8 +71,7 @@ export function instanceDirPaths(dir: string): InstancePaths {
     config: join(dir, "snapvm.yaml"),
     disk: join(dir, "disk.qcow2"),
     disksDir: join(dir, "disks"),
-    memory: join(dir, "memory.ram"),
-    agentPid: join(dir, "agent.pid"),
+    memory: join(dir, STATE_FILE_NAMES.memory),
     agentLock: join(dir, "agent.lock"),
     agentSocket: join(dir, "agent.sock"),
     agentLog: join(dir, "agent.log"),
@@ -109,6 +107,14 @@ export function newInstanceTempDir(name: string, unique: string, home = snapvmHo
   return join(instancesDir(home), `.${name}.tmp-${process.pid}-${unique}`);
 }
 
+/**
+ * Where `delete` renames an instance directory before removing it: the instance is gone at once, and a
+ * dead deleter's leftover is removed by the crash hygiene (its writer's pid ends the name).
+ */
+export function instanceDeleteDir(name: InstanceName, home = snapvmHome(), pid = process.pid): string {
+  return join(instancesDir(home), `.${name}.delete-${pid}`);
+}
+
 /** The per-instance sockets and console log a launch spec names (config/launch-spec.ts InstanceSockets). */
 export function instanceSockets(paths: InstancePaths): {
   qmpSocket: string;
@@ -129,6 +135,50 @@ export function instanceSockets(paths: InstancePaths): {
 /** The manifest of a saved state directory (suspend/, a snapshot, a failed state). */
 export const MANIFEST_NAME = "manifest.json";
 
+/** The files of a saved state directory, by the names its manifest lists them under. */
+export const STATE_FILE_NAMES = {
+  /** A sparse RAM file a restore maps (file-backed RAM). */
+  memory: "memory.ram",
+  /** Device state only (x-ignore-shared): the RAM is the memory file. */
+  deviceState: "devices.state",
+  /** A whole migration stream, RAM included (anonymous RAM, an offload). */
+  memoryStream: "memory.state",
+} as const;
+
+/** The instance's own RAM file as a suspend state's manifest names it (relative to suspend/). */
+export const LIVE_MEMORY_REF = `../${STATE_FILE_NAMES.memory}`;
+
+/** Held (by pid, see store/lock.ts) while a process compresses or decompresses a state directory. */
+export const COMPRESS_LOCK_NAME = ".compress.lock";
+
+/** A state file's name once compressed (zstd). */
+export function compressedName(name: string): string {
+  return `${name}.zst`;
+}
+
+/**
+ * Hidden name a state file is written under before it is renamed into place. Any such file found while
+ * holding the compress lock is a leftover of a crash (nobody else writes in a committed state directory).
+ */
+export function partialName(name: string, pid = process.pid): string {
+  return `.${name}.tmp-${pid}`;
+}
+
+/** Whether a directory entry is a partialName. */
+export function isPartialName(entry: string): boolean {
+  return /^\..+\.tmp-\d+$/.test(entry);
+}
+
+/** Where a suspend state is written before its rename to suspend/ (crash hygiene removes a dead writer's). */
+export function suspendTempDir(instance: InstancePaths, pid = process.pid): string {
+  return `${instance.suspendDir}.tmp-${pid}`;
+}
+
+/** Where a snapshot is written before its rename into snapshots/TAG (a dot-name: lists skip it). */
+export function snapshotTempDir(instance: InstancePaths, tag: SnapshotTag, pid = process.pid): string {
+  return join(instance.snapshotsDir, `.${tag}.tmp-${pid}`);
+}
+
 export interface SnapshotPaths {
   dir: string;
   manifest: string;
@@ -147,9 +197,9 @@ export function stateDirPaths(dir: string): SnapshotPaths {
   return {
     dir,
     manifest: join(dir, MANIFEST_NAME),
-    memory: join(dir, "memory.ram"),
-    deviceState: join(dir, "devices.state"),
-    memoryStream: join(dir, "memory.state"),
+    memory: join(dir, STATE_FILE_NAMES.memory),
+    deviceState: join(dir, STATE_FILE_NAMES.deviceState),
+    memoryStream: join(dir, STATE_FILE_NAMES.memoryStream),
   };
 }
 
@@ -181,6 +231,11 @@ export function failedStatePaths(instance: InstancePaths, id: FailedStateId): Fa
 /** The id of a state moved aside at `at`: its ISO time, with ':' (awkward in file names) as '-'. */
 export function newFailedStateId(at: Date): FailedStateId {
   return at.toISOString().replaceAll(":", "-") as FailedStateId;
+}
+
+/** The new link to a disk layer, renamed over `disk.qcow2` (atomic); a dead writer's is removed by the crash hygiene. */
+export function diskLinkTempPath(instance: InstancePaths, pid = process.pid): string {
+  return `${instance.disk}.link-${pid}`;
 }
 
 export function diskLayerPath(instance: InstancePaths, layer: string): string {

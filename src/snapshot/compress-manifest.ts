@@ -1,28 +1,10 @@
+import { compressedName, isPartialName } from "../paths/index.ts";
 import { STATE_FORMAT_VERSION, type StateFile, type StateManifest } from "./manifest.ts";
 
 /**
  * The manifest side of compression, pure: which files are compressed, what they are called, and the
  * two manifest flips. compress.ts does the file work around them.
  */
-
-/** Held (by pid, see store/lock.ts) while a process compresses or decompresses the state directory. */
-export const COMPRESS_LOCK_NAME = ".compress.lock";
-
-export function compressedName(name: string): string {
-  return `${name}.zst`;
-}
-
-/**
- * Hidden name a file is written under before it is renamed into place. Any such file found while
- * holding the lock is a leftover of a crash (nobody else writes in a committed state directory).
- */
-export function partialName(name: string, pid = process.pid): string {
-  return `.${name}.tmp-${pid}`;
-}
-
-export function isPartialName(entry: string): boolean {
-  return /^\..+\.tmp-\d+$/.test(entry);
-}
 
 /**
  * Memory files stored in the directory itself. The device state (under 1 MiB) is left alone, and so

@@ -8,18 +8,16 @@ import { fsyncDirectory, fsyncFile } from "../util/fsync.ts";
 import {
   compressedEntry,
   compressedFiles,
-  compressedName,
   decompressedAllocation,
   isCompressible,
   leftoverNames,
-  partialName,
   withCompressedFiles,
   withoutCompression,
 } from "./compress-manifest.ts";
 import { ensureFreeSpace, type StatfsFn } from "./compress-space.ts";
 import { zstdCompress, zstdDecompress } from "./compress-zstd.ts";
 import { type StateFile } from "./manifest.ts";
-import { MANIFEST_NAME } from "../paths/index.ts";
+import { MANIFEST_NAME, compressedName, partialName } from "../paths/index.ts";
 import { readManifest } from "./read-manifest.ts";
 
 /**

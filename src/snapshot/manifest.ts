@@ -18,8 +18,9 @@ export interface StateFile {
   role: "device-state" | "memory" | "memory-stream";
   sizeBytes: number;
   allocatedBytes: number;
-  /** SHA-256, hex. Absent for the instance's live RAM file, which is checked by size and mtime. */
+  /** SHA-256, hex. Absent for a RAM file a restore maps, which is checked by size only (hashing GiBs costs seconds). */
   sha256?: string;
+  /** Recorded for a RAM file a restore maps; not checked (a restore compares the size). */
   mtimeMs?: number;
   /**
    * Since 1.1.0. Present exactly when this file is compressed: `name`, `sizeBytes` and
@@ -52,7 +53,10 @@ export interface StateManifest {
   files: StateFile[];
   /** How long the guest was paused while saving, in milliseconds. */
   pauseMs: number;
-  /** The snapshot this one was taken after, on the same instance (null for the first, and for suspend states). */
+  /**
+   * The snapshot this one was taken after, on the same instance (null for the first). A suspend state
+   * written by a save or an import has null; one staged from a snapshot (restore, fork) keeps its parent.
+   */
   parent: string | null;
   /** Set on snapshots. */
   snapshot?: SnapshotFacts;

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
-import { MANIFEST_NAME, snapshotPaths, type InstancePaths, type SnapshotPaths, type SnapshotTag } from "../paths/index.ts";
+import { MANIFEST_NAME, snapshotPaths, snapshotTempDir, type InstancePaths, type SnapshotPaths, type SnapshotTag } from "../paths/index.ts";
 import { type StateFile, type StateManifest } from "./manifest.ts";
 import { writeJsonAtomic } from "../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../util/file-facts.ts";
@@ -23,7 +23,7 @@ export async function beginSnapshot(paths: InstancePaths, tag: SnapshotTag): Pro
     });
   }
   await mkdir(paths.snapshotsDir, { recursive: true });
-  const temp = join(paths.snapshotsDir, `.${tag}.tmp-${process.pid}`);
+  const temp = snapshotTempDir(paths, tag);
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp);
   return { tag, final, temp };

@@ -4,13 +4,17 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { ErrorCode, isSnapvmError } from "../../src/errors/index.ts";
+import { openResumableDownload } from "../../src/instance/bundles/download-cache.ts";
+import { downloadCachePaths } from "../../src/paths/index.ts";
 import {
   createS3Client,
   getObjectStream,
@@ -212,6 +216,44 @@ describe("S3 client layer against the project's radosgw", { timeout: 600_000 }, 
     await pipeline(Readable.from([data]), second.writable);
     assert.deepEqual(await second.done, { resumedParts: 2, parts: 4 });
     assert.equal(await sha256(await getObjectStream(s3(), location)), createHash("sha256").update(data).digest("hex"));
+  });
+
+  test("an import's download kept across runs resumes from its local copy; another object at the URL starts again", async () => {
+    const home = mkdtempSync(join(tmpdir(), "snapvm-s3-download-"));
+    try {
+      const url = `s3://${BUCKET}/downloads/kept.bin`;
+      const location = parseS3Url(url);
+      const body = randomBytes(9 * MiB + 77);
+      await putObject(s3(), location, body);
+      // A first run reads 3 MiB and stops (as Ctrl-C or a kill would): what it fetched is in the copy.
+      const first = await openResumableDownload(s3(), location, url, home);
+      assert.equal(first.resumedBytes, 0);
+      let read = 0;
+      for await (const chunk of first.stream) {
+        read += (chunk as Buffer).length;
+        if (read >= 3 * MiB) break;
+      }
+      await first.keep();
+      const copy = downloadCachePaths(url, home);
+      assert.ok(statSync(copy.part).size >= 3 * MiB, "the fetched bytes are kept");
+      // While one run holds the download, another is refused.
+      const second = await openResumableDownload(s3(), location, url, home);
+      await assert.rejects(openResumableDownload(s3(), location, url, home), (e: unknown) => isSnapvmError(e) && e.code === ErrorCode.InstanceLocked);
+      assert.ok(second.resumedBytes >= 3 * MiB, `resumed at ${second.resumedBytes}`);
+      assert.equal(second.remainingBytes, body.length - second.resumedBytes);
+      assert.equal(await sha256(second.stream), createHash("sha256").update(body).digest("hex"), "the copy and the rest make the object");
+      await second.keep();
+      // Another object under the same URL: the copy is not spliced into it.
+      const other = randomBytes(2 * MiB);
+      await putObject(s3(), location, other);
+      const third = await openResumableDownload(s3(), location, url, home);
+      assert.equal(third.resumedBytes, 0);
+      assert.equal(await sha256(third.stream), createHash("sha256").update(other).digest("hex"));
+      await third.discard();
+      assert.deepEqual(readdirSync(join(home, "transfers")), [], "a finished import leaves nothing");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   test("a missing bucket is E_REMOTE_NOT_FOUND", async () => {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -30,7 +30,12 @@ async function freePort(): Promise<number> {
 }
 
 /** A TCP proxy to 127.0.0.1:target that resets the first connection to carry more than `cutAfter` bytes back. */
-async function cuttingProxy(target: number, cutAfter: number): Promise<{ port: number; cuts: () => number; close: () => Promise<void> }> {
+/** Forwards to `target`; the first response past `cutAfter` bytes is reset, or with `stall` hangs from there on. */
+async function cuttingProxy(
+  target: number,
+  cutAfter: number,
+  how: "reset" | "stall" = "reset",
+): Promise<{ port: number; cuts: () => number; close: () => Promise<void> }> {
   let cuts = 0;
   const sockets = new Set<import("node:net").Socket>();
   const server = createServer((client) => {
@@ -40,8 +45,13 @@ async function cuttingProxy(target: number, cutAfter: number): Promise<{ port: n
     client.pipe(upstream);
     upstream.on("data", (chunk: Buffer) => {
       back += chunk.length;
+      if (how === "stall" && cuts > 0) return;
       if (cuts === 0 && back > cutAfter) {
         cuts += 1;
+        if (how === "stall") {
+          upstream.pause();
+          return;
+        }
         client.resetAndDestroy();
         upstream.destroy();
         return;
@@ -224,6 +234,37 @@ describe("snapshot bundles", { timeout: 1_500_000 }, () => {
     } finally {
       await proxy.close();
     }
+    // An import killed (-9) mid-download (held by a stalling proxy after ~4 MiB, headers included) resumes when run again:
+    // what it had fetched comes from its local copy in transfers/, the rest from S3, and the copy goes.
+    const stalling = await cuttingProxy(Number(new URL(env["AWS_ENDPOINT_URL"] ?? "").port), 4 * 2 ** 20, "stall");
+    const eTransfers = join(e.dir, "transfers");
+    const fetched = (): number =>
+      (existsSync(eTransfers) ? readdirSync(eTransfers) : [])
+        .filter((n) => n.endsWith(".part"))
+        .reduce((sum, n) => sum + statSync(join(eTransfers, n)).size, 0);
+    try {
+      const importing = spawn(
+        process.execPath,
+        [CLI, "snapshot", "import", "s3://bundles/vm/s.age", "--as", "e4", "--identity", key, "--endpoint", `http://127.0.0.1:${stalling.port}`],
+        { env: { ...process.env, ...env, SNAPVM_HOME: e.dir }, stdio: "ignore" },
+      );
+      for (let i = 0; i < 1200 && (stalling.cuts() === 0 || fetched() < 3 * 2 ** 20); i++) await sleep(50);
+      importing.kill("SIGKILL");
+      await new Promise((resolve) => importing.once("exit", resolve));
+    } finally {
+      await stalling.close();
+    }
+    assert.ok(fetched() >= 3 * 2 ** 20, `the killed import had fetched ${fetched()} bytes`);
+    assert.equal(existsSync(e.instanceDir("e4")), false, "a killed import leaves no instance");
+    const resumedImport = JSON.parse(await e.ok(["snapshot", "import", "s3://bundles/vm/s.age", "--as", "e4", "--identity", key, "--json"], { env })) as {
+      resumedBytes: number;
+    };
+    assert.ok(resumedImport.resumedBytes >= 3 * 2 ** 20, JSON.stringify(resumedImport));
+    assert.deepEqual(readdirSync(eTransfers), [], "the local copy goes once the import is done");
+    await e.ok(["snapshot", "restore", "e4", "s"]);
+    await e.ok(["start", "e4"]);
+    assert.equal(await e.ok(["exec", "e4", "--", CHECK]), before_, "the resumed import is whole");
+    await e.ok(["delete", "--force", "e4"]);
     // An export killed (-9) after some parts are stored resumes when run again: those parts are checked, not sent.
     const exporting = spawn(process.execPath, [CLI, "snapshot", "export", "src", "s", "--to", "s3://bundles/vm/resumed.age", "--recipient", recipient], {
       env: { ...process.env, ...env, SNAPVM_HOME: a.dir },

@@ -8,13 +8,14 @@ import {
   checkBucket,
   createS3Client,
   parseS3Url,
-  readObjectResumably,
   startResumableUpload,
   type S3Connection,
   type S3Location,
   type UploadProgress,
 } from "../../remote/s3/index.ts";
+import { snapvmHome } from "../../paths/index.ts";
 import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
+import { openResumableDownload, type ResumableDownload } from "./download-cache.ts";
 
 /** Where a bundle goes to or comes from: `-` (stdout / stdin), `s3://BUCKET/KEY`, or a file path. */
 export type Endpoint = { kind: "stdio" } | { kind: "s3"; location: S3Location; url: string } | { kind: "file"; path: string };
@@ -126,20 +127,27 @@ export async function openSink(endpoint: Endpoint, s3: S3Options = {}, resume?: 
   };
 }
 
-export async function openSource(endpoint: Endpoint, s3: S3Options = {}): Promise<Readable> {
+/** A bundle to read; from S3, a download whose bytes are kept so the same import run again resumes it. */
+export interface Source {
+  stream: Readable;
+  download?: ResumableDownload;
+}
+
+export async function openSource(endpoint: Endpoint, s3: S3Options = {}, home = snapvmHome()): Promise<Source> {
   if (endpoint.kind === "stdio") {
     if (process.stdin.isTTY)
       throw new SnapvmError(ErrorCode.InvalidArgument, "standard input is a terminal, not a bundle", {
         hint: "Pipe a bundle in, or give a file or s3:// URL.",
       });
-    return process.stdin;
+    return { stream: process.stdin };
   }
   if (endpoint.kind === "file") {
     if (!existsSync(endpoint.path))
       throw new SnapvmError(ErrorCode.InvalidArgument, `${endpoint.path} does not exist`, { hint: "Give the bundle file `snapvm snapshot export` wrote." });
-    return createReadStream(endpoint.path, { highWaterMark: 4 * 1024 * 1024 });
+    return { stream: createReadStream(endpoint.path, { highWaterMark: 4 * 1024 * 1024 }) };
   }
-  const connection = await connect(s3);
-  // A download that breaks resumes where it stopped (a new Range GET of the same ETag).
-  return readObjectResumably(connection, endpoint.location);
+  // A download that breaks resumes where it stopped (a new Range GET of the same ETag), within the run
+  // and, through the local copy, in the next run of the same import.
+  const download = await openResumableDownload(await connect(s3), endpoint.location, endpoint.url, home);
+  return { stream: download.stream, download };
 }

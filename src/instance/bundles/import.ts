@@ -26,6 +26,7 @@ import { refuseKvmStateWithoutKvm } from "../boot/state-accel.ts";
 import { newLayerId } from "../disk/layers.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { describeEndpoint, openSource, type Endpoint, type S3Options } from "./endpoints.ts";
+import { isBundleAtFault } from "./download-cache.ts";
 import { carriesLiveStream, loadStreamIntoSnapshot } from "./load-stream.ts";
 import { plaintext } from "./plaintext.ts";
 
@@ -57,6 +58,8 @@ export interface ImportResult {
   dataBytes: number;
   bundleBytes: number;
   totalMs: number;
+  /** From S3: bytes an earlier, interrupted run of this import had fetched, read from its local copy. */
+  resumedBytes?: number;
   notes?: string[];
 }
 
@@ -73,7 +76,7 @@ function stateOf(manifest: BundleManifest): StateManifest {
 }
 
 /** Before any bulk byte is read: this host can load the state, and has room for it. */
-async function preflight(manifest: BundleManifest, state: StateManifest, home: string): Promise<void> {
+async function preflight(manifest: BundleManifest, state: StateManifest, home: string, downloadBytes: number): Promise<void> {
   const local = await driver.host.vmmVersion();
   if (manifest.qemuVersion !== local || state.qemuVersion !== local) {
     throw new SnapvmError(
@@ -88,7 +91,8 @@ async function preflight(manifest: BundleManifest, state: StateManifest, home: s
   await refuseKvmStateWithoutKvm(state.accel, "the snapshot was taken");
   // A live offload's stream is loaded into a RAM file beside it before it is removed: room for both.
   const loading = carriesLiveStream(manifest) ? state.memory.sizeBytes : 0;
-  const need = manifest.files.reduce((sum, f) => sum + f.allocatedBytes, 0) + loading + SPACE_MARGIN;
+  // An S3 download keeps its bytes until the import is done (download-cache.ts): room for those too.
+  const need = manifest.files.reduce((sum, f) => sum + f.allocatedBytes, 0) + loading + downloadBytes + SPACE_MARGIN;
   await ensurePrivateDir(home);
   const fs = await statfs(home);
   const free = fs.bavail * fs.bsize;
@@ -160,7 +164,7 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
   const progress = options.onProgress ?? (() => undefined);
   const home = options.home ?? snapvmHome();
   if (options.as !== undefined) claimNewInstance(parseInstanceName(options.as), options.home);
-  const input = await openSource(endpoint, options);
+  const { stream: input, download } = await openSource(endpoint, options, home);
   try {
     const { stream, encrypted } = await plaintext(input, options.identities ?? []);
     const reader = new BundleReader(stream);
@@ -179,7 +183,7 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
     const layer = manifest.files.find((f) => f.role === "disk-layer" && f.name === `${facts.diskLayer}.qcow2`);
     if (layer === undefined) throw invalidBundle("bad-manifest", `the bundle lacks the snapshot's disk layer ${facts.diskLayer}`);
     parseConfigText(manifest.config, "the bundle's snapvm.yaml");
-    await preflight(manifest, state, home);
+    await preflight(manifest, state, home, download?.remainingBytes ?? 0);
     let dataBytes = 0;
     const notes: string[] = [];
     const { paths } = await buildNewInstance(name, options.home, async (temp, final) => {
@@ -229,6 +233,10 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
         await writeJsonAtomic(temp.bootConfig, manifest.bootConfig);
       }
     });
+    await download?.discard();
+    if (download !== undefined && download.resumedBytes > 0) {
+      notes.push(`resumed: ${(download.resumedBytes / 2 ** 20).toFixed(1)} MiB came from an earlier run's download`);
+    }
     return {
       name,
       dir: paths.dir,
@@ -239,8 +247,12 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
       dataBytes,
       bundleBytes: reader.position,
       totalMs: performance.now() - started,
+      ...(download === undefined ? {} : { resumedBytes: download.resumedBytes }),
       ...(notes.length === 0 ? {} : { notes }),
     };
+  } catch (error) {
+    await (isBundleAtFault(error) ? download?.discard() : download?.keep());
+    throw error;
   } finally {
     if (input !== process.stdin) input.destroy();
   }

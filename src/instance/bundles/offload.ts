@@ -6,14 +6,13 @@ import { PassThrough } from "node:stream";
 import type { StreamSnapshotResponse } from "../../api/schemas.ts";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
+import { STATE_FILE_NAMES, instancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { buildManifest } from "../../snapshot/build-manifest.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { agentClient } from "../access/agent-client.ts";
 import { readPinnedLaunch } from "../boot/pinned-boot.ts";
 import { activeLayer, layerIdOf } from "../disk/layers.ts";
 import { readoptIfOrphaned } from "../lifecycle/readopt.ts";
-import { MEMORY_STREAM_FILE } from "../suspend/save-state.ts";
 import { describeEndpoint, preflightSink, type Endpoint } from "./endpoints.ts";
 import type { ExportOptions } from "./export.ts";
 import { sendBundle } from "./send.ts";
@@ -97,7 +96,12 @@ export async function offloadSnapshot(name: InstanceName, tag: SnapshotTag, endp
   }
   const frozen = await activeLayer(paths);
   // Its length is known at its end: the estimate is the guest's RAM (zero pages travel as a flag each).
-  const streamFile = { name: MEMORY_STREAM_FILE, role: "memory-stream", sizeBytes: launch.spec.memoryBytes, allocatedBytes: launch.spec.memoryBytes } as const;
+  const streamFile = {
+    name: STATE_FILE_NAMES.memoryStream,
+    role: "memory-stream",
+    sizeBytes: launch.spec.memoryBytes,
+    allocatedBytes: launch.spec.memoryBytes,
+  } as const;
   const state = buildManifest({
     kind: "snapshot",
     launch,
@@ -147,7 +151,7 @@ export async function offloadSnapshot(name: InstanceName, tag: SnapshotTag, endp
       encrypted: (options.recipients ?? []).length > 0,
       pauseMs: answer.pauseMs,
       diskLayer: answer.diskLayer,
-      streamBytes: figures.files.find((f) => f.name === MEMORY_STREAM_FILE)?.sizeBytes ?? 0,
+      streamBytes: figures.files.find((f) => f.name === STATE_FILE_NAMES.memoryStream)?.sizeBytes ?? 0,
       bundleBytes: figures.bytes,
       dataBytes: figures.dataBytes,
       sentBytes: figures.sentBytes,

@@ -3,7 +3,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
 import type { AgeKeyMaterial, Recipient } from "../../crypto/age/index.ts";
-import { transfersDir } from "../../paths/index.ts";
+import { exportRecordPath, transfersDir } from "../../paths/index.ts";
 import type { UploadProgress } from "../../remote/s3/index.ts";
 import { writeFileAtomic } from "../../util/atomic-write.ts";
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from "../../util/private-tree.ts";
@@ -46,7 +46,7 @@ const recordSchema = z.object({
 });
 
 export function recordPath(url: string, home?: string): string {
-  return join(transfersDir(home), `export-${createHash("sha256").update(url).digest("hex").slice(0, 24)}.json`);
+  return exportRecordPath(url, home);
 }
 
 export function recipientsDigest(recipients: readonly Recipient[]): string {

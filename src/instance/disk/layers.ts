@@ -3,7 +3,7 @@ import { lstat, mkdir, readdir, realpath, rename, rm, symlink } from "node:fs/pr
 import { driver } from "../../driver/index.ts";
 import { basename, join, relative } from "node:path";
 import { isErrno } from "../../errors/index.ts";
-import { diskLayerPath, type InstancePaths } from "../../paths/index.ts";
+import { diskLayerPath, diskLinkTempPath, type InstancePaths } from "../../paths/index.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
 import { snapshotLayers } from "./snapshot-layers.ts";
 
@@ -29,7 +29,7 @@ export async function activeLayer(paths: InstancePaths): Promise<string> {
 
 /** Atomically points disk.qcow2 at a layer (a relative link, so the instance directory can move). */
 export async function pointDiskAt(paths: InstancePaths, layerPath: string, durable = true): Promise<void> {
-  const temp = `${paths.disk}.link-${process.pid}`;
+  const temp = diskLinkTempPath(paths);
   await rm(temp, { force: true });
   await symlink(relative(paths.dir, layerPath), temp);
   await rename(temp, paths.disk);

@@ -100,7 +100,7 @@ function specFor(name: string, source: SourceLaunch, paths: InstancePaths): Laun
  *   2. build the instance in a hidden temp directory (buildNewInstance): decompress the stream there
  *      (bounded by importStreamBound), decode it and
  *      check it fits the arguments (machine, RAM block "mem" and its size), copy the disk;
- *   3. convert (import-state-convert.ts): load the stream into a paused QEMU whose RAM is the new
+ *   3. convert (driver.state.convertStream): load the stream into a paused QEMU whose RAM is the new
  *      memory.ram, save device state only; dig holes in the RAM file;
  *   4. write snapvm.yaml, boot/ (config and launch, as a cold boot pins them) and suspend/manifest.json;
  *   5. buildNewInstance seals the temp directory and renames it into place: the instance exists,

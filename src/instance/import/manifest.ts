@@ -1,13 +1,12 @@
 import { join } from "node:path";
 import type { InstancePaths } from "../../paths/index.ts";
 import { type StateFile } from "../../snapshot/manifest.ts";
-import { MANIFEST_NAME } from "../../paths/index.ts";
+import { LIVE_MEMORY_REF, MANIFEST_NAME, STATE_FILE_NAMES } from "../../paths/index.ts";
 import { buildManifest } from "../../snapshot/build-manifest.ts";
 import { writeJsonAtomic } from "../../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../../util/file-facts.ts";
 import { fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
-import { DEVICE_STATE_FILE, LIVE_MEMORY_REF } from "../suspend/save-state.ts";
 
 /**
  * Writes the manifest of an imported suspend state, the same shape saveSuspendState writes for a
@@ -16,13 +15,13 @@ import { DEVICE_STATE_FILE, LIVE_MEMORY_REF } from "../suspend/save-state.ts";
  * MUST be final (holes dug, fsynced) before this is called, since its size and mtime are recorded.
  */
 export async function writeImportedManifest(paths: InstancePaths, launch: PinnedLaunch): Promise<StateFile[]> {
-  const deviceState = join(paths.suspendDir, DEVICE_STATE_FILE);
+  const deviceState = join(paths.suspendDir, STATE_FILE_NAMES.deviceState);
   await fsyncFile(deviceState);
   const state = await fileSizes(deviceState);
   const ram = await fileSizes(paths.memory);
   const files: StateFile[] = [
     {
-      name: DEVICE_STATE_FILE,
+      name: STATE_FILE_NAMES.deviceState,
       role: "device-state",
       sizeBytes: state.apparentBytes,
       allocatedBytes: state.allocatedBytes,

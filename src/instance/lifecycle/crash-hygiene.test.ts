@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { removeStaleInstanceTemps, writerPid } from "./crash-hygiene.ts";
+import { diskLinkTempPath, instanceDeleteDir, instancePaths, parseInstanceName, parseSnapshotTag, snapshotTempDir, suspendTempDir } from "../../paths/index.ts";
+import { cleanUpAfterCrash, removeStaleInstanceTemps, writerPid } from "./crash-hygiene.ts";
 
 /** A pid that is certainly dead: a child that has exited. */
 function deadPid(): number {
@@ -43,5 +44,27 @@ test("removeStaleInstanceTemps removes a dead writer's hidden dirs, of one name 
     assert.deepEqual(readdirSync(dir).sort(), [`.a-1.tmp-${process.pid}-ffffffff`, ".hidden", "a-1"].sort());
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("cleanUpAfterCrash removes every temp name src/paths makes for an instance, once its writer is dead", async () => {
+  const home = mkdtempSync(join(tmpdir(), "snapvm-hygiene-"));
+  try {
+    const dead = deadPid();
+    const name = parseInstanceName("a");
+    const paths = instancePaths(name, home);
+    mkdirSync(paths.snapshotsDir, { recursive: true });
+    const temps = [instanceDeleteDir(name, home, dead), suspendTempDir(paths, dead), snapshotTempDir(paths, parseSnapshotTag("warm"), dead)];
+    for (const dir of temps) mkdirSync(dir);
+    const link = diskLinkTempPath(paths, dead);
+    writeFileSync(link, "");
+    const live = suspendTempDir(paths, process.pid);
+    mkdirSync(live);
+    const done = await cleanUpAfterCrash(paths, { processes: false });
+    assert.equal(done.length, 4, done.join("\n"));
+    for (const path of [...temps, link]) assert.ok(!existsSync(path), `${path} is removed`);
+    assert.ok(existsSync(live), "a live writer's is kept");
+  } finally {
+    rmSync(home, { recursive: true, force: true });
   }
 });

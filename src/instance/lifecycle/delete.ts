@@ -1,7 +1,6 @@
 import { rename, rm } from "node:fs/promises";
-import { join } from "node:path";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths, instancesDir, type InstanceName } from "../../paths/index.ts";
+import { instanceDeleteDir, instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { acquireLock } from "../../store/lock.ts";
 import { processAlive } from "../../util/process-alive.ts";
@@ -46,7 +45,7 @@ export async function deleteInstance(name: InstanceName, options: { force?: bool
   }
   const paths = instancePaths(name, options.home);
   const lock = await acquireLock(paths.agentLock, name);
-  const doomed = join(instancesDir(options.home), `.${name}.delete-${process.pid}`);
+  const doomed = instanceDeleteDir(name, options.home);
   try {
     await refuseIfForked(name, options.home); // a fork made while the instance was being stopped
     await cleanUpUnderLock(paths, "kill"); // an orphaned QEMU (allowed by --force above) and temp directories

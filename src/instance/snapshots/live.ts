@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { driver, type RunningVm } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import type { InstancePaths, SnapshotTag } from "../../paths/index.ts";
+import { STATE_FILE_NAMES, type InstancePaths, type SnapshotTag } from "../../paths/index.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
 import { fsyncFile } from "../../util/fsync.ts";
 import { failPoint, faultPoint } from "../../util/fault-point.ts";
@@ -9,7 +9,6 @@ import { layerIdOf } from "../disk/layers.ts";
 import { prepareDiskFreeze, type DiskFreeze } from "./disk-freeze.ts";
 import { fsyncDirectory } from "../../util/fsync.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
-import { DEVICE_STATE_FILE } from "../suspend/save-state.ts";
 import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles } from "../../snapshot/write.ts";
 import { buildManifest } from "../../snapshot/build-manifest.ts";
 import { latestSnapshotTag } from "./list.ts";
@@ -75,7 +74,7 @@ export async function takeLiveSnapshot(
       await vm.pause();
       const [diskDone, memoryDone] = await Promise.allSettled([
         diskLeg(),
-        copySparse(paths.memory, join(pending.temp, "memory.ram")).then(async (method) => {
+        copySparse(paths.memory, join(pending.temp, STATE_FILE_NAMES.memory)).then(async (method) => {
           await failPoint("snapshot:memory-leg");
           return method;
         }),
@@ -83,7 +82,7 @@ export async function takeLiveSnapshot(
       if (diskDone.status === "rejected") throw diskDone.reason;
       if (memoryDone.status === "rejected") throw memoryDone.reason;
       memoryCopy = memoryDone.value;
-      await driver.state.saveDeviceState(vm, join(pending.temp, DEVICE_STATE_FILE), timeoutMs);
+      await driver.state.saveDeviceState(vm, join(pending.temp, STATE_FILE_NAMES.deviceState), timeoutMs);
       await vm.resume();
       pauseMs = performance.now() - pausedAt;
     } catch (error) {
@@ -93,13 +92,19 @@ export async function takeLiveSnapshot(
   } else {
     memoryCopy = "precopy";
     pauseMs = await driver.snapshots
-      .captureMemory(vm, launch, { memory: join(pending.temp, "memory.ram"), deviceState: join(pending.temp, DEVICE_STATE_FILE) }, diskLeg, timeoutMs)
+      .captureMemory(
+        vm,
+        launch,
+        { memory: join(pending.temp, STATE_FILE_NAMES.memory), deviceState: join(pending.temp, STATE_FILE_NAMES.deviceState) },
+        diskLeg,
+        timeoutMs,
+      )
       .catch(fail);
   }
   await fsyncDirectory(paths.dir);
   const files = await describeSnapshotFiles(pending, [
-    { name: "memory.ram", role: "memory" },
-    { name: DEVICE_STATE_FILE, role: "device-state" },
+    { name: STATE_FILE_NAMES.memory, role: "memory" },
+    { name: STATE_FILE_NAMES.deviceState, role: "device-state" },
   ]);
   await commitSnapshot(
     pending,

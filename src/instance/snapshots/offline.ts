@@ -3,12 +3,11 @@ import { copyFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { diskLayerPath, type InstancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
+import { STATE_FILE_NAMES, diskLayerPath, type InstancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { readManifest } from "../../snapshot/read-manifest.ts";
 import { copySparse, type CopyMethod } from "../../util/sparse-copy.ts";
 import { activeLayer, ensureLayeredDisk, layerIdOf, newLayerId, pointDiskAt } from "../disk/layers.ts";
 import { readPinnedLaunch } from "../boot/pinned-boot.ts";
-import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "../suspend/save-state.ts";
 import type { SnapshotFigures } from "./live.ts";
 import { latestSnapshotTag } from "./list.ts";
 import { abandonSnapshot, beginSnapshot, commitSnapshot, describeSnapshotFiles } from "../../snapshot/write.ts";
@@ -36,12 +35,12 @@ export async function takeOfflineSnapshot(name: InstanceName, paths: InstancePat
     const names: Parameters<typeof describeSnapshotFiles>[1] = [];
     if (suspended !== undefined) {
       if (suspended.files.some((f) => f.role === "device-state")) {
-        memoryCopy = await copySparse(paths.memory, join(pending.temp, "memory.ram"));
-        await copyFile(join(paths.suspendDir, DEVICE_STATE_FILE), join(pending.temp, DEVICE_STATE_FILE));
-        names.push({ name: "memory.ram", role: "memory" }, { name: DEVICE_STATE_FILE, role: "device-state" });
+        memoryCopy = await copySparse(paths.memory, join(pending.temp, STATE_FILE_NAMES.memory));
+        await copyFile(join(paths.suspendDir, STATE_FILE_NAMES.deviceState), join(pending.temp, STATE_FILE_NAMES.deviceState));
+        names.push({ name: STATE_FILE_NAMES.memory, role: "memory" }, { name: STATE_FILE_NAMES.deviceState, role: "device-state" });
       } else {
-        memoryCopy = await copySparse(join(paths.suspendDir, MEMORY_STREAM_FILE), join(pending.temp, MEMORY_STREAM_FILE));
-        names.push({ name: MEMORY_STREAM_FILE, role: "memory-stream" });
+        memoryCopy = await copySparse(join(paths.suspendDir, STATE_FILE_NAMES.memoryStream), join(pending.temp, STATE_FILE_NAMES.memoryStream));
+        names.push({ name: STATE_FILE_NAMES.memoryStream, role: "memory-stream" });
       }
     }
     const frozen = await activeLayer(paths);

@@ -1,7 +1,16 @@
 import { copyFile, mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { driver } from "../../driver/index.ts";
-import { MANIFEST_NAME, diskLayerPath, instancePaths, type InstancePaths, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
+import {
+  LIVE_MEMORY_REF,
+  MANIFEST_NAME,
+  diskLayerPath,
+  suspendTempDir,
+  instancePaths,
+  type InstancePaths,
+  type InstanceName,
+  type SnapshotTag,
+} from "../../paths/index.ts";
 import { type StateManifest } from "../../snapshot/manifest.ts";
 import { acquireLock } from "../../store/lock.ts";
 import { cleanUpUnderLock } from "../lifecycle/crash-hygiene.ts";
@@ -40,7 +49,7 @@ async function stageSnapshot(paths: InstancePaths, manifest: StateManifest, snap
   await rm(paths.suspendDir, { recursive: true, force: true });
   await rm(paths.memory, { force: true });
   if (!facts.hasMemory) return;
-  const temp = `${paths.suspendDir}.tmp-${process.pid}`;
+  const temp = suspendTempDir(paths);
   await rm(temp, { recursive: true, force: true });
   await mkdir(temp);
   for (const file of manifest.files) {
@@ -51,7 +60,7 @@ async function stageSnapshot(paths: InstancePaths, manifest: StateManifest, snap
   const suspend: StateManifest = {
     ...manifest,
     kind: "suspend",
-    files: manifest.files.map((f) => (f.role === "memory" ? { ...f, name: "../memory.ram" } : f)),
+    files: manifest.files.map((f) => (f.role === "memory" ? { ...f, name: LIVE_MEMORY_REF } : f)),
   };
   delete suspend.snapshot;
   await writeJsonAtomic(join(temp, MANIFEST_NAME), suspend);

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { driver, type RunningVm } from "../../driver/index.ts";
 import { guestAccessOf } from "../../config/launch-spec.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import type { InstancePaths } from "../../paths/index.ts";
+import { STATE_FILE_NAMES, type InstancePaths } from "../../paths/index.ts";
 import type { GuestIdentity, StateManifest } from "../../snapshot/manifest.ts";
 import { fileSizes, sha256File } from "../../util/file-facts.ts";
 import { shellQuote } from "../../util/shell-quote.ts";
@@ -13,7 +13,6 @@ import type { BootHooks, BootedVm } from "../boot/cold-boot.ts";
 import { waitGuestReady } from "../boot/guest-ready.ts";
 import { hostForwardsOf } from "../boot/host-ports.ts";
 import { ForwardFailureWatch } from "../boot/port-refusal.ts";
-import { DEVICE_STATE_FILE, MEMORY_STREAM_FILE } from "./save-state.ts";
 
 function incompatible(why: string): SnapvmError {
   return new SnapvmError(ErrorCode.StateIncompatible, `the saved state cannot be loaded here: ${why}`);
@@ -88,7 +87,7 @@ export async function restoreSuspended(
     const { timeoutMs } = await checked;
     // Checked against the running binary's greeting: free, and exact about what will load the state.
     if (vm.version !== manifest.qemuVersion) throw incompatible(`it was saved by QEMU ${manifest.qemuVersion}, this host runs ${vm.version}`);
-    const stateFile = join(paths.suspendDir, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
+    const stateFile = join(paths.suspendDir, fileBacked ? STATE_FILE_NAMES.deviceState : STATE_FILE_NAMES.memoryStream);
     hooks.onProgress("loading the state");
     await driver.state.load(vm, stateFile, fileBacked ? "device-state" : "full-ram", timeoutMs);
     faultPoint("restore:before-cont");

@@ -5,18 +5,13 @@ import { driver, type RunningVm } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import type { InstancePaths } from "../../paths/index.ts";
 import type { StateFile } from "../../snapshot/manifest.ts";
-import { MANIFEST_NAME } from "../../paths/index.ts";
+import { LIVE_MEMORY_REF, MANIFEST_NAME, STATE_FILE_NAMES, suspendTempDir } from "../../paths/index.ts";
 import { buildManifest } from "../../snapshot/build-manifest.ts";
 import { writeJsonAtomic } from "../../util/atomic-write.ts";
 import { fileSizes, sha256File } from "../../util/file-facts.ts";
 import { fdatasyncFile, fsyncDirectory, fsyncFile } from "../../util/fsync.ts";
 import { faultPoint, faultWait } from "../../util/fault-point.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
-
-export const DEVICE_STATE_FILE = "devices.state";
-export const MEMORY_STREAM_FILE = "memory.state";
-/** The instance's RAM file, seen from its suspend directory. */
-export const LIVE_MEMORY_REF = "../memory.ram";
 
 /**
  * Suspends a running VM to disk. The guest is paused from `stop` until the state is durable.
@@ -31,7 +26,7 @@ export const LIVE_MEMORY_REF = "../memory.ram";
  */
 export async function saveSuspendState(vm: RunningVm, launch: PinnedLaunch, paths: InstancePaths, baseTimeoutMs: number): Promise<SaveFigures> {
   const started = performance.now();
-  const temp = `${paths.suspendDir}.tmp-${process.pid}`;
+  const temp = suspendTempDir(paths);
   const layout = driver.state.layoutOf(launch);
   const fileBacked = layout === "device-state";
   await rm(temp, { recursive: true, force: true });
@@ -46,7 +41,7 @@ export async function saveSuspendState(vm: RunningVm, launch: PinnedLaunch, path
     await faultWait("save:after-stop");
     const ramFlushed = fileBacked ? fdatasyncFile(paths.memory) : Promise.resolve();
     ramFlushed.catch(() => undefined);
-    const stateFile = join(temp, fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE);
+    const stateFile = join(temp, fileBacked ? STATE_FILE_NAMES.deviceState : STATE_FILE_NAMES.memoryStream);
     // A full-RAM save (anonymous backing) is given time for its size at a slow 50 MiB/s.
     await driver.state.save(vm, stateFile, layout, baseTimeoutMs + (vm.spec.memoryBytes / (50 * 1024 * 1024)) * 1000);
     await Promise.all([fsyncFile(stateFile), ramFlushed]);
@@ -75,7 +70,7 @@ export async function saveSuspendState(vm: RunningVm, launch: PinnedLaunch, path
 
 async function describeFiles(temp: string, fileBacked: boolean, paths: InstancePaths): Promise<StateFile[]> {
   const files: StateFile[] = [];
-  const stateName = fileBacked ? DEVICE_STATE_FILE : MEMORY_STREAM_FILE;
+  const stateName = fileBacked ? STATE_FILE_NAMES.deviceState : STATE_FILE_NAMES.memoryStream;
   const stateSizes = await fileSizes(join(temp, stateName));
   files.push({
     name: stateName,

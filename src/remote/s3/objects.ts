@@ -58,6 +58,8 @@ export interface ResumeOptions {
   retries?: number;
   /** Told each time the read starts again, with the offset it resumes at. */
   onResume?: (offset: number, error: unknown) => void;
+  /** Start at this byte of the object, whose facts (size, ETag) the caller already has: no HEAD is asked. */
+  from?: { offset: number; facts: ObjectFacts };
 }
 
 /**
@@ -68,8 +70,8 @@ export interface ResumeOptions {
 export function readObjectResumably(connection: S3Connection, location: S3Location, options: ResumeOptions = {}): Readable {
   const retries = options.retries ?? 5;
   async function* bytes(): AsyncGenerator<Buffer> {
-    const facts = await headObject(connection, location);
-    let at = 0;
+    const facts = options.from?.facts ?? (await headObject(connection, location));
+    let at = options.from?.offset ?? 0;
     let failures = 0;
     while (at < facts.size) {
       const started = at;
