@@ -48,6 +48,8 @@ describe("CloudGuest", () => {
         }
         case "guest-exec":
           return '{"return": {"pid": 9}}\n';
+        case "guest-get-time":
+          return `{"return": ${Date.now() * 1e6}}\n`;
         case "guest-exec-status":
           return `{"return": {"exited": true, "exitcode": 0, "out-data": "${Buffer.from("via-agent\n").toString("base64")}"}}\n`;
         default:
@@ -77,6 +79,42 @@ describe("CloudGuest", () => {
     assert.equal(await guest.syncClock(), "exact");
     const time = seen.find((r) => r.execute === "guest-set-time")?.arguments?.["time"];
     assert.ok(typeof time === "number" && Math.abs(time / 1e6 - Date.now()) < 5000, "the host's time in nanoseconds");
+  });
+
+  it("sets the clock once more when the first guest-set-time took effect late", async (t) => {
+    // The fake guest's clock: the host's plus `offsetMs`; its first set takes effect 30 ms late.
+    let offsetMs = -20_000;
+    let sets = 0;
+    const server = fakeQga(join(dir, "clock.sock"), (request) => {
+      switch (request.execute) {
+        case "guest-get-time":
+          return `{"return": ${Math.round((Date.now() + offsetMs) * 1e6)}}\n`;
+        case "guest-set-time":
+          offsetMs = Number(request.arguments?.["time"]) / 1e6 - Date.now() - (sets++ === 0 ? 30 : 0);
+          return '{"return": {}}\n';
+        case "guest-file-open":
+          return '{"return": 7}\n';
+        case "guest-file-read":
+          return `{"return": {"count": 1, "buf-b64": "${Buffer.from("debian:x:1000:1000::/home/debian:/bin/bash\n").toString("base64")}", "eof": true}}\n`;
+        default:
+          return '{"return": {}}\n';
+      }
+    });
+    const guest = new CloudGuest({
+      ssh: new SshGuest(access, label),
+      access,
+      qgaSocket: join(dir, "clock.sock"),
+      qgaPortOpen: () => Promise.resolve(true),
+      label,
+    });
+    t.after(() => {
+      guest.close();
+      server.close();
+    });
+    await guest.waitReady(10_000);
+    assert.equal(await guest.syncClock(), "exact");
+    assert.equal(sets, 2);
+    assert.ok(Math.abs(offsetMs) < 10, `the guest's clock ends ${offsetMs.toFixed(1)} ms off`);
   });
 
   it("falls back to SSH when the guest never opens the agent's port", async (t) => {

@@ -3,7 +3,7 @@ import type { SshAccess } from "../../config/launch-spec.ts";
 import type { ClockPrecision, ExecOptions, ExecResult, GuestExec, GuestRoute } from "../guest/guest-exec.ts";
 import type { SshGuest } from "../ssh/ssh-guest.ts";
 import { QgaClient } from "./client.ts";
-import { qgaExec, qgaReadFile, qgaSetTimeToHost, qgaShutdown } from "./commands.ts";
+import { qgaClockOffset, qgaExec, qgaReadFile, qgaSetTimeToHost, qgaShutdown } from "./commands.ts";
 
 /** How often readiness asks QEMU whether the guest opened the agent's port (a QMP round trip, ~1 ms). */
 const PORT_POLL_MS = 100;
@@ -16,6 +16,8 @@ const SSH_GRACE_MS = 1000;
 /** One sync attempt; a new one is sent after it (the agent may have been restarting). */
 const SYNC_ATTEMPT_MS = 1000;
 const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
+/** A clock reading further off than this after guest-set-time sets it again (each set costs the guest's `hwclock -w`, 0.5–1 s). */
+const CLOCK_TOLERANCE_MS = 10;
 /** Between looks for the SSH user while cloud-init has not made it yet. */
 const USER_POLL_MS = 500;
 
@@ -118,11 +120,20 @@ export class CloudGuest implements GuestExec {
     });
   }
 
-  /** Through the agent to the nanosecond when it answers; else `date -s` over SSH, to the second. */
+  /**
+   * Through the agent when it answers, else `date -s` over SSH (to the second). The host's time in the
+   * request is ahead by half a guest-get-time round trip (the request's way in). A reading afterwards
+   * that is certainly off by more than CLOCK_TOLERANCE_MS (a TCG guest just restored can take tens of
+   * ms to act on its first guest-set-time: 53 ms was seen under load) sets it once more, the agent's
+   * code now warm, ahead by half of that reading's round trip.
+   */
   async syncClock(options: { timeoutMs?: number } = {}): Promise<ClockPrecision> {
     const agent = this.agent();
     if (agent === undefined) return this.channels.ssh.syncClock(options);
-    await qgaSetTimeToHost(agent, options.timeoutMs ?? 10_000);
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    await qgaSetTimeToHost(agent, timeoutMs, (await qgaClockOffset(agent, timeoutMs)).roundTripMs / 2);
+    const reading = await qgaClockOffset(agent, timeoutMs);
+    if (Math.abs(reading.offsetMs) - reading.roundTripMs / 2 > CLOCK_TOLERANCE_MS) await qgaSetTimeToHost(agent, timeoutMs, reading.roundTripMs / 2);
     return "exact";
   }
 

@@ -28,8 +28,23 @@ export async function qgaPing(client: QgaClient, timeoutMs: number): Promise<voi
  * double, exact to 256 ns at today's epoch). The agent sets the system clock first, then the RTC
  * with `hwclock -w`; it answers after both.
  */
-export async function qgaSetTimeToHost(client: QgaClient, timeoutMs: number): Promise<void> {
-  await client.execute("guest-set-time", { time: hostNanoseconds() }, { timeoutMs });
+export async function qgaSetTimeToHost(client: QgaClient, timeoutMs: number, leadMs = 0): Promise<void> {
+  await client.execute("guest-set-time", { time: hostNanoseconds() + Math.round(leadMs * 1e6) }, { timeoutMs });
+}
+
+export interface ClockReading {
+  /** The guest's clock minus the host's at the middle of the round trip, in ms. */
+  offsetMs: number;
+  roundTripMs: number;
+}
+
+/** The guest's clock against the host's, NTP-style, through guest-get-time (no process in the guest). */
+export async function qgaClockOffset(client: QgaClient, timeoutMs: number): Promise<ClockReading> {
+  const before = hostNanoseconds();
+  const guest = await client.execute("guest-get-time", undefined, { timeoutMs });
+  const after = hostNanoseconds();
+  if (typeof guest !== "number") throw malformed(client, "guest-get-time", guest);
+  return { offsetMs: (guest - (before + after) / 2) / 1e6, roundTripMs: (after - before) / 1e6 };
 }
 
 /** The host's wall clock now, in nanoseconds since the epoch (sub-millisecond through performance.now). */
