@@ -1,19 +1,19 @@
-import type { Socket } from "node:net";
+import { openAgentConsole } from "../../api/console-client.ts";
 import { guestAccessOf } from "../../config/launch-spec.ts";
 import { SSH_HOST } from "../../driver/ssh/ssh-args.ts";
 import { runInteractiveSsh } from "../../driver/ssh/interactive.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
-import { connectUnixWithRetry } from "../../util/connect-unix.ts";
 import { readPinnedLaunch } from "../boot/pinned-boot.ts";
 
 /** Ctrl-] detaches, as in telnet and virsh console. */
 export const DETACH_BYTE = 0x1d;
 
 /**
- * Attaches a terminal to the guest's serial console (the tiny guest runs a shell there).
- * Resolves when the user detaches or the VM's console closes.
+ * Attaches a terminal to the guest's serial console (the tiny guest runs a shell there) through the
+ * agent, which is QEMU's one console client and serves any number of viewers (a browser too).
+ * Output starts with the agent's scrollback. Resolves when the user detaches or the VM's console closes.
  */
 export async function attachConsole(
   name: InstanceName,
@@ -22,37 +22,28 @@ export async function attachConsole(
   home?: string,
 ): Promise<"detached" | "closed"> {
   await requireRunning(name, home);
-  let socket: Socket;
-  try {
-    socket = await connectUnixWithRetry(instancePaths(name, home).consoleSocket, 2000);
-  } catch (cause) {
-    throw new SnapvmError(ErrorCode.GuestChannel, `instance "${name}": cannot open its console`, {
-      cause,
-      hint: "Is another `snapvm shell` attached? The console takes one client.",
-    });
-  }
+  const socket = await openAgentConsole(instancePaths(name, home).agentSocket, name, (chunk) => output.write(chunk));
   return new Promise((resolve) => {
     const onInput = (chunk: Buffer): void => {
       const at = chunk.indexOf(DETACH_BYTE);
       if (at >= 0) {
-        socket.end(chunk.subarray(0, at));
+        if (at > 0) socket.send(chunk.subarray(0, at));
         cleanup();
         resolve("detached");
         return;
       }
-      socket.write(chunk);
+      socket.send(chunk);
     };
     const cleanup = (): void => {
       input.removeListener("data", onInput);
-      socket.destroy();
+      socket.close();
     };
     input.on("data", onInput);
-    socket.on("data", (chunk: Buffer) => output.write(chunk));
     socket.on("close", () => {
       cleanup();
       resolve("closed");
     });
-    socket.write("\n"); // show a prompt
+    socket.send("\n"); // show a prompt
   });
 }
 
