@@ -29,7 +29,7 @@ function row(instance: UiInstanceRow, refresh: () => void): HTMLElement {
       "td",
       {},
       h("a", { href: `#/i/${enc(instance.name)}` }, instance.name),
-      instance.origin === undefined ? null : h("div", { class: "sub" }, `⑂ ${instance.origin.instance}@${instance.origin.tag}`),
+      instance.origin === undefined ? null : h("div", { class: "sub" }, `↳ fork of ${instance.origin.instance}@${instance.origin.tag}`),
     ),
     h(
       "td",

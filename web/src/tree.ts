@@ -34,7 +34,7 @@ function nodeView(tree: UiSnapshotTree, node: UiSnapshotNode, children: HTMLElem
     void act(remove, () => api("DELETE", base), refresh);
   });
   const forks = node.forks.map((f) =>
-    h("li", { class: "fork-node", "data-fork": f }, h("span", { class: "glyph" }, "⑂"), h("a", { href: `#/i/${enc(f)}` }, f)),
+    h("li", { class: "fork-node", "data-fork": f }, h("span", { class: "glyph" }, "↳ fork"), h("a", { href: `#/i/${enc(f)}` }, f)),
   );
   return h(
     "li",
