@@ -40,4 +40,4 @@ export {
   type SnapshotTag,
   type FailedStateId,
 } from "./names.ts";
-export { webAssetsDir, WEB_ASSETS } from "./web-assets.ts";
+export { webAssetsDir, WEB_ASSETS, benchResultsDir } from "./web-assets.ts";

@@ -14,3 +14,8 @@ export const WEB_ASSETS: Readonly<Record<string, string>> = {
   "app.js": "text/javascript; charset=utf-8",
   "app.css": "text/css; charset=utf-8",
 };
+
+/** `npm run bench` writes its results here (bench/results/TIME.json); the dashboard charts the latest. */
+export function benchResultsDir(): string {
+  return fileURLToPath(new URL("../../bench/results/", import.meta.url));
+}

@@ -38,6 +38,7 @@ const ops: UiOperations = {
     calls.push(`fork ${name}@${tag} ${body.name} ${body.count}`);
     return Promise.resolve({ forks: [] });
   },
+  bench: () => Promise.resolve([]),
   agentSocket: () => "/nonexistent",
 };
 const unexpected: unknown[] = [];

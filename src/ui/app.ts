@@ -50,6 +50,7 @@ export function buildUiApp(options: UiAppOptions, onUnexpected: (error: unknown)
     }),
   );
   app.get("/api/instances", async (c) => c.json(await ops.list()));
+  app.get("/api/bench", async (c) => c.json(await ops.bench()));
   app.post("/api/instances", async (c) => c.json(await ops.create(await parseBody(c, CreateBody))));
   app.delete("/api/instances/:name", async (c) => c.json(await ops.remove(c.req.param("name"))));
   app.post("/api/instances/:name/actions/:action", async (c) => c.json(await ops.act(c.req.param("name"), parseParam(InstanceAction, c.req.param("action")))));

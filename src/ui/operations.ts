@@ -9,10 +9,11 @@ import { compressSnapshot } from "../instance/snapshots/compress.ts";
 import { createSnapshot } from "../instance/snapshots/create.ts";
 import { deleteSnapshot } from "../instance/snapshots/delete.ts";
 import { restoreSnapshot } from "../instance/snapshots/restore.ts";
-import { instancePaths, parseInstanceName, parseSnapshotTag } from "../paths/index.ts";
+import { benchResultsDir, instancePaths, parseInstanceName, parseSnapshotTag } from "../paths/index.ts";
+import { benchCharts } from "./bench.ts";
 import { instanceRows, snapshotTree } from "./instances.ts";
 import type { CreateBody, ForkBody, InstanceAction, SnapshotAction } from "./requests.ts";
-import type { UiInstanceRow, UiSnapshotTree } from "./wire.ts";
+import type { UiBenchChart, UiInstanceRow, UiSnapshotTree } from "./wire.ts";
 
 /**
  * What the dashboard can do: the same library calls the CLI's commands make (running instances are
@@ -28,6 +29,8 @@ export interface UiOperations {
   snapshotAction(name: string, tag: string, action: SnapshotAction): Promise<unknown>;
   removeSnapshot(name: string, tag: string): Promise<unknown>;
   fork(name: string, tag: string, body: ForkBody): Promise<unknown>;
+  /** Charts of the latest bench results (bench/results/). */
+  bench(): Promise<UiBenchChart[]>;
   /** The agent's socket, for the console proxy (the instance must be running; the proxy reports otherwise). */
   agentSocket: (name: string) => string;
 }
@@ -62,5 +65,6 @@ export const libraryOperations: UiOperations = {
     action === "restore" ? restoreSnapshot(parseInstanceName(name), parseSnapshotTag(tag)) : compressSnapshot(parseInstanceName(name), parseSnapshotTag(tag)),
   removeSnapshot: (name, tag) => deleteSnapshot(parseInstanceName(name), parseSnapshotTag(tag)),
   fork: (name, tag, body) => forkInstance(`${parseInstanceName(name)}@${parseSnapshotTag(tag)}`, body.name, { count: body.count, start: true }),
+  bench: () => benchCharts(benchResultsDir()),
   agentSocket: (name) => instancePaths(parseInstanceName(name)).agentSocket,
 };

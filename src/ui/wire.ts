@@ -52,3 +52,12 @@ export interface UiSnapshotTree {
 export interface UiErrorBody {
   error: { code: string; message: string; hint?: string; details?: Record<string, unknown> };
 }
+
+/** One chart of the performance view: medians over a bench run's repetitions, in milliseconds. */
+export interface UiBenchChart {
+  title: string;
+  /** The bench result file the figures come from (bench/results/). */
+  source: string;
+  startedAt: string;
+  bars: { label: string; ms: number; runs: number }[];
+}

@@ -182,4 +182,11 @@ describe("the web dashboard in headless chromium", () => {
     await page.locator('tr[data-instance="uif-2"] button[data-action="delete"]').click();
     await page.locator('tr[data-instance="uif-2"]').waitFor({ state: "detached", timeout: SLOW });
   });
+
+  test("the performance view charts the latest bench results", async () => {
+    await page.goto(`http://127.0.0.1:${dashboard.port}/#/perf`);
+    await page.locator(".chart").first().waitFor();
+    assert.ok((await page.locator(".chart h3").allInnerTexts()).includes("Save: guest paused (ms)"));
+    await page.screenshot({ path: join(SCREENSHOTS, "perf.png"), fullPage: true });
+  });
 });

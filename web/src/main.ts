@@ -3,11 +3,12 @@ import "../app.css";
 import { consoleView } from "./console.ts";
 import { h, showError } from "./dom.ts";
 import { instancesView } from "./instances.ts";
+import { perfView } from "./perf.ts";
 import { treeView } from "./tree.ts";
 
 let stop: (() => void) | undefined;
 
-/** #/ instances · #/i/NAME snapshot tree · #/c/NAME console */
+/** #/ instances · #/i/NAME snapshot tree · #/c/NAME console · #/perf bench charts */
 function route(): void {
   stop?.();
   showError(undefined);
@@ -16,8 +17,13 @@ function route(): void {
   if (view === null || crumbs === null) return;
   const [, kind, raw] = /^#\/(i|c)\/(.+)$/.exec(location.hash) ?? [];
   const name = raw === undefined ? undefined : decodeURIComponent(raw);
+  if (location.hash === "#/perf") {
+    crumbs.replaceChildren(h("a", { href: "#/" }, "instances"), " / performance");
+    stop = perfView(view);
+    return;
+  }
   if (name === undefined) {
-    crumbs.replaceChildren();
+    crumbs.replaceChildren(h("a", { href: "#/perf" }, "performance"));
     stop = instancesView(view);
     return;
   }
