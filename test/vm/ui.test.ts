@@ -141,7 +141,7 @@ describe("the web dashboard in headless chromium", () => {
   });
 
   test(
-    "snapshot from the tree, fork 2 from it: they hang off the snapshot and answer; deleting the snapshot is refused with its code",
+    "snapshot from the tree, fork 2 from it: they hang off the snapshot and answer; deleting the snapshot is refused with its code; compress and restore",
     { timeout: SLOW },
     async () => {
       await page.goto(`http://127.0.0.1:${dashboard.port}/#/i/uivm`);
@@ -167,6 +167,20 @@ describe("the web dashboard in headless chromium", () => {
       await page.click("form.snapshot button[type=submit]");
       await page.locator('li.snap[data-tag="s1"] li.snap[data-tag="s2"] li.now').waitFor({ timeout: SLOW }); // s1 → s2 → NOW
       await page.screenshot({ path: join(SCREENSHOTS, "tree.png") });
+
+      // The tree redraws every 3 s, so an action's end is its response, not its button's state.
+      const done = (action: string): Promise<number> =>
+        page.waitForResponse((r) => r.url().endsWith(`/actions/${action}`), { timeout: SLOW }).then((r) => r.status());
+      const s2 = page.locator('li.snap[data-tag="s2"] > .node');
+      const compressed = done("compress");
+      await s2.locator('button[data-action="compress"]').click();
+      assert.equal(await compressed, 200);
+      await s2.locator(".facts", { hasText: "compressed" }).waitFor();
+      const restored = done("restore");
+      await node.locator('> .node button[data-action="restore"]').click();
+      assert.equal(await restored, 200);
+      await page.locator(".origin", { hasText: "state: running" }).waitFor({ timeout: SLOW });
+      assert.equal(await home.ok(["exec", "uivm", "--", "echo", "restored"]), "restored\n");
     },
   );
 
