@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import WebSocket, { WebSocketServer, type RawData } from "ws";
 import { openAgentConsole } from "../api/console-client.ts";
-import { isSnapvmError } from "../errors/index.ts";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
 import { refuseUpgrade } from "./auth.ts";
 
 /** /api/instances/NAME/console */
@@ -58,11 +58,16 @@ export function consoleUpgradeHandler(options: ConsoleProxyOptions): {
 }
 
 async function connect(name: string, options: ConsoleProxyOptions, browser: WebSocket, pending: Buffer[], buffering: (data: RawData) => void): Promise<void> {
-  let agent: WebSocket;
+  let agent: WebSocket | undefined;
   try {
     agent = await openAgentConsole(options.agentSocket(name), name, (chunk) => {
       browser.send(chunk, { binary: true });
     });
+    if (agent === undefined) {
+      throw new SnapvmError(ErrorCode.NotSupported, `instance "${name}": its agent does not serve the console to several viewers`, {
+        hint: `It was started by an older snapvm, or could not open the console (see its agent log); \`snapvm restart ${name}\` updates it.`,
+      });
+    }
   } catch (error) {
     const body = isSnapvmError(error) ? error.toJSON() : { code: "E_INTERNAL", message: String(error) };
     browser.send(JSON.stringify({ error: body }));
