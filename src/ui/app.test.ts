@@ -39,6 +39,7 @@ const ops: UiOperations = {
     return Promise.resolve({ forks: [] });
   },
   bench: () => Promise.resolve([]),
+  events: () => Promise.resolve([{ time: "2026-01-01T00:00:00Z", event: "state", state: "running" }]),
   agentSocket: () => "/nonexistent",
 };
 const unexpected: unknown[] = [];
@@ -88,6 +89,9 @@ test("a state-changing request needs the header: the cookie or ?token= alone is 
 
 test("routes call the operations with parsed bodies; errors keep their code and HTTP status", async () => {
   assert.deepEqual(await (await app.request(url("/api/instances"), { headers: withHeader })).json(), [{ name: "web", state: "running", ports: [] }]);
+  assert.deepEqual(await (await app.request(url("/api/instances/web/events"), { headers: withHeader })).json(), [
+    { time: "2026-01-01T00:00:00Z", event: "state", state: "running" },
+  ]);
   const created = await app.request(url("/api/instances"), { method: "POST", headers: withHeader, body: JSON.stringify({ name: "new", memory: "256M" }) });
   assert.equal(created.status, 200);
   const fork = await app.request(url("/api/instances/web/snapshots/s1/fork"), {

@@ -1,5 +1,7 @@
 import { instanceInfo } from "../instance/lifecycle/info.ts";
 import { listInstances } from "../instance/lifecycle/list.ts";
+import { logRecords } from "../instance/lifecycle/log-lines.ts";
+import { readLog } from "../instance/lifecycle/logs.ts";
 import { forksOfInstance, latestSnapshotTag, listSnapshots } from "../instance/snapshots/list.ts";
 import { instancePaths, parseInstanceName } from "../paths/index.ts";
 import { readOrigin } from "../store/fork-origin.ts";
@@ -75,4 +77,17 @@ export async function snapshotTree(nameText: string): Promise<UiSnapshotTree> {
     ),
     broken: entries.flatMap((s) => (s.kind === "broken" ? [{ tag: s.tag, reason: s.reason }] : [])),
   };
+}
+
+/** How many of an instance's events the page shows. */
+const EVENTS_SHOWN = 30;
+
+/** The newest events of `snapvm logs NAME --events --json`, oldest first. */
+export async function instanceEvents(nameText: string): Promise<Record<string, unknown>[]> {
+  const kept: Record<string, unknown>[] = [];
+  for await (const record of logRecords("events", readLog(parseInstanceName(nameText), "events"))) {
+    kept.push(record);
+    if (kept.length > EVENTS_SHOWN) kept.shift();
+  }
+  return kept;
 }

@@ -11,7 +11,7 @@ import { deleteSnapshot } from "../instance/snapshots/delete.ts";
 import { restoreSnapshot } from "../instance/snapshots/restore.ts";
 import { benchResultsDir, instancePaths, parseInstanceName, parseSnapshotTag } from "../paths/index.ts";
 import { benchCharts } from "./bench.ts";
-import { instanceRows, snapshotTree } from "./instances.ts";
+import { instanceEvents, instanceRows, snapshotTree } from "./instances.ts";
 import type { CreateBody, ForkBody, InstanceAction, SnapshotAction } from "./requests.ts";
 import type { UiBenchChart, UiInstanceRow, UiSnapshotTree } from "./wire.ts";
 
@@ -25,6 +25,8 @@ export interface UiOperations {
   act(name: string, action: InstanceAction): Promise<unknown>;
   remove(name: string): Promise<unknown>;
   tree(name: string): Promise<UiSnapshotTree>;
+  /** The instance's newest events (events.jsonl), oldest first. */
+  events(name: string): Promise<Record<string, unknown>[]>;
   snapshot(name: string, tag: string): Promise<unknown>;
   snapshotAction(name: string, tag: string, action: SnapshotAction): Promise<unknown>;
   removeSnapshot(name: string, tag: string): Promise<unknown>;
@@ -60,6 +62,7 @@ export const libraryOperations: UiOperations = {
   // The page asked the user to confirm by the instance's name: a running one is stopped first (--force).
   remove: (name) => deleteInstance(parseInstanceName(name), { force: true }),
   tree: snapshotTree,
+  events: instanceEvents,
   snapshot: (name, tag) => createSnapshot(parseInstanceName(name), parseSnapshotTag(tag)),
   snapshotAction: (name, tag, action) =>
     action === "restore" ? restoreSnapshot(parseInstanceName(name), parseSnapshotTag(tag)) : compressSnapshot(parseInstanceName(name), parseSnapshotTag(tag)),

@@ -155,6 +155,7 @@ describe("the web dashboard in headless chromium", () => {
       await page.locator('li.fork-node[data-fork="uif-1"]').waitFor({ timeout: SLOW });
       await page.locator('li.fork-node[data-fork="uif-2"]').waitFor();
       await page.locator("li.now").waitFor();
+      await page.locator("ul.events li", { hasText: "snapshot" }).first().waitFor(); // the instance's events, live
       for (const fork of ["uif-1", "uif-2"]) assert.equal(await home.ok(["exec", fork, "--", "echo", `hello from ${fork}`]), `hello from ${fork}\n`);
 
       await node.locator('button[data-action="delete"]').first().click();

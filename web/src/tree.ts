@@ -76,14 +76,30 @@ export function renderTree(tree: UiSnapshotTree, refresh: () => void): HTMLEleme
   return h("ul", { class: "tree" }, ...build(null));
 }
 
-/** One instance: its origin, a snapshot form and the tree, refreshed every 3 s; returns its stop. */
+function eventLine(record: Record<string, unknown>): HTMLElement {
+  const { time, event, ...rest } = record;
+  const when = typeof time === "string" ? new Date(time).toLocaleTimeString() : "";
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ");
+  return h("li", {}, h("span", { class: "sub" }, when), " ", h("strong", {}, typeof event === "string" ? event : "?"), " ", fields);
+}
+
+/** One instance: its origin, a snapshot form, the tree and its newest events, refreshed every 3 s; returns its stop. */
 export function treeView(root: HTMLElement, instance: string): () => void {
   const holder = h("div", { class: "tree-holder" });
   const origin = h("p", { class: "origin" });
+  const events = h("ul", { class: "events" });
   let stopped = false;
   let timer: number | undefined;
   const refresh = (): void => {
     if (timer !== undefined) clearTimeout(timer);
+    api<Record<string, unknown>[]>("GET", `/instances/${enc(instance)}/events`).then(
+      (records) => {
+        events.replaceChildren(...records.reverse().map(eventLine));
+      },
+      () => undefined, // the tree's request reports the same failure
+    );
     api<UiSnapshotTree>("GET", `/instances/${enc(instance)}/snapshots`)
       .then(
         (tree) => {
@@ -126,6 +142,7 @@ export function treeView(root: HTMLElement, instance: string): () => void {
       holder,
       h("p", {}, h("a", { class: "button", href: `#/c/${enc(instance)}` }, "console")),
     ),
+    h("section", {}, h("h2", {}, "Events (newest first)"), events),
   );
   refresh();
   return () => {
