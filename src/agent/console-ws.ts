@@ -6,6 +6,9 @@ import { connectUnixWithRetry } from "../util/connect-unix.ts";
 import { ConsoleHub } from "./console-hub.ts";
 import type { Logger } from "./logger.ts";
 
+/** How long a viewer gets to answer the close once the console has closed. */
+const VIEWER_CLOSE_GRACE_MS = 1000;
+
 /** QEMU made the socket before it reported up; the wait only covers a slow accept. */
 const CONSOLE_CONNECT_MS = 2000;
 
@@ -32,6 +35,10 @@ export function serveConsole(server: Server, hub: ConsoleHub): void {
         },
         close: () => {
           ws.close(1000, "console closed");
+          // The agent exits once QEMU has: a viewer that does not answer the close must not hold it up.
+          setTimeout(() => {
+            ws.terminate();
+          }, VIEWER_CLOSE_GRACE_MS).unref();
         },
       });
       ws.on("message", (data) => {
