@@ -115,3 +115,16 @@ test("routes call the operations with parsed bodies; errors keep their code and 
   assert.deepEqual(await refused.json(), { error: { code: ErrorCode.InvalidTransition, message: "snapshot a@s1 has forks: f-1", details: {} } });
   assert.deepEqual(unexpected, []);
 });
+
+test("/api/openapi.json documents every /api route the app serves", async () => {
+  const doc = (await (await app.request(url("/api/openapi.json"), { headers: withHeader })).json()) as { paths: Record<string, Record<string, unknown>> };
+  const served = app.routes
+    .filter((r) => r.path.startsWith("/api/") && !r.path.includes("*"))
+    .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+  assert.ok(served.length >= 10);
+  for (const route of served) {
+    const [method = "", path = ""] = route.split(" ");
+    assert.ok(doc.paths[path]?.[method] !== undefined, `${route} is not documented`);
+  }
+  assert.ok(doc.paths["/api/instances/{name}/console"]?.["get"] !== undefined, "the console websocket is documented");
+});

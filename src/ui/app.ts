@@ -7,6 +7,7 @@ import { httpStatusFor } from "../api/http-status.ts";
 import { ErrorCode, SnapvmError, isErrno, isSnapvmError } from "../errors/index.ts";
 import { WEB_ASSETS } from "../paths/index.ts";
 import { requireToken } from "./auth.ts";
+import { uiOpenApiDocument } from "./openapi.ts";
 import type { UiOperations } from "./operations.ts";
 import { CreateBody, ForkBody, InstanceAction, SnapshotAction, SnapshotBody } from "./requests.ts";
 
@@ -51,6 +52,7 @@ export function buildUiApp(options: UiAppOptions, onUnexpected: (error: unknown)
   );
   app.get("/api/instances", async (c) => c.json(await ops.list()));
   app.get("/api/bench", async (c) => c.json(await ops.bench()));
+  app.get("/api/openapi.json", (c) => c.json(uiOpenApiDocument()));
   app.post("/api/instances", async (c) => c.json(await ops.create(await parseBody(c, CreateBody))));
   app.delete("/api/instances/:name", async (c) => c.json(await ops.remove(c.req.param("name"))));
   app.post("/api/instances/:name/actions/:action", async (c) => c.json(await ops.act(c.req.param("name"), parseParam(InstanceAction, c.req.param("action")))));
