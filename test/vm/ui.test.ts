@@ -18,7 +18,11 @@ const CHROMIUM_FLAGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-const SCREENSHOTS = resolve(import.meta.dirname, "../../docs/ui");
+/**
+ * Where the views' screenshots go: a temp dir, so the test command leaves the checkout as it was;
+ * `SNAPVM_UI_SCREENSHOTS=docs/ui` refreshes README's.
+ */
+const SCREENSHOTS_TO = process.env["SNAPVM_UI_SCREENSHOTS"];
 /** Booting, snapshotting and forking under TCG on a shared 2-core host. */
 const SLOW = 240_000;
 
@@ -70,10 +74,12 @@ describe("the web dashboard in headless chromium", () => {
   let context: BrowserContext;
   let profile: string;
   let page: Page;
+  let screenshots: string;
 
   before(async () => {
     home = new TestHome();
     profile = mkdtempSync(join(tmpdir(), "snapvm-chromium-"));
+    screenshots = SCREENSHOTS_TO === undefined ? mkdtempSync(join(tmpdir(), "snapvm-ui-shots-")) : resolve(SCREENSHOTS_TO);
     dashboard = await startDashboard(home);
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -89,6 +95,7 @@ describe("the web dashboard in headless chromium", () => {
     dashboard.child.kill("SIGTERM");
     await home.cleanup();
     rmSync(profile, { recursive: true, force: true });
+    if (SCREENSHOTS_TO === undefined) rmSync(screenshots, { recursive: true, force: true });
   });
 
   test("without the token: 401 with E_UI_UNAUTHORIZED, for the page, the API and a state change", async () => {
@@ -137,7 +144,7 @@ describe("the web dashboard in headless chromium", () => {
     } finally {
       await second.close();
     }
-    await page.screenshot({ path: join(SCREENSHOTS, "console.png") });
+    await page.screenshot({ path: join(screenshots, "console.png") });
   });
 
   test(
@@ -167,7 +174,7 @@ describe("the web dashboard in headless chromium", () => {
       await page.fill("form.snapshot input[name=tag]", "s2");
       await page.click("form.snapshot button[type=submit]");
       await page.locator('li.snap[data-tag="s1"] li.snap[data-tag="s2"] li.now').waitFor({ timeout: SLOW }); // s1 → s2 → NOW
-      await page.screenshot({ path: join(SCREENSHOTS, "tree.png") });
+      await page.screenshot({ path: join(screenshots, "tree.png") });
 
       // The tree redraws every 3 s, so an action's end is its response, not its button's state.
       const done = (action: string): Promise<number> =>
@@ -193,7 +200,7 @@ describe("the web dashboard in headless chromium", () => {
     await home.ok(["save", "uif-2"]); // outside the page: the table follows
     await page.locator('tr[data-instance="uif-2"][data-state="suspended"]').waitFor({ timeout: SLOW });
     assert.match(await page.locator('tr[data-instance="uif-2"]').innerText(), /MiB, \d+s ago/);
-    await page.screenshot({ path: join(SCREENSHOTS, "instances.png") });
+    await page.screenshot({ path: join(screenshots, "instances.png") });
     await page.locator('tr[data-instance="uif-2"] button[data-action="delete"]').click();
     await page.locator('tr[data-instance="uif-2"]').waitFor({ state: "detached", timeout: SLOW });
   });
@@ -202,6 +209,6 @@ describe("the web dashboard in headless chromium", () => {
     await page.goto(`http://127.0.0.1:${dashboard.port}/#/perf`);
     await page.locator(".chart").first().waitFor();
     assert.ok((await page.locator(".chart h3").allInnerTexts()).includes("Save: guest paused (ms)"));
-    await page.screenshot({ path: join(SCREENSHOTS, "perf.png"), fullPage: true });
+    await page.screenshot({ path: join(screenshots, "perf.png"), fullPage: true });
   });
 });
