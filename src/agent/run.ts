@@ -51,8 +51,8 @@ export async function runAgent(text: string): Promise<number> {
   // The controller (with save and snapshot) and the API stack (hono, zod) load once QEMU is up and the
   // agent's thread mostly waits on it: not before, where ~0.15 s of module loading would delay QEMU's
   // start, nor after the guest answers, where it would delay every first command.
-  let later: Promise<[typeof import("./controller.ts"), typeof import("./server.ts")]> | undefined;
-  const loadLater = (): NonNullable<typeof later> => (later ??= Promise.all([import("./controller.ts"), import("./server.ts")]));
+  let later: Promise<[typeof import("./controller.ts"), typeof import("./server.ts"), typeof import("./console-ws.ts")]> | undefined;
+  const loadLater = (): NonNullable<typeof later> => (later ??= Promise.all([import("./controller.ts"), import("./server.ts"), import("./console-ws.ts")]));
   let server: Server | undefined;
   let vm: RunningVm | undefined;
   // Signals are handled from the start: one during bring-up kills the half-started QEMU.
@@ -121,7 +121,7 @@ export async function runAgent(text: string): Promise<number> {
     }
     vm = up.vm;
     halfStarted = undefined; // up: a signal from here on stops it through the controller
-    const [{ AgentController }, apiModule] = await loadLater();
+    const [{ AgentController }, apiModule, consoleModule] = await loadLater();
     const controller: AgentController = new AgentController({
       name,
       paths,
@@ -149,6 +149,7 @@ export async function runAgent(text: string): Promise<number> {
     report({ kind: "ready", status: controller.status() });
     detachFromParent();
     server = await serveApi(apiModule, controller, paths.agentSocket, log);
+    await consoleModule.attachConsoleHub(server, paths.consoleSocket, log);
     if (up.kind === "restore" && up.adopted !== true) await refreshSettings(controller, paths, log);
     await controller.finished;
     return 0;
