@@ -106,6 +106,7 @@ export function qemuClones(env: MethodEnv): ForkMethod {
       if (sample === undefined) throw new Error("qemu-clones started no clone");
       return {
         sample,
+        processes: { qemu: clones.map((clone) => clone.vm.pid), other: [] },
         restore: {
           answerMs: answered - started,
           qemuRssKiB: sum(memory.map((m) => m.rssKiB)) / count,

@@ -62,6 +62,7 @@ export function snapvmFork(env: MethodEnv): ForkMethod {
       if (sample === undefined) throw new Error("snapvm fork made no fork");
       return {
         sample,
+        processes: { qemu: [...qemuPids], other: [...servingPids] },
         restore: {
           answerMs: answered - started,
           qemuRssKiB: sum(all.map((m) => m.rssKiB)) / count,
