@@ -1,13 +1,5 @@
-import { availableParallelism } from "node:os";
-import { Slots } from "./launch-slots.ts";
 import { runAgent } from "./run.ts";
 import { reportersFor } from "./report.ts";
-
-/**
- * QEMUs of a group launched at once per host core, until each answers QMP. All 64 of a 64-fork group
- * launched together on 2 cores starved each other past the 10 s QMP handshake (9 of 64 failed).
- */
-const LAUNCHES_PER_CORE = 2;
 
 /** Listeners each served instance adds to the process (agent/signals.ts: SIGINT, SIGTERM, SIGHUP). */
 const SIGNAL_LISTENERS_PER_INSTANCE = 3;
@@ -23,12 +15,11 @@ const SIGNAL_LISTENERS_PER_INSTANCE = 3;
 export async function runAgents(names: readonly string[]): Promise<number> {
   process.setMaxListeners(Math.max(process.getMaxListeners(), names.length * SIGNAL_LISTENERS_PER_INSTANCE + 10));
   const reporters = reportersFor(names);
-  const launches = new Slots(availableParallelism() * LAUNCHES_PER_CORE);
   const codes = await Promise.all(
     names.map((name, i) => {
       const reporter = reporters[i];
       if (reporter === undefined) throw new Error("one reporter per instance");
-      return runAgent(name, reporter, launches);
+      return runAgent(name, reporter);
     }),
   );
   return codes.every((code) => code === 0) ? 0 : 1;

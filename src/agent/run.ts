@@ -13,7 +13,6 @@ import { adoptOrphan } from "./adopt.ts";
 import type { AgentController } from "./controller.ts";
 import { EventLog } from "./events.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import type { Slots } from "./launch-slots.ts";
 import type { Reporter } from "./report.ts";
 import { handleSignals } from "./signals.ts";
 import { reapOrphans } from "./reap-orphans.ts";
@@ -32,10 +31,9 @@ function toUserError(error: unknown): SnapvmError {
  * lock, restores or boots the VM, reports the outcome through `reporter`, then serves /v1 on the
  * instance's own socket until the VM stops. Everything it holds is the instance's own (lock, log,
  * socket, controller, QEMU), so instances served by the same process end independently. Logs go to
- * the instance's agent.log. With `launches`, a slot is held from the bring-up until QEMU answers QMP.
- * Returns the instance's exit code.
+ * the instance's agent.log. Returns the instance's exit code.
  */
-export async function runAgent(text: string, reporter: Reporter, launches?: Slots): Promise<number> {
+export async function runAgent(text: string, reporter: Reporter): Promise<number> {
   const { report } = reporter;
   const home = snapvmHome();
   let name;
@@ -106,7 +104,6 @@ export async function runAgent(text: string, reporter: Reporter, launches?: Slot
       await ensureLayeredDisk(paths);
       await writeStatus(paths.status, { state: "starting", agentPid: process.pid });
       await failPoint(`agent:bring-up:${name}`); // tests: one instance of a group fails to come up
-      const launched = (await launches?.acquire()) ?? (() => undefined);
       up = await bringUp(name, paths, events, {
         home,
         signal: signals.bringUp,
@@ -122,7 +119,6 @@ export async function runAgent(text: string, reporter: Reporter, launches?: Slot
           log.warn({ qemu: line }, "qemu stderr");
         },
         onQemuUp: (started) => {
-          launched();
           halfStarted = started;
           if (signals.bringUp.aborted) started.kill();
           loadLater().catch(() => undefined);
@@ -131,7 +127,7 @@ export async function runAgent(text: string, reporter: Reporter, launches?: Slot
           events.write("warning", { message });
           log.warn(message);
         },
-      }).finally(launched);
+      });
     }
     vm = up.vm;
     halfStarted = undefined; // up: a signal from here on stops it through the controller
