@@ -13,6 +13,8 @@ export const USAGE = `npm run bench -- [options]
   --cases LIST         ${DATA_CASES.join(",")} (default both, random with --quick): what half the RAM is dirtied with
   --methods LIST       default all: ${METHOD_IDS.join(",")},ram-backing
   --warm               keep the host page cache before restores (default: drop it)
+  --idle-cpu SECONDS   after a ×16 fork fan-out answers, the host CPU its processes use while idle over
+                       SECONDS (default 0: not measured)
   --out DIR            where results go, default bench/results
   -h, --help`;
 
@@ -21,6 +23,8 @@ export interface CliOptions extends BenchOptions {
   ramBacking: boolean;
   out: string | undefined;
   help: boolean;
+  /** Seconds of idle CPU measured after each ×16 fan-out; 0: none. */
+  idleCpuS: number;
 }
 
 function list(text: string): string[] {
@@ -47,11 +51,14 @@ export function parseOptions(argv: readonly string[]): CliOptions {
       cases: { type: "string" },
       methods: { type: "string" },
       warm: { type: "boolean", default: false },
+      "idle-cpu": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   const quick = values.quick;
+  const idleCpuS = Number(values["idle-cpu"] ?? "0");
+  if (!Number.isFinite(idleCpuS) || idleCpuS < 0) throw new Error(`--idle-cpu must be a number of seconds, got ${values["idle-cpu"] ?? ""}`);
   const sizes: GuestSize[] = list(values.sizes ?? (quick ? "512M" : "512M,2G")).map((label) => ({ label, bytes: parseSize(label) }));
   const runs = Number(values.runs ?? (quick ? "1" : "3"));
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs ?? ""}`);
@@ -70,5 +77,6 @@ export function parseOptions(argv: readonly string[]): CliOptions {
     ramBacking: chosen.includes("ram-backing"),
     out: values.out,
     help: values.help,
+    idleCpuS,
   };
 }

@@ -20,6 +20,8 @@ export interface ChainOptions {
   warm: boolean;
   methods: readonly MethodId[];
   multifdChannels: number;
+  /** Seconds of idle CPU measured after each ×16 fork fan-out; 0: none. */
+  idleCpuS: number;
   log: (line: string) => void;
   /** What the run's notes must say (a fan-out that could not run, a cleanup that failed); also logged. */
   note: (line: string) => void;
@@ -71,7 +73,7 @@ export async function runChain(options: ChainOptions): Promise<RunRecord[]> {
       try {
         guest = await convertGuest(guest, method.input, env);
         await method.prepare(guest);
-        const phase = { base, runs: options.runs, warm: options.warm, expected, dirtyBytes, log: options.log, note: options.note };
+        const phase = { base, runs: options.runs, warm: options.warm, idleCpuS: options.idleCpuS, expected, dirtyBytes, log: options.log, note: options.note };
         if (method.kind === "fork") {
           await measureFanOuts(method, phase, records);
         } else if (method.kind === "transfer") {

@@ -1,19 +1,41 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { checksumMemory, type DataCase } from "./guest-workload.ts";
 import { qemuPidOf } from "./guest/running.ts";
-import { dropCaches, memAvailableKiB, memoryOf } from "./host.ts";
-import type { ForkMethod } from "./methods/types.ts";
+import { cpuMsOf, dropCaches, memAvailableKiB, memoryOf } from "./host.ts";
+import type { Extra, ForkFigures, ForkMethod } from "./methods/types.ts";
 import type { GuestSize, RunRecord } from "./results.ts";
 
 export interface FanOutOptions {
   base: { size: GuestSize; dataCase: DataCase };
   runs: number;
   warm: boolean;
+  /** Seconds of idle CPU measured after the IDLE_CPU_COUNT fan-out answers; 0: none. */
+  idleCpuS: number;
   /** The checksums of the dirtied data, as written before the forks' state was taken. */
   expected: string;
   dirtyBytes: number;
   log: (line: string) => void;
   /** Said in the run's notes as well as logged. */
   note: (line: string) => void;
+}
+
+/** The fan-out whose idle CPU is measured (the issue's: 16 idle forks against 16 raw clones). */
+export const IDLE_CPU_COUNT = 16;
+
+/**
+ * The CPU the fan-out's processes use over `seconds` once every fork answered and nothing asks
+ * anything of them, per fork: their QEMUs (the guests idle), and the processes serving them.
+ */
+async function idleCpu(processes: ForkFigures["processes"], count: number, seconds: number): Promise<Extra> {
+  const total = (pids: readonly number[]): number => pids.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
+  const qemu0 = total(processes.qemu);
+  const other0 = total(processes.other);
+  await sleep(seconds * 1000);
+  return {
+    idleCpuS: seconds,
+    idleQemuCpuMsPerFork: (total(processes.qemu) - qemu0) / count,
+    idleServingCpuMsPerFork: (total(processes.other) - other0) / count,
+  };
 }
 
 /** A fan-out (or an imported guest) is not started when it would take more than this share of the host's available memory. */
@@ -59,8 +81,9 @@ export async function measureFanOuts(method: ForkMethod, options: FanOutOptions,
       } else {
         try {
           if (!options.warm) dropCaches();
-          const { restore, sample } = await method.fork(count);
+          const { restore, sample, processes } = await method.fork(count);
           record.restore = restore;
+          if (options.idleCpuS > 0 && count === IDLE_CPU_COUNT) Object.assign(restore.extra, await idleCpu(processes, count, options.idleCpuS));
           rssPerForkKiB = Math.max(rssPerForkKiB ?? 0, restore.qemuRssKiB);
           const check = await checksumMemory(sample, dirtyBytes);
           const memory = memoryOf(qemuPidOf(sample));
@@ -87,6 +110,11 @@ function describe(r: RunRecord): string {
     r.restore === undefined
       ? ""
       : `all answering ${seconds(r.restore.answerMs)}, RSS ${mib(r.restore.qemuRssKiB)} / PSS ${mib(r.restore.qemuPssKiB)} per fork, `;
+  const idle = r.restore?.extra["idleCpuS"];
+  const idleText =
+    idle === undefined
+      ? ""
+      : `idle CPU over ${idle} s ${((r.restore?.extra["idleQemuCpuMsPerFork"] ?? Number.NaN) / 1000).toFixed(2)} s QEMU + ${((r.restore?.extra["idleServingCpuMsPerFork"] ?? Number.NaN) / 1000).toFixed(2)} s serving per fork, `;
   const check = r.check === undefined ? "no check" : `check ${r.check.ok ? "ok" : "FAILED"} (read back in ${seconds(r.check.verifyMs)})`;
-  return `[${r.size.label} ${r.dataCase}] ${r.method} ×${r.forks ?? "?"} run ${r.run}: ${figures}${check}${r.error === undefined ? "" : `; ${r.error}`}`;
+  return `[${r.size.label} ${r.dataCase}] ${r.method} ×${r.forks ?? "?"} run ${r.run}: ${figures}${idleText}${check}${r.error === undefined ? "" : `; ${r.error}`}`;
 }

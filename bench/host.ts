@@ -30,6 +30,14 @@ export function memoryOf(pid: number): ProcessMemory {
   return { rssKiB: field("Rss"), pssKiB: field("Pss") };
 }
 
+const CLOCK_TICKS_PER_S = 100;
+
+/** CPU a process has used so far, user + system (/proc/PID/stat utime and stime, in clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+}
+
 /** What the host can still give without swapping (MemAvailable in /proc/meminfo). */
 export function memAvailableKiB(): number {
   const text = readFileSync("/proc/meminfo", "utf8");

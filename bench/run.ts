@@ -60,6 +60,7 @@ async function measure(options: CliOptions, home: BenchHome, notes: string[]): P
             warm: options.warm,
             methods: options.methods,
             multifdChannels: availableParallelism(),
+            idleCpuS: options.idleCpuS,
             log,
             note,
           })),

@@ -6,9 +6,10 @@ process.umask(0o077);
 // which keeps `snapvm start` (the resume path) from paying for the others.
 const [, , command, name, ...rest] = process.argv;
 if (command === "agent" && name !== undefined) {
-  // The hidden agent entry skips the command parser: it starts on every resume.
-  const { runAgent } = await import("../src/agent/run.ts");
-  process.exitCode = await runAgent(name);
+  // The hidden agent entry (`snapvm agent NAME...`, one process for one instance or a fork group)
+  // skips the command parser: it starts on every resume.
+  const { runAgents } = await import("../src/agent/group.ts");
+  process.exitCode = await runAgents([name, ...rest]);
 } else if (command === "start" && name !== undefined && !name.startsWith("-") && rest.every((arg) => arg === "--json")) {
   // So does the resume itself, `snapvm start NAME [--json]` (~40 ms of parser set-up before the
   // agent could be spawned); anything else, --help included, goes through the parser.

@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 bash scripts/setup.sh
-echo "== typecheck"; npx tsc --noEmit
+echo "== typecheck"; npx tsc --noEmit && npx tsc --noEmit -p web/tsconfig.json  # web/: the dashboard, DOM types
 echo "== format (prettier)"; npx prettier --check . >/dev/null || { npx prettier --check .; echo "run: npx prettier --write ." >&2; exit 1; }
 echo "== lint"; npx eslint .
 echo "== import layering"; npx depcruise src bin --config .dependency-cruiser.cjs

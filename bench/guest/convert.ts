@@ -31,8 +31,8 @@ export async function convertGuest(guest: RunningGuest, to: GuestKind, env: Conv
 
 async function agentToQemu(guest: AgentGuest, home: BenchHome): Promise<QemuGuest> {
   await guest.client.stop({ mode: "save" });
-  await waitAgentGone(guest.agentPid);
   const paths = instancePaths(parseInstanceName(guest.name), home.dir);
+  await waitAgentGone(guest.agentPid, paths.agentLock);
   // The launch snapvm pinned at cold boot (boot/launch.json) is what its saved state loads into; read
   // as plain data, so a state format bump in a concurrently rebuilt snapvm cannot break the chain.
   const { spec } = await readPinnedLaunch(paths);

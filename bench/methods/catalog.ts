@@ -7,6 +7,7 @@ export const METHOD_IDS = [
   "snapvm-export",
   "diy-export",
   "snapvm-offload",
+  "qemu-clones",
   "qemu-ignore-shared",
   "qemu-mapped-ram",
   "gist-zstd",
@@ -30,6 +31,7 @@ export const METHOD_LABELS: Record<MethodId, string> = {
   "snapvm-export": "snapvm snapshot export → import",
   "diy-export": "cp --sparse=always; tar -cS | zstd -T0 -3 (DIY baseline)",
   "snapvm-offload": "snapvm snapshot create --to (live offload) → import",
+  "qemu-clones": "raw QEMU clones (RAM file share=off + x-ignore-shared)",
   "qemu-ignore-shared": "QEMU file RAM + x-ignore-shared (raw)",
   "qemu-mapped-ram": "QEMU file: mapped-ram + multifd",
   "gist-zstd": "gist with zstd -T0",
@@ -41,5 +43,5 @@ export const METHOD_LABELS: Record<MethodId, string> = {
 /** A row's label: fork rows say how many forks started together and how their figures read. */
 export function methodLabel(method: MethodId, forks?: number): string {
   if (forks === undefined) return METHOD_LABELS[method];
-  return `${METHOD_LABELS[method]} ×${forks} (all answering; RSS / PSS per fork)`;
+  return `${METHOD_LABELS[method]} ×${forks} (all answering; RSS / PSS per fork, every process serving it)`;
 }

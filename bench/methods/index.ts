@@ -2,6 +2,7 @@ import type { MethodId } from "./catalog.ts";
 import { diyExport } from "./diy-export.ts";
 import { gistGzip } from "./gist-gzip.ts";
 import { gistZstd } from "./gist-zstd.ts";
+import { qemuClones } from "./qemu-clones.ts";
 import { qemuIgnoreShared } from "./qemu-ignore-shared.ts";
 import { qemuMappedRam } from "./qemu-mapped-ram.ts";
 import { snapvmApi } from "./snapvm-api.ts";
@@ -25,6 +26,7 @@ export const CHAIN_METHODS: readonly (readonly [MethodId, MethodFactory])[] = [
   ["snapvm-export", snapvmExport],
   ["diy-export", diyExport],
   ["snapvm-offload", snapvmOffload],
+  ["qemu-clones", qemuClones],
   ["qemu-ignore-shared", qemuIgnoreShared],
   ["qemu-mapped-ram", qemuMappedRam],
   ["gist-zstd", gistZstd],

@@ -64,7 +64,7 @@ export function snapvmApi(env: MethodEnv): SuspendMethod {
       guest = undefined;
       const started = performance.now();
       const response = await saving.client.stop({ mode: "save" });
-      await waitAgentGone(saving.agentPid);
+      await waitAgentGone(saving.agentPid, instancePaths(parseInstanceName(saving.name), home.dir).agentLock);
       const totalMs = performance.now() - started;
       if (response.save === undefined) throw new Error(`the agent did not save (${response.action})`);
       const use = await suspendedUse(home, instance);

@@ -7,16 +7,16 @@ import { memoryOf } from "../host.ts";
 import { agentGuest, requireAgentGuest } from "./snapvm-common.ts";
 import type { ForkFigures, ForkMethod, MethodEnv } from "./types.ts";
 
-/** The issue's fan-outs. */
-const FORK_COUNTS = [1, 4, 16] as const;
+/** The issue's fan-outs; the memory guard (fan-out.ts) skips those the host cannot hold. */
+const FORK_COUNTS = [1, 4, 16, 64] as const;
 const TAG = "bench-fork";
 
 /**
  * `snapvm fork NAME@TAG NEW --count N` from one live snapshot of the chain's guest, which runs on.
  * A fan-out is timed from the command to every fork answering a command through its agent API (the
  * fork command itself returns once each fork's agent reports ready). The forks map the snapshot's RAM
- * file copy-on-write, so memory is given per fork: the sum over the forks' QEMUs divided by N, taken
- * once all answer. Each fan-out's forks are deleted before the next; the snapshot goes last.
+ * file copy-on-write, so memory is given per fork: the sum over every process serving the forks (their
+ * QEMUs and agents, each counted once) divided by N, taken once all answer. Each fan-out's forks are deleted before the next; the snapshot goes last.
  */
 export function snapvmFork(env: MethodEnv): ForkMethod {
   const { home, instance } = env;
@@ -51,26 +51,29 @@ export function snapvmFork(env: MethodEnv): ForkMethod {
       if (forks.length !== count) throw new Error(`snapvm fork made ${forks.length} forks, not ${count}`);
       await Promise.all(forks.map((fork) => probe(fork)));
       const answered = performance.now();
-      const qemu = forks.map((fork) => memoryOf(fork.qemuPid));
-      const agents = forks.map((fork) => memoryOf(fork.agentPid));
+      // Every process serving the forks, each counted once (forks may share a serving process).
+      const qemuPids = new Set(forks.map((fork) => fork.qemuPid));
+      const servingPids = new Set(forks.map((fork) => fork.agentPid).filter((pid) => !qemuPids.has(pid)));
+      const qemu = [...qemuPids].map(memoryOf);
+      const serving = [...servingPids].map(memoryOf);
       const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
-      const totalRssKiB = sum(qemu.map((m) => m.rssKiB));
-      const totalPssKiB = sum(qemu.map((m) => m.pssKiB));
+      const all = [...qemu, ...serving];
       const sample = forks.at(-1);
       if (sample === undefined) throw new Error("snapvm fork made no fork");
       return {
         sample,
+        processes: { qemu: [...qemuPids], other: [...servingPids] },
         restore: {
           answerMs: answered - started,
-          qemuRssKiB: totalRssKiB / count,
-          qemuPssKiB: totalPssKiB / count,
+          qemuRssKiB: sum(all.map((m) => m.rssKiB)) / count,
+          qemuPssKiB: sum(all.map((m) => m.pssKiB)) / count,
           extra: {
             cliWallMs: run.wallMs,
             cliReportedMs: value.totalMs,
             slowestQemuToReadyMs: Math.max(...value.forks.map((f) => f.started?.status.readyMs ?? Number.NaN)),
-            totalQemuRssKiB: totalRssKiB,
-            totalQemuPssKiB: totalPssKiB,
-            agentPssKiBPerFork: sum(agents.map((m) => m.pssKiB)) / count,
+            processesPerFork: (qemuPids.size + servingPids.size) / count,
+            qemuPssKiBPerFork: sum(qemu.map((m) => m.pssKiB)) / count,
+            servingPssKiBPerFork: sum(serving.map((m) => m.pssKiB)) / count,
           },
         },
       };

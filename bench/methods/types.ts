@@ -59,6 +59,8 @@ export interface ForkFigures {
   restore: RestoreFigures;
   /** One of the forks, running, for the memory check. */
   sample: RunningGuest;
+  /** Every process serving the forks, each once: their QEMUs, and anything else (agents). */
+  processes: { qemu: number[]; other: number[] };
 }
 
 /**

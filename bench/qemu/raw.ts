@@ -18,8 +18,8 @@ export interface Migration {
 }
 
 /** Starts a QEMU the benchmark owns; cleanup kills it even if the benchmark is interrupted. */
-export async function startQemu(home: BenchHome, spec: LaunchSpec, incoming: boolean): Promise<QemuGuest> {
-  const vm = await QemuVm.start(spec, { incoming });
+export async function startQemu(home: BenchHome, spec: LaunchSpec, incoming: boolean, shareMemory = true): Promise<QemuGuest> {
+  const vm = await QemuVm.start(spec, { incoming, shareMemory });
   home.track(vm.pid);
   void vm.exited.then(() => {
     home.untrack(vm.pid);
@@ -36,10 +36,11 @@ export interface RawRestore {
 /**
  * The raw mechanism: QEMU with `-incoming defer`, migrate-incoming, `cont` (a state saved after `stop`
  * comes back paused), the guest agent's first pong (its read loop runs), then the first command's answer.
+ * `shareMemory: false` maps a file-backed RAM copy-on-write (a clone: the file is never written).
  */
-export async function restoreRaw(home: BenchHome, spec: LaunchSpec, migration: Migration): Promise<RawRestore> {
+export async function restoreRaw(home: BenchHome, spec: LaunchSpec, migration: Migration, shareMemory = true): Promise<RawRestore> {
   const t0 = performance.now();
-  const guest = await startQemu(home, spec, true);
+  const guest = await startQemu(home, spec, true, shareMemory);
   const t1 = performance.now();
   try {
     if (migration.channels !== undefined) await guest.vm.qmp.execute("migrate-set-parameters", { "multifd-channels": migration.channels });

@@ -16,7 +16,9 @@ const COLORS: Partial<Record<MethodId, string>> = {
   "snapvm-cold-start": "#bcbd22",
 };
 /** Fork fan-outs: one brown per count, darker as N grows. */
-const FORK_COLORS: Record<number, string> = { 1: "#c49c94", 4: "#8c564b", 16: "#4a2a22" };
+const FORK_COLORS: Record<number, string> = { 1: "#c49c94", 4: "#8c564b", 16: "#4a2a22", 64: "#201010" };
+/** Raw clone fan-outs: one olive per count, beside the forks'. */
+const CLONE_COLORS: Record<number, string> = { 1: "#dbdb8d", 4: "#bcbd22", 16: "#7b7c12", 64: "#3d3e08" };
 const DASHES: Record<string, string> = { random: "", compressible: "6 4", "-": "2 3" };
 
 const SERIES_SPACING = 5;
@@ -34,7 +36,7 @@ interface Series {
 }
 
 function colorOf(method: MethodId, forks: number | undefined): string {
-  return (forks === undefined ? undefined : FORK_COLORS[forks]) ?? COLORS[method] ?? "#000";
+  return (forks === undefined ? undefined : (method === "qemu-clones" ? CLONE_COLORS : FORK_COLORS)[forks]) ?? COLORS[method] ?? "#000";
 }
 
 /** One series per method, data case and fan-out (fork methods draw one line per count). */

@@ -2,6 +2,7 @@ import { METHOD_IDS, TRANSFER_METHOD_IDS, methodLabel } from "../methods/catalog
 import type { BenchResults } from "../results.ts";
 import type { Summary } from "../stats.ts";
 import { renderBreakdown } from "./breakdown.ts";
+import { renderForkGap } from "./fork-gap.ts";
 import { formatBytes, formatMs } from "./format.ts";
 import { renderTransfers } from "./transfer-table.ts";
 import { backingRatios, findAll, ratioToBaseline, summarizeRuns, type Figure, type MethodSummary } from "./summary.ts";
@@ -75,6 +76,8 @@ export function renderTables(results: BenchResults): string {
       );
     }
   }
+  const gap = renderForkGap(results);
+  if (gap !== "") out.push(gap);
   const transfers = renderTransfers(results);
   if (transfers !== "") out.push(transfers);
   const breakdown = renderBreakdown(results);

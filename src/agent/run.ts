@@ -1,3 +1,4 @@
+import { closeSync, openSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import { isSnapvmError, ErrorCode, SnapvmError } from "../errors/index.ts";
@@ -12,10 +13,11 @@ import { adoptOrphan } from "./adopt.ts";
 import type { AgentController } from "./controller.ts";
 import { EventLog } from "./events.ts";
 import { createLogger, type Logger } from "./logger.ts";
-import { detachFromParent, report } from "./report.ts";
+import type { Reporter } from "./report.ts";
 import { handleSignals } from "./signals.ts";
 import { reapOrphans } from "./reap-orphans.ts";
 import { ensureLayeredDisk } from "../instance/disk/layers.ts";
+import { failPoint } from "../util/fault-point.ts";
 
 /** How long in-flight API replies get once the VM has stopped, before their connections are closed. */
 const CLOSE_GRACE_MS = 2000;
@@ -25,34 +27,41 @@ function toUserError(error: unknown): SnapvmError {
 }
 
 /**
- * The per-instance agent (`snapvm agent NAME`): takes the instance's lock, restores or boots the VM,
- * reports the outcome to the `snapvm start` that spawned it, then serves /v1 until the VM stops.
- * Returns the process exit code.
+ * Serves one instance in the agent (`snapvm agent NAME...`, agent/group.ts): takes the instance's
+ * lock, restores or boots the VM, reports the outcome through `reporter`, then serves /v1 on the
+ * instance's own socket until the VM stops. Everything it holds is the instance's own (lock, log,
+ * socket, controller, QEMU), so instances served by the same process end independently. Logs go to
+ * the instance's agent.log. Returns the instance's exit code.
  */
-export async function runAgent(text: string): Promise<number> {
+export async function runAgent(text: string, reporter: Reporter): Promise<number> {
+  const { report } = reporter;
   const home = snapvmHome();
   let name;
   try {
     name = parseInstanceName(text);
   } catch (error) {
     report({ kind: "failed", error: toUserError(error).toJSON() });
+    reporter.settled();
     return 1;
   }
   const paths = instancePaths(name, home);
-  const log = createLogger(name);
+  const logFd = openSync(paths.agentLog, "a");
+  const log = createLogger(name, logFd);
   let lock: InstanceLock;
   try {
     lock = await acquireLock(paths.agentLock, name);
   } catch (error) {
     report({ kind: "failed", error: toUserError(error).toJSON() });
+    reporter.settled();
+    closeSync(logFd);
     return 1;
   }
   const events = new EventLog(paths.events);
   // The controller (with save and snapshot) and the API stack (hono, zod) load once QEMU is up and the
   // agent's thread mostly waits on it: not before, where ~0.15 s of module loading would delay QEMU's
   // start, nor after the guest answers, where it would delay every first command.
-  let later: Promise<[typeof import("./controller.ts"), typeof import("./server.ts")]> | undefined;
-  const loadLater = (): NonNullable<typeof later> => (later ??= Promise.all([import("./controller.ts"), import("./server.ts")]));
+  let later: Promise<[typeof import("./controller.ts"), typeof import("./server.ts"), typeof import("./console-ws.ts")]> | undefined;
+  const loadLater = (): NonNullable<typeof later> => (later ??= Promise.all([import("./controller.ts"), import("./server.ts"), import("./console-ws.ts")]));
   let server: Server | undefined;
   let vm: RunningVm | undefined;
   // Signals are handled from the start: one during bring-up kills the half-started QEMU.
@@ -94,6 +103,7 @@ export async function runAgent(text: string): Promise<number> {
     } else {
       await ensureLayeredDisk(paths);
       await writeStatus(paths.status, { state: "starting", agentPid: process.pid });
+      await failPoint(`agent:bring-up:${name}`); // tests: one instance of a group fails to come up
       up = await bringUp(name, paths, events, {
         home,
         signal: signals.bringUp,
@@ -121,7 +131,7 @@ export async function runAgent(text: string): Promise<number> {
     }
     vm = up.vm;
     halfStarted = undefined; // up: a signal from here on stops it through the controller
-    const [{ AgentController }, apiModule] = await loadLater();
+    const [{ AgentController }, apiModule, consoleModule] = await loadLater();
     const controller: AgentController = new AgentController({
       name,
       paths,
@@ -147,8 +157,9 @@ export async function runAgent(text: string): Promise<number> {
     signals.attach(controller);
     // Ready is reported before the API listens: clients retry a missing socket while this agent lives.
     report({ kind: "ready", status: controller.status() });
-    detachFromParent();
+    reporter.settled();
     server = await serveApi(apiModule, controller, paths.agentSocket, log);
+    await consoleModule.attachConsoleHub(server, paths.consoleSocket, log);
     if (up.kind === "restore" && up.adopted !== true) await refreshSettings(controller, paths, log);
     await controller.finished;
     return 0;
@@ -169,11 +180,13 @@ export async function runAgent(text: string): Promise<number> {
       lastEvent: stoppedBySignal ? `stopped by a signal while starting: ${userError.message}` : userError.message,
     }).catch(() => undefined);
     report({ kind: "failed", error: userError.toJSON() });
+    reporter.settled();
     return 1;
   } finally {
     await closeServer(server);
     await Promise.all([paths.agentSocket, paths.qmpSocket, paths.guestSocket, paths.qgaSocket, paths.consoleSocket].map((p) => rm(p, { force: true })));
     await lock.release();
+    closeSync(logFd);
   }
 }
 

@@ -57,9 +57,10 @@ describe("httpStatusFor", () => {
     assert.equal(httpStatusFor(ErrorCode.QemuFailed), 502);
     assert.equal(httpStatusFor(ErrorCode.GuestTimeout), 504);
     assert.equal(httpStatusFor(ErrorCode.SaveFailed), 500);
+    assert.equal(httpStatusFor(ErrorCode.UiUnauthorized), 401);
   });
 
   it("gives every code a status in the documented set", () => {
-    for (const code of Object.values(ErrorCode)) assert.ok([400, 403, 404, 409, 413, 422, 500, 502, 504].includes(httpStatusFor(code)), code);
+    for (const code of Object.values(ErrorCode)) assert.ok([400, 401, 403, 404, 409, 413, 422, 500, 502, 504].includes(httpStatusFor(code)), code);
   });
 });

@@ -1,7 +1,7 @@
 import { ErrorCode } from "../errors/index.ts";
 
 /** The one place an error code becomes an HTTP status. */
-export function httpStatusFor(code: ErrorCode): 400 | 403 | 404 | 409 | 413 | 422 | 500 | 502 | 504 {
+export function httpStatusFor(code: ErrorCode): 400 | 401 | 403 | 404 | 409 | 413 | 422 | 500 | 502 | 504 {
   switch (code) {
     case ErrorCode.InvalidArgument:
     case ErrorCode.InvalidConfig:
@@ -10,6 +10,8 @@ export function httpStatusFor(code: ErrorCode): 400 | 403 | 404 | 409 | 413 | 42
     case ErrorCode.WrongKey:
     case ErrorCode.BundleInvalid:
       return 400;
+    case ErrorCode.UiUnauthorized:
+      return 401;
     case ErrorCode.RemoteDenied:
       return 403;
     case ErrorCode.InstanceNotFound:

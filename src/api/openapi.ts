@@ -46,6 +46,13 @@ export function openApiDocument(): Record<string, unknown> {
           StreamSnapshotRequest,
         ),
       },
+      [ApiPaths.console]: {
+        get: {
+          summary:
+            "The serial console as a websocket (Upgrade: websocket): binary frames of raw bytes both ways; the agent's scrollback (up to 64 KiB) comes first; any number of viewers",
+          responses: { "101": { description: "Switching to the websocket protocol" }, default: { description: "Error", ...json(ApiErrorBody) } },
+        },
+      },
       [ApiPaths.config]: { patch: operation("Change runtime settings such as saveOnStop", RuntimeConfig, ConfigPatch) },
     },
   };

@@ -7,5 +7,7 @@ export const ApiPaths = {
   config: "/v1/config",
   snapshots: "/v1/snapshots",
   snapshotStream: "/v1/snapshots/stream",
+  /** A websocket (GET with Upgrade): the serial console, raw bytes both ways, scrollback first. */
+  console: "/v1/console",
   openapi: "/v1/openapi.json",
 } as const;

@@ -35,13 +35,20 @@ export async function forkCommand(source: string, name: string, flags: ForkFlags
     }
     return forkInstance(local, name, { ...(flags.count === undefined ? {} : { count: flags.count }), start: flags.start !== false, onProgress: progress.step });
   });
+  const failed = r.forks.filter((f) => f.failed !== undefined);
+  const up = r.forks.length - failed.length;
   printResult(r, flags.json === true, () =>
     [
-      `forked ${r.forks.length} from ${r.from.instance}@${r.from.tag} in ${ms(r.totalMs)}`,
-      ...r.forks.map(
-        (f) =>
-          `  ${f.name}${f.started === undefined ? "" : ` answering after ${ms(f.started.totalMs)}`}${f.ports.length === 0 ? "" : `, ports ${f.ports.map((p) => `${p.host}→${p.guest}`).join(" ")}`}`,
-      ),
+      failed.length === 0
+        ? `forked ${r.forks.length} from ${r.from.instance}@${r.from.tag} in ${ms(r.totalMs)}`
+        : `forked ${r.forks.length} from ${r.from.instance}@${r.from.tag} in ${ms(r.totalMs)}: ${up} started, ${failed.length} failed`,
+      ...r.forks.map((f) => {
+        if (f.failed !== undefined)
+          return `  ${f.name} failed to start (${f.failed.code}): ${f.failed.message}${f.failed.hint === undefined ? "" : ` ${f.failed.hint}`}`;
+        return `  ${f.name}${f.started === undefined ? "" : ` answering after ${ms(f.started.totalMs)}`}${f.ports.length === 0 ? "" : `, ports ${f.ports.map((p) => `${p.host}→${p.guest}`).join(" ")}`}`;
+      }),
     ].join("\n"),
   );
+  // Some forks did not start: the output says which and why; the exit status says not all did.
+  if (failed.length > 0) process.exitCode = 1;
 }

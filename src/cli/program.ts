@@ -113,6 +113,19 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     });
 
   program
+    .command("ui")
+    .description("a local web dashboard: instances, snapshot trees with fork buttons, consoles (prints a URL with a fresh token)")
+    .option("--listen <ip:port>", "address to serve on (default 127.0.0.1, any free port)")
+    .option("--allow-remote", "allow a --listen address that is not loopback")
+    .option("--open", "open the URL in a browser")
+    .addOption(json)
+    .action(async (o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./ui.ts")).uiCommand(o);
+      });
+    });
+
+  program
     .command("list")
     .alias("ls")
     .description("list instances")

@@ -60,6 +60,8 @@ export const ErrorCode = {
   PortInUse: "E_PORT_IN_USE",
   /** A file the instance's QEMU launch names (its disk, a kernel or initrd, the cloud-init ISO) is missing. */
   LaunchFileMissing: "E_LAUNCH_FILE_MISSING",
+  /** The dashboard (`snapvm ui`) refused a request: no or wrong token, a state change without the token header, a websocket from another origin. */
+  UiUnauthorized: "E_UI_UNAUTHORIZED",
   /** A bug in snapvm (not a user error): exit status 70; --json output still carries this code. */
   Internal: "E_INTERNAL",
 } as const;

@@ -41,6 +41,8 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   E_REMOTE_DENIED: "The object store refused the credentials (unknown key, wrong secret, no permission, none found).",
   E_REMOTE_UNREACHABLE: "The object store's endpoint could not be reached (refused, unresolvable, timed out).",
   E_REMOTE_FAILED: "The object store answered with another error.",
+  E_UI_UNAUTHORIZED:
+    "The dashboard refused a request: it needs the token of the URL `snapvm ui` printed (state-changing requests in the x-snapvm-token header), and websockets must come from the dashboard's own origin.",
   E_INTERNAL: "A bug in snapvm, not a user error (exit status 70); the message and, on stderr, the stack say where. Please report it.",
   E_INPUT_TOO_LARGE:
     "Input past a size bound: a compressed stream that decompresses to more than it may (a bomb), or an API request body over its cap. Nothing was kept.",

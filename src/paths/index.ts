@@ -42,3 +42,4 @@ export {
   type SnapshotTag,
   type FailedStateId,
 } from "./names.ts";
+export { webAssetsDir, WEB_ASSETS, benchResultsDir } from "./web-assets.ts";

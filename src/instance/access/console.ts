@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import { openAgentConsole } from "../../api/console-client.ts";
 import { guestAccessOf } from "../../config/launch-spec.ts";
 import { SSH_HOST } from "../../driver/ssh/ssh-args.ts";
 import { runInteractiveSsh } from "../../driver/ssh/interactive.ts";
@@ -11,9 +11,34 @@ import { readPinnedLaunch } from "../boot/pinned-boot.ts";
 /** Ctrl-] detaches, as in telnet and virsh console. */
 export const DETACH_BYTE = 0x1d;
 
+/** One connection to the console: through the agent's websocket, or QEMU's socket itself. */
+interface ConsoleLink {
+  send(chunk: Buffer | string): void;
+  close(): void;
+  onClose(listener: () => void): void;
+}
+
 /**
- * Attaches a terminal to the guest's serial console (the tiny guest runs a shell there).
- * Resolves when the user detaches or the VM's console closes.
+ * QEMU's console socket directly, for an agent that does not serve /v1/console (started by an older
+ * snapvm): it takes one client, so a second viewer waits until the first leaves.
+ */
+async function directLink(name: InstanceName, output: NodeJS.WritableStream, home: string | undefined): Promise<ConsoleLink> {
+  try {
+    const socket = await connectUnixWithRetry(instancePaths(name, home).consoleSocket, 2000);
+    socket.on("data", (chunk: Buffer) => output.write(chunk));
+    return { send: (chunk) => socket.write(chunk), close: () => socket.destroy(), onClose: (listener) => socket.on("close", listener) };
+  } catch (cause) {
+    throw new SnapvmError(ErrorCode.GuestChannel, `instance "${name}": cannot open its console`, {
+      cause,
+      hint: "Is another `snapvm shell` attached? An agent from an older snapvm leaves the console to one client; `snapvm restart` updates it.",
+    });
+  }
+}
+
+/**
+ * Attaches a terminal to the guest's serial console (the tiny guest runs a shell there) through the
+ * agent, which is QEMU's one console client and serves any number of viewers (a browser too).
+ * Output starts with the agent's scrollback. Resolves when the user detaches or the VM's console closes.
  */
 export async function attachConsole(
   name: InstanceName,
@@ -22,37 +47,40 @@ export async function attachConsole(
   home?: string,
 ): Promise<"detached" | "closed"> {
   await requireRunning(name, home);
-  let socket: Socket;
-  try {
-    socket = await connectUnixWithRetry(instancePaths(name, home).consoleSocket, 2000);
-  } catch (cause) {
-    throw new SnapvmError(ErrorCode.GuestChannel, `instance "${name}": cannot open its console`, {
-      cause,
-      hint: "Is another `snapvm shell` attached? The console takes one client.",
-    });
-  }
+  const ws = await openAgentConsole(instancePaths(name, home).agentSocket, name, (chunk) => output.write(chunk));
+  const link: ConsoleLink =
+    ws === undefined
+      ? await directLink(name, output, home)
+      : {
+          send: (chunk) => {
+            ws.send(chunk);
+          },
+          close: () => {
+            ws.close();
+          },
+          onClose: (listener) => ws.on("close", listener),
+        };
   return new Promise((resolve) => {
     const onInput = (chunk: Buffer): void => {
       const at = chunk.indexOf(DETACH_BYTE);
       if (at >= 0) {
-        socket.end(chunk.subarray(0, at));
+        if (at > 0) link.send(chunk.subarray(0, at));
         cleanup();
         resolve("detached");
         return;
       }
-      socket.write(chunk);
+      link.send(chunk);
     };
     const cleanup = (): void => {
       input.removeListener("data", onInput);
-      socket.destroy();
+      link.close();
     };
     input.on("data", onInput);
-    socket.on("data", (chunk: Buffer) => output.write(chunk));
-    socket.on("close", () => {
+    link.onClose(() => {
       cleanup();
       resolve("closed");
     });
-    socket.write("\n"); // show a prompt
+    link.send("\n"); // show a prompt
   });
 }
 

@@ -26,7 +26,7 @@ import { readPinnedConfig } from "../boot/pinned-boot.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
 import { decompressSnapshot } from "../snapshots/compress.ts";
 import { snapshotDetails, type SnapshotDetails } from "../snapshots/list.ts";
-import { startInstance, type StartResult } from "../lifecycle/start.ts";
+import { startInstances, type StartResult } from "../lifecycle/start.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { rewriteForkPorts } from "./fork-config.ts";
 import { pickUnclaimedPort, readPortClaims, type PortClaim, type PortReservations } from "../lifecycle/port-claims.ts";
@@ -42,7 +42,8 @@ export interface ForkOptions {
 
 export interface ForkResult {
   from: { instance: string; tag: string };
-  forks: { name: string; ports: PortForward[]; started?: StartResult }[];
+  /** Every fork built; each started (`started`) or not (`failed`, with the reason), unless asked not to start. */
+  forks: { name: string; ports: PortForward[]; started?: StartResult; failed?: ReturnType<SnapvmError["toJSON"]> }[];
   /** From the command to the last fork answering. */
   totalMs: number;
 }
@@ -181,21 +182,33 @@ async function buildForks(
   throw failed.reason;
 }
 
-/** Starts the built forks in parallel; each start spawns that fork's agent, which outlives this process. */
+/**
+ * Starts the built forks together, served by one agent process that outlives this one (a fork group:
+ * one Node process for N forks instead of N, docs/design/fork-supervisor.md). Each fork comes up or
+ * fails on its own, with its reason; a failed fork stays built (suspended) and can be started alone.
+ */
 async function startForks(
   built: { name: InstanceName; ports: PortForward[] }[],
   home: string | undefined,
   onAnswering: (answering: number) => void,
 ): Promise<ForkResult["forks"]> {
   let started = 0;
-  return Promise.all(
-    built.map(async (fork) => {
-      const result = await startInstance(fork.name, home === undefined ? {} : { home });
-      if (++started === 1) faultPoint("fork:started-one"); // crash tests: one fork up, the others' agents spawned
-      onAnswering(started);
-      return { ...fork, started: result };
-    }),
+  const outcomes = await startInstances(
+    built.map((fork) => fork.name),
+    {
+      ...(home === undefined ? {} : { home }),
+      onOutcome: (outcome) => {
+        if (!("result" in outcome)) return;
+        if (++started === 1) faultPoint("fork:started-one"); // crash tests: one fork up, the others still starting
+        onAnswering(started);
+      },
+    },
   );
+  return built.map((fork, i) => {
+    const outcome = outcomes[i];
+    if (outcome === undefined) throw new Error("one outcome per fork");
+    return "result" in outcome ? { ...fork, started: outcome.result } : { ...fork, failed: outcome.error.toJSON() };
+  });
 }
 
 /** `snapvm fork NAME@TAG NEWNAME [--count N]`: N independent instances resuming from the snapshot. */

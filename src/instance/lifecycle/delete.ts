@@ -40,7 +40,7 @@ export async function deleteInstance(name: InstanceName, options: { force?: bool
     await stopInstance(name, "force", options.home).catch(async () => {
       // The agent did not answer: end it and its QEMU by pid.
       for (const pid of [current.status?.qemuPid, current.agentPid]) if (pid !== undefined && processAlive(pid)) process.kill(pid, "SIGKILL");
-      if (current.agentPid !== undefined) await waitAgentGone(current.agentPid);
+      if (current.agentPid !== undefined) await waitAgentGone(current.agentPid, instancePaths(name, options.home).agentLock);
     });
   }
   const paths = instancePaths(name, options.home);

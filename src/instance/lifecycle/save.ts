@@ -3,7 +3,7 @@ import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { agentClient } from "../access/agent-client.ts";
 import { waitAgentGone } from "./stop.ts";
-import type { InstanceName } from "../../paths/index.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { readoptIfOrphaned } from "./readopt.ts";
 
 /** `snapvm save`: always saves the state (whatever saveOnStop says) and stops the VM. */
@@ -18,6 +18,6 @@ export async function saveInstance(name: InstanceName, home?: string, onProgress
   onProgress?.("waiting for the agent to save the state");
   const figures = await agentClient(name, home).save();
   onProgress?.("waiting for the agent to exit");
-  await waitAgentGone(current.agentPid);
+  await waitAgentGone(current.agentPid, instancePaths(name, home).agentLock);
   return { name, ...figures };
 }

@@ -3,7 +3,7 @@ import { openSync, closeSync } from "node:fs";
 import type { AgentReport } from "../../api/agent-report.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instancePaths, type InstanceName } from "../../paths/index.ts";
-import { inspectInstance } from "../../store/inspect.ts";
+import { inspectInstance, type InstanceSummary } from "../../store/inspect.ts";
 import type { InstanceStatus } from "../../store/status.ts";
 import { isActive } from "../../store/instance-state.ts";
 
@@ -21,11 +21,20 @@ export interface StartResult {
   notices: string[];
 }
 
-/** How to run `snapvm agent NAME` with the same Node, flags (e.g. tsx in tests) and entry script as this CLI. */
-function agentCommand(name: string): { command: string; args: string[] } {
+/** How to run `snapvm agent NAME...` with the same Node, flags (e.g. tsx in tests) and entry script as this CLI. */
+function agentCommand(names: readonly string[]): { command: string; args: string[] } {
   const script = process.argv[1];
   if (script === undefined) throw new Error("cannot locate the snapvm entry script to spawn the agent");
-  return { command: process.execPath, args: [...process.execArgv, script, "agent", name] };
+  return { command: process.execPath, args: [...process.execArgv, script, "agent", ...names] };
+}
+
+/** One instance's start: what it reported ready, or why it failed. */
+export type StartOutcome = { name: InstanceName; result: StartResult } | { name: InstanceName; error: SnapvmError };
+
+export interface GroupStartHooks {
+  home?: string;
+  /** Each instance's outcome, as soon as it is known. */
+  onOutcome?: (outcome: StartOutcome) => void;
 }
 
 /**
@@ -33,61 +42,130 @@ function agentCommand(name: string): { command: string; args: string[] } {
  * ready (restored or booted), or failed with the reason. The agent outlives this process.
  */
 export async function startInstance(name: InstanceName, hooks: StartHooks = {}): Promise<StartResult> {
+  const [outcome] = await spawnAgent([name], hooks);
+  if (outcome === undefined) throw new Error("one outcome per instance");
+  if ("error" in outcome) throw outcome.error;
+  return outcome.result;
+}
+
+/**
+ * Starts several instances (a fork group) served by one agent process, which outlives this one. Each
+ * instance succeeds or fails on its own, with its reason: one already running, one whose QEMU cannot
+ * start (a port in use) or dies fails alone; the others come up. Outcomes are in the order of `names`.
+ */
+export async function startInstances(names: readonly InstanceName[], hooks: GroupStartHooks = {}): Promise<StartOutcome[]> {
+  return spawnAgent(names, { ...(hooks.home === undefined ? {} : { home: hooks.home }) }, hooks.onOutcome);
+}
+
+/** Refused before any agent is spawned: an instance that is already up (an orphaned QEMU is not: its agent re-adopts it). */
+function refusal(name: InstanceName, current: InstanceSummary): SnapvmError | undefined {
+  if (!isActive(current.state) || current.orphanedQemuPid !== undefined) return undefined;
+  return new SnapvmError(ErrorCode.InstanceRunning, `instance "${name}" is already ${current.state}`, {
+    hint: `Stop it first with \`snapvm stop ${name}\`.`,
+    details: { instance: name, state: current.state },
+  });
+}
+
+function fromReport(error: Extract<AgentReport, { kind: "failed" }>["error"]): SnapvmError {
+  return new SnapvmError(error.code, error.message, { ...(error.hint === undefined ? {} : { hint: error.hint }), details: error.details });
+}
+
+async function spawnAgent(names: readonly InstanceName[], hooks: StartHooks, onOutcome?: (outcome: StartOutcome) => void): Promise<StartOutcome[]> {
   const started = performance.now();
-  const current = await inspectInstance(name, hooks.home);
-  // An orphaned QEMU (its agent died) is not refused: the agent started here re-adopts it.
-  if (isActive(current.state) && current.orphanedQemuPid === undefined) {
-    throw new SnapvmError(ErrorCode.InstanceRunning, `instance "${name}" is already ${current.state}`, {
-      hint: `Stop it first with \`snapvm stop ${name}\`.`,
-      details: { instance: name, state: current.state },
-    });
-  }
-  const paths = instancePaths(name, hooks.home);
-  const log = openSync(paths.agentLog, "a");
-  const { command, args } = agentCommand(name);
+  const outcomes = new Map<InstanceName, StartOutcome>();
+  const settle = (outcome: StartOutcome): void => {
+    if (outcomes.has(outcome.name)) return;
+    outcomes.set(outcome.name, outcome);
+    onOutcome?.(outcome);
+  };
+  const inspected = await Promise.all(names.map((name) => inspectInstance(name, hooks.home)));
+  const pending = new Map<InstanceName, Promise<string[]>>();
+  names.forEach((name, i) => {
+    const current = inspected[i];
+    if (current === undefined) return;
+    const error = refusal(name, current);
+    if (error !== undefined) {
+      settle({ name, error });
+      return;
+    }
+    // Worked out here, on the CLI's own core, while the agent restores: it needs the YAML and schema
+    // libraries, which would otherwise delay the agent's QEMU by ~0.2 s.
+    const paths = instancePaths(name, hooks.home);
+    pending.set(
+      name,
+      current.suspended === undefined
+        ? Promise.resolve([])
+        : import("./pending-changes.ts").then(({ pendingChanges }) => pendingChanges(paths)).catch(() => []),
+    );
+  });
+  const served = names.filter((name) => !outcomes.has(name));
+  const [first] = served;
+  if (first === undefined) return names.map((name) => outcomes.get(name) as StartOutcome);
+  // A group's agent writes each instance's log to its own agent.log; the process's own stderr (a crash) goes to the first's.
+  const log = openSync(instancePaths(first, hooks.home).agentLog, "a");
+  const { command, args } = agentCommand(served);
   const child = spawn(command, args, { detached: true, stdio: ["ignore", log, log, "ipc"], env: process.env });
   closeSync(log);
-  const notices: string[] = [];
-  // Worked out here, on the CLI's own core, while the agent restores: it needs the YAML and schema
-  // libraries, which would otherwise delay the agent's QEMU by ~0.2 s.
-  const pending =
-    current.suspended === undefined ? Promise.resolve([]) : import("./pending-changes.ts").then(({ pendingChanges }) => pendingChanges(paths)).catch(() => []);
+  const notices = new Map<InstanceName, string[]>(served.map((name) => [name, []]));
+  const readied = new Set<InstanceName>();
+  const ofReport = (message: AgentReport): InstanceName | undefined => (served.length === 1 ? first : served.find((name) => name === message.instance));
   try {
-    const status = await new Promise<StartResult["status"]>((resolve, reject) => {
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (served.every((name) => outcomes.has(name))) resolve();
+      };
+      const ready = async (name: InstanceName, status: InstanceStatus): Promise<void> => {
+        const changes = status.bootKind === "restore" ? ((await pending.get(name)) ?? []) : [];
+        const result: StartResult = {
+          name,
+          status: { ...status, ...(changes.length > 0 ? { pendingChanges: changes } : {}) },
+          totalMs: performance.now() - started,
+          notices: notices.get(name) ?? [],
+        };
+        settle({ name, result });
+        check();
+      };
       child.on("message", (message: AgentReport) => {
+        const name = ofReport(message);
+        if (name === undefined || outcomes.has(name)) return;
         switch (message.kind) {
           case "progress":
             hooks.onProgress?.(message.step);
             break;
           case "notice":
-            notices.push(message.message);
+            notices.get(name)?.push(message.message);
             hooks.onNotice?.(message.message);
             break;
           case "ready":
-            resolve(message.status);
+            readied.add(name);
+            void ready(name, message.status);
             break;
           case "failed":
-            reject(
-              new SnapvmError(message.error.code, message.error.message, {
-                ...(message.error.hint === undefined ? {} : { hint: message.error.hint }),
-                details: message.error.details,
-              }),
-            );
+            settle({ name, error: fromReport(message.error) });
+            check();
             break;
         }
       });
+      const lost = (reason: string): void => {
+        for (const name of served.filter((n) => !readied.has(n))) {
+          settle({
+            name,
+            error: new SnapvmError(ErrorCode.AgentFailed, `instance "${name}": the agent ${reason} before the VM was up`, {
+              hint: `See ${instancePaths(name, hooks.home).agentLog}.`,
+              details: { instance: name },
+            }),
+          });
+        }
+        check();
+      };
       child.on("exit", (code, signal) => {
-        reject(
-          new SnapvmError(ErrorCode.AgentFailed, `instance "${name}": the agent exited (${signal ?? `code ${code ?? "?"}`}) before the VM was up`, {
-            hint: `See ${paths.agentLog}.`,
-            details: { instance: name },
-          }),
-        );
+        lost(`exited (${signal ?? `code ${code ?? "?"}`})`);
       });
-      child.on("error", reject);
+      child.on("error", (error) => {
+        lost(`could not be spawned (${error.message})`);
+      });
     });
-    const changes = status.bootKind === "restore" ? await pending : [];
-    return { name, status: { ...status, ...(changes.length > 0 ? { pendingChanges: changes } : {}) }, totalMs: performance.now() - started, notices };
+    return names.map((name) => outcomes.get(name) as StartOutcome);
   } finally {
     child.removeAllListeners();
     if (child.connected) child.disconnect();

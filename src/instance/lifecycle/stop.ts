@@ -3,15 +3,19 @@ import { agentClient } from "../access/agent-client.ts";
 import type { StopMode, StopResponse } from "../../api/schemas.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
-import { processAlive } from "../../util/process-alive.ts";
-import type { InstanceName } from "../../paths/index.ts";
+import { lockOwner } from "../../store/lock.ts";
+import { instancePaths, type InstanceName } from "../../paths/index.ts";
 import { readoptIfOrphaned } from "./readopt.ts";
 
-/** Waits until the agent process has gone, so its lock and sockets are free for the next start. */
-export async function waitAgentGone(pid: number, timeoutMs = 10_000): Promise<void> {
+/**
+ * Waits until the agent (pid `pid`) has let the instance go: released the instance's lock (after its
+ * sockets are removed) or exited, so the lock and sockets are free for the next start. An agent
+ * serving a fork group lets each instance go on its own and lives on for the others.
+ */
+export async function waitAgentGone(pid: number, agentLock: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (processAlive(pid)) {
-    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.AgentFailed, `agent pid ${pid} did not exit within ${timeoutMs} ms`);
+  while ((await lockOwner(agentLock)) === pid) {
+    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.AgentFailed, `agent pid ${pid} did not let its instance go within ${timeoutMs} ms`);
     await sleep(2);
   }
 }
@@ -42,6 +46,6 @@ export async function stopInstance(
   );
   const response = await agentClient(name, home).stop({ mode });
   onProgress?.("waiting for the agent to exit");
-  await waitAgentGone(current.agentPid);
+  await waitAgentGone(current.agentPid, instancePaths(name, home).agentLock);
   return { name, ...response };
 }

@@ -1,0 +1,152 @@
+import type { UiSnapshotNode, UiSnapshotTree } from "../../src/ui/wire.ts";
+import { api, enc } from "./api.ts";
+import { act, bytes, h, showError } from "./dom.ts";
+
+function button(label: string, action: () => Promise<unknown>, refresh: () => void, attrs: Record<string, string> = {}): HTMLElement {
+  const element = h("button", { "data-action": label, ...attrs }, label);
+  element.addEventListener("click", () => void act(element, action, refresh));
+  return element;
+}
+
+function forkControls(tree: UiSnapshotTree, node: UiSnapshotNode, refresh: () => void): HTMLElement {
+  const count = h("input", { type: "number", min: "1", max: "16", value: "2", class: "count", "aria-label": "how many forks" }) as HTMLInputElement;
+  const name = h("input", { value: `${tree.instance}-${node.tag}`.slice(0, 50), class: "fork-name", "aria-label": "fork name" }) as HTMLInputElement;
+  const go = button(
+    "fork",
+    () => api("POST", `/instances/${enc(tree.instance)}/snapshots/${enc(node.tag)}/fork`, { name: name.value.trim(), count: Number(count.value) }),
+    refresh,
+  );
+  return h("span", { class: "fork" }, go, count, "×", name);
+}
+
+function nodeView(tree: UiSnapshotTree, node: UiSnapshotNode, children: HTMLElement[], refresh: () => void): HTMLElement {
+  const base = `/instances/${enc(tree.instance)}/snapshots/${enc(node.tag)}`;
+  const facts = [
+    node.live ? `live, paused ${node.pauseMs.toFixed(0)} ms` : "offline",
+    node.hasMemory ? "memory+disk" : "disk only",
+    `${bytes(node.allocatedBytes)} on disk / ${bytes(node.apparentBytes)} apparent`,
+    node.compressed ? "compressed" : "",
+    new Date(node.createdAt).toLocaleString(),
+  ].filter((f) => f !== "");
+  const remove = h("button", { class: "danger", "data-action": "delete" }, "delete");
+  remove.addEventListener("click", () => {
+    if (!confirm(`Delete the snapshot ${tree.instance}@${node.tag}?`)) return;
+    void act(remove, () => api("DELETE", base), refresh);
+  });
+  const forks = node.forks.map((f) =>
+    h("li", { class: "fork-node", "data-fork": f }, h("span", { class: "glyph" }, "↳ fork"), h("a", { href: `#/i/${enc(f)}` }, f)),
+  );
+  return h(
+    "li",
+    { class: "snap", "data-tag": node.tag },
+    h(
+      "div",
+      { class: "node" },
+      h("strong", {}, node.tag),
+      h("span", { class: "facts" }, facts.join(" · ")),
+      h(
+        "span",
+        { class: "actions" },
+        button("restore", () => api("POST", `${base}/actions/restore`), refresh),
+        node.hasMemory ? forkControls(tree, node, refresh) : null,
+        node.compressed ? null : button("compress", () => api("POST", `${base}/actions/compress`), refresh),
+        remove,
+      ),
+    ),
+    children.length + forks.length === 0 ? null : h("ul", {}, ...forks, ...children),
+  );
+}
+
+function nowNode(tree: UiSnapshotTree): HTMLElement {
+  return h("li", { class: "now" }, h("div", { class: "node" }, h("strong", {}, "NOW"), h("span", { class: "facts" }, `you are here: ${tree.state}`)));
+}
+
+/** Snapshots by parent, the "now" node under the snapshot the disk sits on, forks under their snapshot. */
+export function renderTree(tree: UiSnapshotTree, refresh: () => void): HTMLElement {
+  const byParent = new Map<string | null, UiSnapshotNode[]>();
+  const known = new Set(tree.snapshots.map((s) => s.tag));
+  for (const s of tree.snapshots) {
+    const parent = s.parent !== null && known.has(s.parent) ? s.parent : null;
+    byParent.set(parent, [...(byParent.get(parent) ?? []), s]);
+  }
+  const build = (parent: string | null): HTMLElement[] => [
+    ...(byParent.get(parent) ?? []).map((s) => nodeView(tree, s, build(s.tag), refresh)),
+    ...(tree.nowParent === parent ? [nowNode(tree)] : []),
+  ];
+  return h("ul", { class: "tree" }, ...build(null));
+}
+
+function eventLine(record: Record<string, unknown>): HTMLElement {
+  const { time, event, ...rest } = record;
+  const when = typeof time === "string" ? new Date(time).toLocaleTimeString() : "";
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ");
+  return h("li", {}, h("span", { class: "sub" }, when), " ", h("strong", {}, typeof event === "string" ? event : "?"), " ", fields);
+}
+
+/** One instance: its origin, a snapshot form, the tree and its newest events, refreshed every 3 s; returns its stop. */
+export function treeView(root: HTMLElement, instance: string): () => void {
+  const holder = h("div", { class: "tree-holder" });
+  const origin = h("p", { class: "origin" });
+  const events = h("ul", { class: "events" });
+  let stopped = false;
+  let timer: number | undefined;
+  const refresh = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    api<Record<string, unknown>[]>("GET", `/instances/${enc(instance)}/events`).then(
+      (records) => {
+        events.replaceChildren(...records.reverse().map(eventLine));
+      },
+      () => undefined, // the tree's request reports the same failure
+    );
+    api<UiSnapshotTree>("GET", `/instances/${enc(instance)}/snapshots`)
+      .then(
+        (tree) => {
+          origin.replaceChildren(
+            ...(tree.origin === undefined
+              ? [`state: ${tree.state}`]
+              : [`state: ${tree.state} · forked from `, h("a", { href: `#/i/${enc(tree.origin.instance)}` }, `${tree.origin.instance}@${tree.origin.tag}`)]),
+          );
+          holder.replaceChildren(renderTree(tree, refresh), ...tree.broken.map((b) => h("p", { class: "broken" }, `${b.tag}: ${b.reason}`)));
+        },
+        (error: unknown) => {
+          showError(error);
+        },
+      )
+      .finally(() => {
+        if (!stopped) timer = window.setTimeout(refresh, 3000);
+      });
+  };
+  const tag = h("input", { name: "tag", placeholder: "tag", required: "", pattern: "[A-Za-z0-9._-]+" }) as HTMLInputElement;
+  const take = h("button", { type: "submit" }, "take snapshot");
+  const form = h("form", { class: "snapshot" }, tag, take);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void act(
+      take,
+      () => api("POST", `/instances/${enc(instance)}/snapshots`, { tag: tag.value.trim() }),
+      () => {
+        tag.value = "";
+        refresh();
+      },
+    );
+  });
+  root.replaceChildren(
+    h(
+      "section",
+      {},
+      h("h2", {}, `${instance}: snapshots`),
+      origin,
+      form,
+      holder,
+      h("p", {}, h("a", { class: "button", href: `#/c/${enc(instance)}` }, "console")),
+    ),
+    h("section", {}, h("h2", {}, "Events (newest first)"), events),
+  );
+  refresh();
+  return () => {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+  };
+}
