@@ -222,7 +222,8 @@ export class AgentController implements AgentHandlers {
     const how = await vm.powerdown(this.settings.shutdownMs);
     await vm.exited;
     if (this.forcing !== undefined) return this.forcing;
-    await this.setState("stopped", how === "guest" ? "guest powered off" : "shutdown timed out; QEMU quit");
+    const ended = { agent: "guest powered off (asked through qemu-guest-agent)", acpi: "guest powered off", quit: "shutdown timed out; QEMU quit" };
+    await this.setState("stopped", ended[how]);
     this.resolveFinished();
     return { action: "shutdown", totalMs: performance.now() - started };
   }

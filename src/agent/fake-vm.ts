@@ -38,7 +38,9 @@ export class FakeVm implements RunningVm {
     const guest: GuestExec = {
       waitReady: () => Promise.resolve(),
       exec: (command) => Promise.resolve({ exitCode: 0, stdout: Buffer.from(`echo:${command}`), stderr: Buffer.alloc(0) }),
-      setClock: () => Promise.resolve(),
+      syncClock: () => Promise.resolve("seconds"),
+      route: () => "snapvm-agent",
+      requestShutdown: () => Promise.resolve(false),
       close: () => undefined,
     };
     return Promise.resolve(guest);
@@ -62,11 +64,11 @@ export class FakeVm implements RunningVm {
     return Promise.resolve([]);
   }
 
-  async powerdown(): Promise<"guest" | "quit"> {
+  async powerdown(): Promise<"agent" | "acpi" | "quit"> {
     this.calls.push("powerdown");
     this.exit(0);
     await this.exited;
-    return "guest";
+    return "acpi";
   }
 
   async quit(): Promise<void> {

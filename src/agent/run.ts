@@ -184,7 +184,7 @@ export async function runAgent(text: string, reporter: Reporter): Promise<number
     return 1;
   } finally {
     await closeServer(server);
-    await Promise.all([paths.agentSocket, paths.qmpSocket, paths.guestSocket, paths.consoleSocket].map((p) => rm(p, { force: true })));
+    await Promise.all([paths.agentSocket, paths.qmpSocket, paths.guestSocket, paths.qgaSocket, paths.consoleSocket].map((p) => rm(p, { force: true })));
     await lock.release();
     closeSync(logFd);
   }

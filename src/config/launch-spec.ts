@@ -50,8 +50,32 @@ export interface LaunchSpec {
   vmgenid: string;
   qmpSocket: string;
   guestSocket: string;
+  /**
+   * qemu-guest-agent's channel (virtio-serial port org.qemu.guest_agent.0), on every instance booted
+   * since it existed. Absent in specs pinned before: their states load only into a QEMU without it.
+   */
+  qgaSocket?: string;
   consoleSocket: string;
   consoleLog: string;
+}
+
+/** Where a launch's sockets and console log live: an instance directory, or a helper's temp dir. */
+export interface InstanceSockets {
+  qmpSocket: string;
+  guestSocket: string;
+  qgaSocket: string;
+  consoleSocket: string;
+  consoleLog: string;
+}
+
+/**
+ * The spec with its sockets moved to `sockets` (a fork, an import, a converter). The qemu-guest-agent
+ * channel stays exactly as present or absent as in `spec`: a state loads only into the same device set.
+ */
+export function relocateSockets(spec: LaunchSpec, sockets: InstanceSockets): LaunchSpec {
+  const { qgaSocket, ...rest } = sockets;
+  const { qgaSocket: had, ...base } = spec;
+  return { ...base, ...rest, ...(had === undefined ? {} : { qgaSocket }) };
 }
 
 /** The guest access of a spec; specs pinned before guestAccess existed used the agent. */

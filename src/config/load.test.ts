@@ -70,6 +70,18 @@ describe("parseConfigText", () => {
     });
   });
 
+  it("checks direct kernel boot: every field, paths, and only for a qcow2 image, with line and column", () => {
+    assert.deepEqual(problems(["image: /i/rootfs.qcow2", "boot:", "  kernel: ~/vmlinux", '  cmdline: ""', "  initramfs: x"].join("\n")), [
+      "snapvm.yaml:3:3: boot.initrd: expected a string, got nothing",
+      'snapvm.yaml:3:11: boot.kernel: "~" is not expanded; give an absolute path or one relative to this file\'s directory',
+      'snapvm.yaml:4:12: boot.cmdline: must not be empty; give at least root=, e.g. "root=/dev/vda rw console=ttyS0"',
+      "snapvm.yaml:5:3: boot.initramfs: unknown field (expected one of: kernel, initrd, cmdline)",
+    ]);
+    assert.deepEqual(problems(["boot:", "  kernel: /k", "  initrd: /i", "  cmdline: root=/dev/vda"].join("\n")), [
+      'snapvm.yaml:2:3: boot: applies to a qcow2 image; the built-in guest ("tiny") boots its own kernel',
+    ]);
+  });
+
   it("reports unknown keys at the key, with a suggestion when one is close", () => {
     const text = ["cpu: 2", "Memory:", "  sise: 1G", "save_on_stop: false", "ports:", "  - {host: 80, guest: 80, proto: udp}", "frobnicate: 1"].join("\n");
     assert.deepEqual(problems(text), [
@@ -77,15 +89,15 @@ describe("parseConfigText", () => {
       'snapvm.yaml:2:1: Memory: unknown field (did you mean "memory"?)',
       'snapvm.yaml:4:1: save_on_stop: unknown field (did you mean "saveOnStop"?)',
       "snapvm.yaml:6:27: ports[0].proto: unknown field (expected one of: host, guest, protocol, hostAddress)",
-      "snapvm.yaml:7:1: frobnicate: unknown field (expected one of: cpus, memory, disk, image, accel, saveOnStop, ports, snapshot, timeouts, ssh, cloudInit)",
+      "snapvm.yaml:7:1: frobnicate: unknown field (expected one of: cpus, memory, disk, image, boot, accel, saveOnStop, ports, snapshot, timeouts, ssh, cloudInit)",
     ]);
     assert.deepEqual(problems("memory:\n  sise: 1G\n"), ['snapvm.yaml:2:3: memory.sise: unknown field (did you mean "size"?)']);
     assert.deepEqual(problems("__proto__: {cpus: 100}\nmemory: {constructor: 1}\nnull: 1\n? [a]\n: 1\n"), [
-      "snapvm.yaml:1:1: __proto__: unknown field (expected one of: cpus, memory, disk, image, accel, saveOnStop, ports, snapshot, timeouts, ssh, cloudInit)",
+      "snapvm.yaml:1:1: __proto__: unknown field (expected one of: cpus, memory, disk, image, boot, accel, saveOnStop, ports, snapshot, timeouts, ssh, cloudInit)",
       // A collection key is located at its enclosing map.
-      'snapvm.yaml:1:1: ["[ a ]"]: unknown field (expected one of: cpus, memory, disk, image, accel, saveOnStop, ports, snapshot, timeouts, ssh, cloudInit)',
+      'snapvm.yaml:1:1: ["[ a ]"]: unknown field (expected one of: cpus, memory, disk, image, boot, accel, saveOnStop, ports, snapshot, timeouts, ssh, cloudInit)',
       "snapvm.yaml:2:10: memory.constructor: unknown field (expected one of: size, backing)",
-      'snapvm.yaml:3:1: [""]: unknown field (expected one of: cpus, memory, disk, image, accel, saveOnStop, ports, snapshot, timeouts, ssh, cloudInit)',
+      'snapvm.yaml:3:1: [""]: unknown field (expected one of: cpus, memory, disk, image, boot, accel, saveOnStop, ports, snapshot, timeouts, ssh, cloudInit)',
     ]);
   });
 

@@ -18,12 +18,14 @@ function randomConfig(next: () => number): InstanceConfig {
     used.add(`${port.host}/${port.protocol}`);
     ports.push(port);
   }
+  const image = pick([{ kind: "tiny" } as const, { kind: "qcow2", path: "/var/lib/images/debian-12.qcow2" } as const]);
   const userData = pick([undefined, "#cloud-config\npackages: [git]\n", "", "runcmd:\n  - echo 'hi: there'\n"]);
   return {
     cpus: int(1, 64),
     memory: { sizeBytes: int(64, 1024 * 1024) * MiB, backing: pick(MEMORY_BACKINGS) },
     disk: { sizeBytes: int(16, 64 * 1024 * 1024) * MiB },
-    image: pick([{ kind: "tiny" } as const, { kind: "qcow2", path: "/var/lib/images/debian-12.qcow2" } as const]),
+    image,
+    ...(image.kind === "qcow2" && next() < 0.5 ? { boot: { kernel: "/boot/vmlinux", initrd: "/boot/initrd.img", cmdline: "root=/dev/vda rw" } } : {}),
     accel: pick(ACCELS),
     saveOnStop: next() < 0.5,
     ports,
@@ -49,6 +51,24 @@ describe("resolveConfig", () => {
       ssh: { user: "debian" },
       cloudInit: {},
     });
+  });
+
+  it("gives a qcow2 (cloud) image a boot timeout for a distro under TCG when none is set", () => {
+    assert.equal(resolveConfig({ image: "/i/debian-12.qcow2" }).timeouts.bootMs, 300_000);
+    assert.equal(resolveConfig({ image: "/i/debian-12.qcow2", timeouts: { boot: 45 } }).timeouts.bootMs, 45_000);
+    assert.equal(resolveConfig({ image: "tiny" }).timeouts.bootMs, 60_000);
+  });
+
+  it("resolves direct kernel boot paths like the image's, and refuses relative ones without a directory", () => {
+    const boot = { kernel: "vmlinux", initrd: "/b/initrd.img", cmdline: "root=/dev/vda rw console=ttyS0" };
+    assert.deepEqual(resolveConfig({ image: "/i/root.qcow2", boot }, { baseDir: "/i" }).boot, { ...boot, kernel: "/i/vmlinux" });
+    assert.equal(resolveConfig({ image: "/i/root.qcow2" }).boot, undefined);
+    assert.throws(
+      () => resolveConfig({ image: "/i/root.qcow2", boot }, { sourceName: "command line" }),
+      (error) =>
+        isSnapvmError(error, ErrorCode.InvalidConfig) &&
+        error.message === 'invalid config command line (1 problem):\ncommand line: boot.kernel: "vmlinux" is a relative path here; give an absolute path',
+    );
   });
 
   it("converts units and fills port defaults", () => {

@@ -2,7 +2,7 @@ import { isAbsolute, resolve as resolvePath } from "node:path";
 import { withDefaults } from "./defaults.ts";
 import { configError, formatPath } from "./problems.ts";
 import { checkSize, formatSize } from "./sizes.ts";
-import { BUILTIN_IMAGE, type CompleteConfigFile, type ConfigFile, type ImageSource, type InstanceConfig } from "./types.ts";
+import { BUILTIN_IMAGE, type BootConfigFile, type CompleteConfigFile, type ConfigFile, type ImageSource, type InstanceConfig } from "./types.ts";
 import { validateConfigValue } from "./validate.ts";
 
 export interface ResolveOptions {
@@ -31,11 +31,23 @@ export function resolveConfig(file: ConfigFile, options: ResolveOptions = {}): I
   if (image === undefined) {
     throw configError(sourceName, [{ file: sourceName, path: "image", message: `${JSON.stringify(c.image)} is a relative path here; give an absolute path` }]);
   }
+  const boot = c.boot === undefined ? undefined : resolveBoot(c.boot, options.baseDir);
+  if (boot instanceof Array) {
+    throw configError(
+      sourceName,
+      boot.map((field) => ({
+        file: sourceName,
+        path: `boot.${field}`,
+        message: `${JSON.stringify(c.boot?.[field])} is a relative path here; give an absolute path`,
+      })),
+    );
+  }
   return {
     cpus: c.cpus,
     memory: { sizeBytes: sizeBytes(c.memory.size), backing: c.memory.backing },
     disk: { sizeBytes: sizeBytes(c.disk.size) },
     image,
+    ...(boot === undefined ? {} : { boot }),
     accel: c.accel,
     saveOnStop: c.saveOnStop,
     ports: c.ports.map((port) => ({ ...port })),
@@ -57,6 +69,7 @@ export function toConfigFile(config: InstanceConfig): CompleteConfigFile {
     memory: { size: formatSize(config.memory.sizeBytes), backing: config.memory.backing },
     disk: { size: formatSize(config.disk.sizeBytes) },
     image: config.image.kind === "tiny" ? BUILTIN_IMAGE : config.image.path,
+    ...(config.boot === undefined ? {} : { boot: { ...config.boot } }),
     accel: config.accel,
     saveOnStop: config.saveOnStop,
     ports: config.ports.map((port) => ({ ...port })),
@@ -71,6 +84,14 @@ function resolveImage(image: string, baseDir: string | undefined): ImageSource |
   if (image === BUILTIN_IMAGE) return { kind: "tiny" };
   if (isAbsolute(image)) return { kind: "qcow2", path: resolvePath(image) };
   return baseDir === undefined ? undefined : { kind: "qcow2", path: resolvePath(baseDir, image) };
+}
+
+/** The boot files as absolute paths, or the fields that are relative with no directory to resolve them in. */
+function resolveBoot(boot: BootConfigFile, baseDir: string | undefined): BootConfigFile | ("kernel" | "initrd")[] {
+  const relative = (["kernel", "initrd"] as const).filter((field) => !isAbsolute(boot[field]) && baseDir === undefined);
+  if (relative.length > 0) return relative;
+  const absolute = (path: string): string => (baseDir === undefined ? resolvePath(path) : resolvePath(baseDir, path));
+  return { kernel: absolute(boot.kernel), initrd: absolute(boot.initrd), cmdline: boot.cmdline };
 }
 
 function sizeBytes(text: string): number {

@@ -64,6 +64,32 @@ const imageField = z
     pattern: IMAGE_PATTERN.source,
   });
 
+/** A path of a file snapvm reads: not empty, no "~" (no shell here to expand it). */
+function bootPath(description: string) {
+  return z
+    .string()
+    .superRefine((text, ctx) => {
+      if (text === "") ctx.addIssue({ code: "custom", message: "must not be empty" });
+      else if (text.startsWith("~"))
+        ctx.addIssue({ code: "custom", message: `"~" is not expanded; give an absolute path or one relative to this file's directory` });
+    })
+    .meta({ description });
+}
+
+const bootField = z
+  .strictObject({
+    kernel: bootPath("The kernel (bzImage or vmlinux with a PVH note), absolute or relative to this file's directory"),
+    initrd: bootPath("The initramfs, absolute or relative to this file's directory"),
+    cmdline: z
+      .string()
+      .min(1, { error: 'must not be empty; give at least root=, e.g. "root=/dev/vda rw console=ttyS0"' })
+      .meta({ description: 'The kernel command line, e.g. "root=/dev/vda rw console=ttyS0"' }),
+  })
+  .meta({
+    description:
+      "Direct kernel boot of a qcow2 image holding a root filesystem (no bootloader), as Firecracker and Cloud Hypervisor boot; absent: the image's own bootloader",
+  });
+
 const portNumber = z.int().min(PORT_MIN).max(PORT_MAX);
 
 const portSchema = z.strictObject({
@@ -126,6 +152,7 @@ export const configFileSchema = z
       .exactOptional()
       .meta({ description: "Root disk" }),
     image: imageField.exactOptional(),
+    boot: bootField.exactOptional(),
     accel: z.enum(ACCELS).exactOptional().meta({ description: "auto: KVM where it works, else TCG; kvm or tcg to force one", default: defaults.accel }),
     saveOnStop: z.boolean().exactOptional().meta({
       description: "Save memory on stop (and on SIGTERM to the agent) so the next start resumes; false shuts the guest down",
@@ -166,5 +193,10 @@ export const configFileSchema = z
       })
       .exactOptional()
       .meta({ description: "cloud-init (cloud images)" }),
+  })
+  .superRefine((file, ctx) => {
+    if (file.boot !== undefined && (file.image ?? defaults.image) === BUILTIN_IMAGE) {
+      ctx.addIssue({ code: "custom", path: ["boot"], message: `applies to a qcow2 image; the built-in guest ("${BUILTIN_IMAGE}") boots its own kernel` });
+    }
   })
   .meta({ title: "snapvm instance config (snapvm.yaml)" });

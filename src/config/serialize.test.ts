@@ -43,6 +43,7 @@ describe("serializeConfig", () => {
     const files: ConfigFile[] = [
       {},
       { cpus: 4, image: "/images/a b: c.qcow2", accel: "tcg", saveOnStop: false },
+      { image: "root.qcow2", boot: { kernel: "boot/vmlinux", initrd: "/b/initrd: x.img", cmdline: "root=/dev/vda rw console=ttyS0 quiet" } },
       {
         cpus: 64,
         memory: { size: "64MiB", backing: "file" },

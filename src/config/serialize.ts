@@ -22,6 +22,7 @@ function ordered(file: ConfigFile): Record<string, unknown> {
       memory: pick({ size: file.memory?.size, backing: file.memory?.backing }),
       disk: pick({ size: file.disk?.size }),
       image: file.image,
+      boot: pick({ kernel: file.boot?.kernel, initrd: file.boot?.initrd, cmdline: file.boot?.cmdline }),
       accel: file.accel,
       saveOnStop: file.saveOnStop,
       ports: file.ports?.map(orderedPort),

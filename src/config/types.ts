@@ -31,6 +31,8 @@ export interface ConfigFile {
   disk?: DiskConfigFile;
   /** "tiny", or a .qcow2 path: absolute, or relative to the directory of the file it was read from. */
   image?: string;
+  /** Direct kernel boot of a qcow2 image (a root filesystem, no bootloader); absent: its firmware boots it. */
+  boot?: BootConfigFile;
   accel?: Accel;
   saveOnStop?: boolean;
   ports?: PortForwardFile[];
@@ -38,6 +40,14 @@ export interface ConfigFile {
   timeouts?: TimeoutsConfigFile;
   ssh?: SshConfigFile;
   cloudInit?: CloudInitConfigFile;
+}
+
+/** Paths absolute, or relative to the directory of the file they were read from. */
+export interface BootConfigFile {
+  kernel: string;
+  initrd: string;
+  /** The kernel command line, e.g. "root=/dev/vda rw console=ttyS0". */
+  cmdline: string;
 }
 
 export interface MemoryConfigFile {
@@ -84,6 +94,8 @@ export interface CompleteConfigFile {
   memory: Required<MemoryConfigFile>;
   disk: Required<DiskConfigFile>;
   image: string;
+  /** No default: absent means the image's own bootloader. */
+  boot?: BootConfigFile;
   accel: Accel;
   saveOnStop: boolean;
   ports: PortForward[];
@@ -100,6 +112,8 @@ export interface InstanceConfig {
   memory: { sizeBytes: number; backing: MemoryBacking };
   disk: { sizeBytes: number };
   image: ImageSource;
+  /** Direct kernel boot of a qcow2 image; paths absolute. */
+  boot?: BootConfigFile;
   accel: Accel;
   saveOnStop: boolean;
   /** In file order; host ports are unique per protocol. */

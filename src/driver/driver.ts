@@ -133,8 +133,11 @@ export interface RunningVm {
    * a guest paused by a save or snapshot resumed. Returns what was done; rejects when it cannot (broken).
    */
   settle(): Promise<string[]>;
-  /** Asks the guest to power off; after `timeoutMs`, quits. Resolves when the VMM has exited. */
-  powerdown(timeoutMs: number): Promise<"guest" | "quit">;
+  /**
+   * Asks the guest to power off (through its own agent where it answers there, else ACPI); after
+   * `timeoutMs`, quits. Resolves, once the VMM has exited, with how it ended.
+   */
+  powerdown(timeoutMs: number): Promise<"agent" | "acpi" | "quit">;
   /** Ends the VMM at once (no guest shutdown). */
   quit(): Promise<void>;
   kill(): void;

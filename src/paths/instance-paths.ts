@@ -19,6 +19,8 @@ export interface InstancePaths {
   agentLog: string;
   qmpSocket: string;
   guestSocket: string;
+  /** qemu-guest-agent's virtio-serial channel (org.qemu.guest_agent.0), for cloud images that run it. */
+  qgaSocket: string;
   consoleSocket: string;
   consoleLog: string;
   events: string;
@@ -75,6 +77,7 @@ export function instanceDirPaths(dir: string): InstancePaths {
     agentLog: join(dir, "agent.log"),
     qmpSocket: join(dir, "qmp.sock"),
     guestSocket: join(dir, "guest.sock"),
+    qgaSocket: join(dir, "qga.sock"),
     consoleSocket: join(dir, "console.sock"),
     consoleLog: join(dir, "console.log"),
     events: join(dir, "events.jsonl"),
@@ -112,9 +115,21 @@ export function instanceDeleteDir(name: InstanceName, home = snapvmHome(), pid =
   return join(instancesDir(home), `.${name}.delete-${pid}`);
 }
 
-/** The per-instance sockets and console log a launch spec names. */
-export function instanceSockets(paths: InstancePaths): { qmpSocket: string; guestSocket: string; consoleSocket: string; consoleLog: string } {
-  return { qmpSocket: paths.qmpSocket, guestSocket: paths.guestSocket, consoleSocket: paths.consoleSocket, consoleLog: paths.consoleLog };
+/** The per-instance sockets and console log a launch spec names (config/launch-spec.ts InstanceSockets). */
+export function instanceSockets(paths: InstancePaths): {
+  qmpSocket: string;
+  guestSocket: string;
+  qgaSocket: string;
+  consoleSocket: string;
+  consoleLog: string;
+} {
+  return {
+    qmpSocket: paths.qmpSocket,
+    guestSocket: paths.guestSocket,
+    qgaSocket: paths.qgaSocket,
+    consoleSocket: paths.consoleSocket,
+    consoleLog: paths.consoleLog,
+  };
 }
 
 /** The manifest of a saved state directory (suspend/, a snapshot, a failed state). */

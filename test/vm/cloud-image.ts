@@ -20,6 +20,12 @@ export function cloudImagePath(): string {
   return join(CLOUD_IMAGE_CACHE, `${PREFIX}${hash}.qcow2`);
 }
 
+/** The kernel and initramfs build.sh leaves beside the image, for direct kernel boot. */
+export function cloudImageBootFiles(image: string): { kernel: string; initrd: string } {
+  const stem = image.replace(/\.qcow2$/, "");
+  return { kernel: `${stem}.vmlinuz`, initrd: `${stem}.initrd.img` };
+}
+
 /**
  * The path of a bootable qcow2 that runs real cloud-init and sshd, building it first unless the
  * cache has the one for this script. Needs root and the packages scripts/setup-host.sh installs.
@@ -37,9 +43,9 @@ export async function ensureCloudImage(
   log(`building the cloud test image ${image} (a few minutes, once)`);
   await runScript([CLOUD_IMAGE_SCRIPT, image, join(CLOUD_IMAGE_CACHE, "debs")], log);
   log(`built the cloud test image in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  const keep = new Set([image, ...Object.values(cloudImageBootFiles(image))]);
   for (const entry of readdirSync(CLOUD_IMAGE_CACHE)) {
-    if (entry.startsWith(PREFIX) && entry.endsWith(".qcow2") && join(CLOUD_IMAGE_CACHE, entry) !== image)
-      rmSync(join(CLOUD_IMAGE_CACHE, entry), { force: true });
+    if (entry.startsWith(PREFIX) && !keep.has(join(CLOUD_IMAGE_CACHE, entry))) rmSync(join(CLOUD_IMAGE_CACHE, entry), { force: true });
   }
   return image;
 }

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { connectUnixWithRetry } from "../../util/connect-unix.ts";
 import { LineReader } from "../../util/line-reader.ts";
-import type { ExecResult, GuestExec } from "./guest-exec.ts";
+import type { ClockPrecision, ExecResult, GuestExec, GuestRoute } from "./guest-exec.ts";
 import { encodeExec, encodePing, encodeTime, parseReply, TIME_VERB_SINCE, type GuestReply } from "./protocol.ts";
 
 interface Pending {
@@ -83,6 +83,20 @@ export class GuestChannel implements GuestExec {
         `${this.label}: the guest agent refused the command (${reply.kind === "error" ? reply.reason : reply.kind})`,
       );
     return { exitCode: reply.exitCode, stdout: reply.stdout, stderr: reply.stderr };
+  }
+
+  async syncClock(options: { timeoutMs?: number } = {}): Promise<ClockPrecision> {
+    await this.setClock(Math.round(Date.now() / 1000), options);
+    return "seconds";
+  }
+
+  route(): GuestRoute {
+    return "snapvm-agent";
+  }
+
+  /** The built-in guest powers off on ACPI at once; its agent has no verb for it. */
+  requestShutdown(): Promise<boolean> {
+    return Promise.resolve(false);
   }
 
   /** TIME where the agent has it (one fork in the guest), else an EXEC of `date -s`. */

@@ -1,3 +1,8 @@
+export type ClockPrecision = "exact" | "seconds";
+
+/** "snapvm-agent": the built-in guest's virtio-serial agent; "qemu-guest-agent": a cloud image's; "ssh". */
+export type GuestRoute = "snapvm-agent" | "qemu-guest-agent" | "ssh";
+
 /** What a command in the guest gave back. */
 export interface ExecResult {
   exitCode: number;
@@ -21,8 +26,19 @@ export interface GuestExec {
   /** Resolves once the guest runs commands; rejects after `timeoutMs`. */
   waitReady(timeoutMs: number): Promise<void>;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
-  /** Sets the guest's clock (UTC) as root; rejects when the guest could not. */
-  setClock(epochSeconds: number, options?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * Sets the guest's clock (UTC) to the host's, as root; rejects when the guest could not. "exact": to
+   * the host's nanoseconds as the request left (qemu-guest-agent's guest-set-time); "seconds": to the
+   * nearest whole second through a command.
+   */
+  syncClock(options?: { timeoutMs?: number }): Promise<ClockPrecision>;
+  /** What carries commands now; a cloud guest's route is known once waitReady resolved. */
+  route(): GuestRoute;
+  /**
+   * Asks the guest's own agent to power the guest off; resolves false when this route has no way
+   * to (the caller then uses ACPI). Resolves once the request is sent, not once the guest is off.
+   */
+  requestShutdown(timeoutMs: number): Promise<boolean>;
   /** Releases what the connection holds; commands still running are abandoned. Idempotent. */
   close(): void;
 }

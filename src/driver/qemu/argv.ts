@@ -4,6 +4,9 @@ export const QEMU_BINARY = "qemu-system-x86_64";
 /** The memory backend id is fixed so states saved from any instance load into any other (RAMBlock names must match). */
 export const MEMORY_BACKEND_ID = "mem";
 export const GUEST_PORT_NAME = "org.snapvm.agent";
+/** The port qemu-guest-agent opens (its default); cloud images start it when the port appears. */
+export const QGA_PORT_NAME = "org.qemu.guest_agent.0";
+export const QGA_CHARDEV_ID = "qga";
 export const DISK_NODE = "disk0";
 
 export interface ArgvOptions {
@@ -29,6 +32,17 @@ function hostForwards(spec: LaunchSpec): PortForward[] {
   const access = guestAccessOf(spec);
   if (access.kind !== "ssh") return spec.ports;
   return [...spec.ports, { protocol: "tcp", hostAddress: "127.0.0.1", host: access.port, guest: GUEST_SSH_PORT }];
+}
+
+/** qemu-guest-agent's port, on the same virtio-serial bus; only where the spec has it (see LaunchSpec.qgaSocket). */
+function qgaChannel(spec: LaunchSpec): string[] {
+  if (spec.qgaSocket === undefined) return [];
+  return [
+    "-chardev",
+    `socket,id=${QGA_CHARDEV_ID},path=${escapeOptionValue(spec.qgaSocket)},server=on,wait=off`,
+    "-device",
+    `virtserialport,bus=vser0.0,chardev=${QGA_CHARDEV_ID},name=${QGA_PORT_NAME}`,
+  ];
 }
 
 /** Builds the full argv (without the binary). Pure: the same spec gives the same argv. */
@@ -69,6 +83,7 @@ export function buildQemuArgv(spec: LaunchSpec, options: ArgvOptions = {}): stri
     `socket,id=guest,path=${e(spec.guestSocket)},server=on,wait=off`,
     "-device",
     `virtserialport,bus=vser0.0,chardev=guest,name=${GUEST_PORT_NAME}`,
+    ...qgaChannel(spec),
     "-blockdev",
     `driver=file,filename=${e(spec.disk)},node-name=${DISK_NODE}-file`,
     "-blockdev",

@@ -56,6 +56,19 @@ describe("parseSnapvmArgv", () => {
     }
   });
 
+  it("reads qemu-guest-agent's channel back where the argv has it, and a launch pinned before it without", () => {
+    const withQga = spec({ qgaSocket: "/h/instances/web/qga.sock" });
+    const argv = buildQemuArgv(withQga);
+    const at = argv.indexOf("virtserialport,bus=vser0.0,chardev=qga,name=org.qemu.guest_agent.0");
+    assert.deepEqual(argv.slice(at - 3, at + 1), ["-chardev", "socket,id=qga,path=/h/instances/web/qga.sock,server=on,wait=off", "-device", argv[at]]);
+    assert.deepEqual(parseSnapvmArgv(argv).spec, withQga);
+    assert.equal(
+      buildQemuArgv(spec()).some((a) => a.includes("qga")),
+      false,
+    );
+    assert.equal("qgaSocket" in parseSnapvmArgv(buildQemuArgv(spec())).spec, false);
+  });
+
   it("reads a disk-boot argv with a cloud-init drive (import refuses it later, not the parser)", () => {
     const cloud = spec({ boot: { kind: "disk" }, cidataIso: "/h/instances/web/boot/cidata.iso", ports: [] });
     assert.deepEqual(parseSnapvmArgv(buildQemuArgv(cloud)).spec, cloud);

@@ -183,6 +183,8 @@ export function parseSnapvmArgv(input: readonly string[]): SourceLaunch {
   const { shareMemory, ...memory } = parseMemory(options);
   const consoleDev = options.need("-chardev", "socket", "the console", "console");
   const guestDev = options.need("-chardev", "socket", "the guest agent channel", "guest");
+  // Absent from launches pinned before snapvm gave every instance qemu-guest-agent's channel.
+  const qgaDev = options.find("-chardev", "socket", "qga");
   const netdev = options.need("-netdev", "user", "the network");
   const diskFile = options
     .values("-blockdev")
@@ -207,6 +209,7 @@ export function parseSnapvmArgv(input: readonly string[]): SourceLaunch {
     vmgenid: prop(options.need("-device", "vmgenid", "the VM generation ID device"), "guid", "the vmgenid device"),
     qmpSocket: (splitOptionValue(options.one("-qmp"))[0] ?? "").replace(/^unix:/, ""),
     guestSocket: prop(guestDev, "path", "the guest channel"),
+    ...(qgaDev === undefined ? {} : { qgaSocket: prop(qgaDev, "path", "the qemu-guest-agent channel") }),
     consoleSocket: prop(consoleDev, "path", "the console"),
     consoleLog: prop(consoleDev, "logfile", "the console"),
   };

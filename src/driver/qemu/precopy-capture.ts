@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LaunchSpec } from "../../config/launch-spec.ts";
+import { relocateSockets } from "../../config/launch-spec.ts";
 import { migrateOut, setCapabilities, waitForMigration } from "./migrate.ts";
 import { precopySwitchover } from "./precopy-switchover.ts";
 import { QemuVm } from "./vm.ts";
@@ -29,19 +29,24 @@ export async function precopyCapture(
 ): Promise<number> {
   // Sockets in a short temp dir: the snapshot's own path may be too long for a unix socket.
   const sockets = await mkdtemp(join(tmpdir(), "snapvm-capture-"));
-  const receiverSpec: LaunchSpec = {
-    ...launch.spec,
-    name: `${launch.spec.name}-capture`,
-    memoryBacking: "file",
-    memoryPath: target.memory,
-    // No host forwards: the source holds those ports; user-mode networking loads without them.
-    ports: [],
-    guestAccess: { kind: "agent" },
-    qmpSocket: join(sockets, "qmp"),
-    guestSocket: join(sockets, "guest"),
-    consoleSocket: join(sockets, "console"),
-    consoleLog: join(sockets, "console.log"),
-  };
+  const receiverSpec = relocateSockets(
+    {
+      ...launch.spec,
+      name: `${launch.spec.name}-capture`,
+      memoryBacking: "file",
+      memoryPath: target.memory,
+      // No host forwards: the source holds those ports; user-mode networking loads without them.
+      ports: [],
+      guestAccess: { kind: "agent" },
+    },
+    {
+      qmpSocket: join(sockets, "qmp"),
+      guestSocket: join(sockets, "guest"),
+      qgaSocket: join(sockets, "qga"),
+      consoleSocket: join(sockets, "console"),
+      consoleLog: join(sockets, "console.log"),
+    },
+  );
   const migration = `unix:${join(sockets, "migration")}`;
   let receiver: QemuVm | undefined;
   try {

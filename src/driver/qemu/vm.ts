@@ -5,7 +5,8 @@ import type { GuestExec } from "../guest/guest-exec.ts";
 import { guestAccessOf, type LaunchSpec } from "../../config/launch-spec.ts";
 import { SshGuest } from "../ssh/ssh-guest.ts";
 import type { LaunchOptions, RunningVm } from "../driver.ts";
-import { buildQemuArgv, type ArgvOptions } from "./argv.ts";
+import { buildQemuArgv, QGA_CHARDEV_ID, type ArgvOptions } from "./argv.ts";
+import { CloudGuest } from "../qga/cloud-guest.ts";
 import { spawnQemu, type QemuExit, type QemuProcess } from "./process.ts";
 import { QmpClient } from "./qmp/index.ts";
 import { settleQemu } from "./settle.ts";
@@ -129,21 +130,40 @@ export class QemuVm implements RunningVm {
    * (connected on first use and kept) or SSH through the forwarded port. Kept for the VM's life.
    */
   guest(): Promise<GuestExec> {
-    const access = guestAccessOf(this.spec);
-    const label = `instance "${this.spec.name}"`;
-    this.guestChannel ??= access.kind === "ssh" ? Promise.resolve(new SshGuest(access, label)) : GuestChannel.connect(this.spec.guestSocket, label);
+    this.guestChannel ??= this.connectGuest();
     return this.guestChannel;
   }
 
-  /** Asks the guest to power off (ACPI); after `timeoutMs`, quits QEMU. Resolves when QEMU has exited. */
-  async powerdown(timeoutMs: number): Promise<"guest" | "quit"> {
-    await this.qmp.execute("system_powerdown").catch(() => undefined);
+  /** SSH guests with qemu-guest-agent's channel in their launch also try the agent (cloud-guest.ts). */
+  private async connectGuest(): Promise<GuestExec> {
+    const access = guestAccessOf(this.spec);
+    const label = `instance "${this.spec.name}"`;
+    if (access.kind !== "ssh") return GuestChannel.connect(this.spec.guestSocket, label);
+    const ssh = new SshGuest(access, label);
+    const qgaSocket = this.spec.qgaSocket;
+    if (qgaSocket === undefined) return ssh;
+    return new CloudGuest({ ssh, access, qgaSocket, label, qgaPortOpen: () => this.qgaPortOpen() });
+  }
+
+  private async qgaPortOpen(): Promise<boolean> {
+    const chardevs = await this.qmp.execute("query-chardev");
+    return chardevs.some((c) => c.label === QGA_CHARDEV_ID && c["frontend-open"]);
+  }
+
+  /**
+   * Asks the guest to power off, through its own agent when it answers there (qemu-guest-agent's
+   * guest-shutdown), else ACPI; after `timeoutMs`, quits QEMU. Resolves when QEMU has exited.
+   */
+  async powerdown(timeoutMs: number): Promise<"agent" | "acpi" | "quit"> {
+    const viaAgent =
+      this.guestChannel === undefined ? false : await this.guestChannel.then((guest) => guest.requestShutdown(Math.min(timeoutMs, 5000))).catch(() => false);
+    if (!viaAgent) await this.qmp.execute("system_powerdown").catch(() => undefined);
     const timer = new Promise<"timeout">((resolve) =>
       setTimeout(() => {
         resolve("timeout");
       }, timeoutMs).unref(),
     );
-    if ((await Promise.race([this.exited.then(() => "exited" as const), timer])) === "exited") return "guest";
+    if ((await Promise.race([this.exited.then(() => "exited" as const), timer])) === "exited") return viaAgent ? "agent" : "acpi";
     await this.quit();
     return "quit";
   }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import type { ExecOptions, ExecResult, GuestExec } from "../guest/guest-exec.ts";
+import type { ClockPrecision, ExecOptions, ExecResult, GuestExec, GuestRoute } from "../guest/guest-exec.ts";
 import type { SshAccess } from "../../config/launch-spec.ts";
 import { SSH_BINARY, SSH_FAILURE_EXIT, SSH_HOST, sshCommandArgs } from "./ssh-args.ts";
 
@@ -40,6 +40,19 @@ export class SshGuest implements GuestExec {
     return result;
   }
 
+  async syncClock(options: { timeoutMs?: number } = {}): Promise<ClockPrecision> {
+    await this.setClock(Math.round(Date.now() / 1000), options);
+    return "seconds";
+  }
+
+  route(): GuestRoute {
+    return "ssh";
+  }
+
+  requestShutdown(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
   /** Through sudo: cloud-init grants snapvm's user passwordless sudo. */
   async setClock(epochSeconds: number, options: { timeoutMs?: number } = {}): Promise<void> {
     const result = await this.exec(`sudo -n date -u -s @${Math.trunc(epochSeconds)}`, { timeoutMs: options.timeoutMs ?? 10_000 });
@@ -52,12 +65,14 @@ export class SshGuest implements GuestExec {
    * Retries a trivial command until it succeeds: before the guest's network and sshd are up, QEMU's
    * forward accepts and then drops the connection, or the handshake stalls until ConnectTimeout.
    */
-  async waitReady(timeoutMs: number): Promise<void> {
+  async waitReady(timeoutMs: number, options: { signal?: AbortSignal } = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = "no attempt finished";
     for (;;) {
       const left = deadline - Date.now();
       if (left <= 0 || this.closed) break;
+      // Another route answered first (cloud-guest.ts): no new attempt; one under way ends on its own.
+      if (options.signal?.aborted === true) throw new SnapvmError(ErrorCode.GuestChannel, `${this.label}: waiting for SSH was abandoned`);
       const attemptMs = Math.min(left, ATTEMPT_MAX_MS);
       try {
         const result = await this.run("true", Buffer.alloc(0), attemptMs, Math.max(1, Math.min(10, Math.floor(attemptMs / 1000))));

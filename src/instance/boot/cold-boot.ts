@@ -11,6 +11,7 @@ import { launchSpecFromConfig } from "./launch-spec.ts";
 import { pinBoot } from "./pinned-boot.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
 import { waitGuestReady } from "./guest-ready.ts";
+import { BOOT_PHASE_LABELS, watchBootPhase } from "./boot-phase.ts";
 import { hostForwardsOf } from "./host-ports.ts";
 import { checkHostResources } from "./host-resources.ts";
 import { ForwardFailureWatch } from "./port-refusal.ts";
@@ -66,8 +67,15 @@ export async function coldBoot(
   try {
     const launch: PinnedLaunch = { spec, argv: [...vm.argv], qemuVersion: vm.version, accelReason: accel.reason, bootedAt: new Date().toISOString() };
     await pinBoot(paths, file, launch);
-    hooks.onProgress("waiting for the guest");
-    await waitGuestReady(vm, config.timeouts.bootMs);
+    // A cloud image takes a minute or more under TCG: say where it is, from its console.
+    const stopWatching = watchBootPhase(paths.consoleLog, (phase) => {
+      hooks.onProgress(`waiting for the guest: ${BOOT_PHASE_LABELS[phase]}`);
+    });
+    try {
+      await waitGuestReady(vm, config.timeouts.bootMs);
+    } finally {
+      stopWatching();
+    }
     return { vm, accelReason: accel.reason, readyMs: performance.now() - started, launch };
   } catch (error) {
     vm.kill();

@@ -33,7 +33,12 @@ export function launchSpecFromConfig(
     memoryBytes: config.memory.sizeBytes,
     memoryBacking: config.memory.backing,
     memoryPath: paths.memory,
-    boot: config.image.kind === "tiny" ? { kind: "kernel", kernel: image.kernel, initrd: image.initrd, cmdline: TINY_CMDLINE } : { kind: "disk" },
+    boot:
+      config.image.kind === "tiny"
+        ? { kind: "kernel", kernel: image.kernel, initrd: image.initrd, cmdline: TINY_CMDLINE }
+        : config.boot === undefined
+          ? { kind: "disk" }
+          : { kind: "kernel", ...config.boot },
     disk: paths.disk,
     ...(config.image.kind === "qcow2" ? { cidataIso: paths.cidataIso } : {}),
     ports: config.ports.map((p) => ({ protocol: p.protocol, hostAddress: p.hostAddress, host: p.host, guest: p.guest })),

@@ -4,7 +4,7 @@ import { type BundleFile, type BundleManifest } from "../../bundle/format.ts";
 import { invalidBundle } from "../../bundle/errors.ts";
 import { BundleReader } from "../../bundle/read.ts";
 import { parseConfigText } from "../../config/index.ts";
-import type { LaunchSpec } from "../../config/launch-spec.ts";
+import { relocateSockets, type LaunchSpec } from "../../config/launch-spec.ts";
 import type { Identity } from "../../crypto/age/index.ts";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
@@ -140,7 +140,7 @@ function localSpec(spec: LaunchSpec, name: string, final: InstancePaths, manifes
         }
       : spec.boot;
   const cidata = imported("cidata");
-  return {
+  const local: LaunchSpec = {
     ...spec,
     name,
     memoryPath: final.memory,
@@ -148,8 +148,8 @@ function localSpec(spec: LaunchSpec, name: string, final: InstancePaths, manifes
     boot,
     ...(spec.cidataIso === undefined || cidata === undefined ? {} : { cidataIso: cidata }),
     ...(spec.guestAccess?.kind === "ssh" ? { guestAccess: { ...spec.guestAccess, keyPath: final.sshKey } } : {}),
-    ...instanceSockets(final),
   };
+  return relocateSockets(local, instanceSockets(final));
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { BundleManifest } from "../../bundle/format.ts";
-import type { LaunchSpec } from "../../config/launch-spec.ts";
+import { relocateSockets, type LaunchSpec } from "../../config/launch-spec.ts";
 import { driver } from "../../driver/index.ts";
 import { instanceDirPaths, instanceSockets, stateDirPaths } from "../../paths/index.ts";
 import type { StateFile } from "../../snapshot/manifest.ts";
@@ -29,7 +29,7 @@ export async function loadStreamIntoSnapshot(spec: LaunchSpec, tagDir: string, d
     const scratch = instanceDirPaths(scratchDir);
     await driver.disks.create(scratch.disk, diskVirtualSize);
     const figures = await driver.state.convertStream({
-      spec: { ...spec, memoryBacking: "file", memoryPath: files.memory, disk: scratch.disk, ports: [], ...instanceSockets(scratch) },
+      spec: relocateSockets({ ...spec, memoryBacking: "file", memoryPath: files.memory, disk: scratch.disk, ports: [] }, instanceSockets(scratch)),
       rawStream: files.memoryStream,
       streamBytes: (await stat(files.memoryStream)).size,
       layout: { mappedRam: false },

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, readFile, rm, symlink } from "node:fs/promises";
 import { join, relative } from "node:path";
-import type { LaunchSpec, PortForward } from "../../config/launch-spec.ts";
+import { relocateSockets, type LaunchSpec, type PortForward } from "../../config/launch-spec.ts";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import {
@@ -81,7 +81,7 @@ async function forkSpec(name: InstanceName, paths: InstancePaths, template: Laun
     template.guestAccess?.kind === "ssh"
       ? { ...template.guestAccess, port: await pickUnclaimedPort("tcp", "127.0.0.1", context.claims, context.reserved), keyPath: paths.sshKey }
       : template.guestAccess;
-  return {
+  const spec: LaunchSpec = {
     ...template,
     name,
     // The template's RAM file, mapped copy-on-write: forks share its page cache and never change it.
@@ -90,9 +90,9 @@ async function forkSpec(name: InstanceName, paths: InstancePaths, template: Laun
     ports: await freshPorts(template.ports, context),
     mac: macForName(name),
     vmgenid: randomUUID(),
-    ...instanceSockets(paths),
     ...(guestAccess === undefined ? {} : { guestAccess }),
   };
+  return relocateSockets(spec, instanceSockets(paths));
 }
 
 /**

@@ -3,7 +3,7 @@ import { access, mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { formatSize, resolveConfig, serializeConfig, withDefaults, type ConfigFile } from "../../config/index.ts";
-import type { Accel, LaunchSpec } from "../../config/launch-spec.ts";
+import { relocateSockets, type Accel, type LaunchSpec } from "../../config/launch-spec.ts";
 import { driver, type ConvertFigures, type SourceLaunch } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instanceDirPaths, instanceSockets, stateDirPaths, type InstanceName, type InstancePaths } from "../../paths/index.ts";
@@ -79,7 +79,7 @@ function specFor(name: string, source: SourceLaunch, paths: InstancePaths): Laun
   // checkSource refused a cloud-init drive; the spec below has none.
   const layout: LaunchSpec = { ...source.spec };
   delete layout.cidataIso;
-  return {
+  const spec: LaunchSpec = {
     ...layout,
     name,
     memoryBacking: "file",
@@ -88,11 +88,8 @@ function specFor(name: string, source: SourceLaunch, paths: InstancePaths): Laun
     guestAccess: { kind: "agent" },
     // A copy of the VM: a guest with CONFIG_VMGENID reseeds its RNG, as a fork's does (DESIGN.md §3a).
     vmgenid: randomUUID(),
-    qmpSocket: paths.qmpSocket,
-    guestSocket: paths.guestSocket,
-    consoleSocket: paths.consoleSocket,
-    consoleLog: paths.consoleLog,
   };
+  return relocateSockets(spec, instanceSockets(paths));
 }
 
 /**
@@ -149,7 +146,7 @@ export async function importState(file: string, name: InstanceName, options: Imp
           await ensurePrivateDir(temp.suspendDir);
           const figures = await driver.state.convertStream({
             // Host forwards are not part of the state; leaving them out keeps a source still running from colliding.
-            spec: { ...spec, memoryPath: temp.memory, disk: layer, ports: [], ...instanceSockets(instanceDirPaths(sockets)) },
+            spec: relocateSockets({ ...spec, memoryPath: temp.memory, disk: layer, ports: [] }, instanceSockets(instanceDirPaths(sockets))),
             rawStream: raw,
             streamBytes,
             layout,

@@ -18,7 +18,7 @@ export interface InstanceInfo extends InstanceSummary {
     memory: string;
     agentLog: string;
     consoleLog: string;
-    sockets: { agent: string; qmp: string; guest: string; console: string };
+    sockets: { agent: string; qmp: string; guest: string; qga: string; console: string };
   };
   sizes: { disk?: FileSizes; memory?: FileSizes };
   /** States kept aside after failed restores (`snapvm state list NAME`). */
@@ -45,7 +45,7 @@ export async function instanceInfo(name: InstanceName, home?: string): Promise<I
       memory: paths.memory,
       agentLog: paths.agentLog,
       consoleLog: paths.consoleLog,
-      sockets: { agent: paths.agentSocket, qmp: paths.qmpSocket, guest: paths.guestSocket, console: paths.consoleSocket },
+      sockets: { agent: paths.agentSocket, qmp: paths.qmpSocket, guest: paths.guestSocket, qga: paths.qgaSocket, console: paths.consoleSocket },
     },
     sizes: { ...(disk === undefined ? {} : { disk }), ...(memory === undefined ? {} : { memory }) },
     failedStates: { count: failed.length, allocatedBytes: failed.reduce((sum, s) => sum + s.allocatedBytes, 0) },

@@ -101,16 +101,24 @@ export async function restoreSuspended(
     await failPoint("restore:guest-ready");
     await waitGuestReady(vm, timeoutMs);
     await consumeState(paths);
-    // Not awaited: the guest agent serves requests one at a time, in order, so every command sent
-    // after this one already sees the corrected clock. Awaiting it would add the guest's first fork
-    // (~0.1 s under TCG, which translates fork and exec anew after a restore) to every resume.
-    // A fork's identity rides in the same request as its clock: one guest request per fork, not two.
-    const settle = manifest.identity === undefined ? syncGuestClock(vm) : applyIdentity(vm, manifest.identity);
-    settle.catch((error: unknown) => {
-      hooks.onWarning?.(
-        `could not set the guest's ${manifest.identity === undefined ? "clock" : "clock and identity"}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    });
+    const warn = (what: string) => (error: unknown) => {
+      hooks.onWarning?.(`could not set the guest's ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    };
+    const guest = await vm.guest();
+    if (guest.route() === "qemu-guest-agent") {
+      // Exact, and awaited: the restore returns with the guest's clock at the host's (qemu-guest-agent's
+      // guest-set-time; its reply waits for `hwclock -w`, 0.5–1 s here). A fork's identity follows, not awaited.
+      hooks.onProgress("setting the guest's clock");
+      await guest.syncClock().catch(warn("clock"));
+      if (manifest.identity !== undefined) applyIdentity(vm, manifest.identity, { clock: false }).catch(warn("identity"));
+    } else {
+      // Not awaited: the guest agent serves requests one at a time, in order, so every command sent
+      // after this one already sees the corrected clock. Awaiting it would add the guest's first fork
+      // (~0.1 s under TCG, which translates fork and exec anew after a restore) to every resume.
+      // A fork's identity rides in the same request as its clock: one guest request per fork, not two.
+      const settle = manifest.identity === undefined ? syncGuestClock(vm) : applyIdentity(vm, manifest.identity, { clock: true });
+      settle.catch(warn(manifest.identity === undefined ? "clock" : "clock and identity"));
+    }
     return { vm, accelReason: manifest.launch.accelReason, readyMs: performance.now() - started, launch: manifest.launch };
   } catch (error) {
     vm.kill();
@@ -124,7 +132,7 @@ export async function restoreSuspended(
 
 /** The guest's clock stood still while it was suspended; set it from the host's. */
 export async function syncGuestClock(vm: RunningVm): Promise<void> {
-  await (await vm.guest()).setClock(Math.round(Date.now() / 1000));
+  await (await vm.guest()).syncClock();
 }
 
 /** Runs a command as root: the tiny guest's agent is root; over SSH the user goes through sudo (cloud-init grants it). */
@@ -136,13 +144,13 @@ async function asRoot(vm: RunningVm, command: string, what: string): Promise<voi
 }
 
 /**
- * A fork's clock, own name and MAC. The template's MAC comes back with the state whatever the command line
+ * A fork's own name and MAC, and its clock to the second when `clock` (no exact route). The template's MAC comes back with the state whatever the command line
  * says, so it is set in the guest; a packet out makes user-mode networking learn it (DESIGN.md §3a).
  * Ordered like the clock: commands sent later run after it.
  */
-async function applyIdentity(vm: RunningVm, identity: GuestIdentity): Promise<void> {
+async function applyIdentity(vm: RunningVm, identity: GuestIdentity, options: { clock: boolean }): Promise<void> {
   const script = [
-    `date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`,
+    ...(options.clock ? [`date -u -s @${Math.round(Date.now() / 1000)} >/dev/null`] : []),
     `hostname ${shellQuote([identity.hostname])}`,
     `echo ${shellQuote([identity.hostname])} > /etc/hostname`,
     `ip link set dev eth0 address ${shellQuote([identity.mac])} 2>/dev/null`,

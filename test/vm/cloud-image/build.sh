@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds a bootable Debian bookworm qcow2 that behaves like a cloud image: it runs real cloud-init
-# (NoCloud datasource, i.e. a `cidata` ISO) and serves SSH. For the VM tests only; nothing is
-# downloaded but Debian packages from the mirror apt already uses.
+# (NoCloud datasource, i.e. a `cidata` ISO), serves SSH and runs qemu-guest-agent. For the VM tests
+# only; nothing is downloaded but Debian packages from the mirror apt already uses.
 #
 #   build.sh OUT.qcow2 [DEB_CACHE_DIR]
+#
+# Beside OUT.qcow2 it leaves the guest's kernel and initramfs (OUT.vmlinuz, OUT.initrd.img), for
+# direct kernel boot (snapvm.yaml `boot:`).
 #
 # Needs root (debootstrap chroots) and the packages scripts/setup-host.sh installs. No loop devices or
 # mounts: the root filesystem is made from a directory with `mkfs.ext4 -d`, the boot partition is FAT
@@ -21,6 +24,8 @@ root_label=snapvm-root
 packages=(
   linux-image-cloud-amd64 initramfs-tools systemd-sysv udev dbus
   cloud-init openssh-server sudo ifupdown isc-dhcp-client iproute2 netbase
+  # As in Debian's own cloud images; guest-set-time runs hwclock (util-linux-extra) after setting the clock.
+  qemu-guest-agent util-linux-extra
   # debootstrap does not resolve virtual packages: python3-cryptography needs python3-cffi-backend-api-*.
   python3-cffi-backend
 )
@@ -71,6 +76,12 @@ CFG
 # A fresh machine-id and SSH host keys per VM (cloud-init makes new keys on first boot).
 : >"$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id" "$root"/etc/ssh/ssh_host_*
+# qemu-guest-agent starts when its virtio port appears (org.qemu.guest_agent.0, which snapvm gives every
+# instance); its postinst cannot enable it inside debootstrap's chroot, so the device's wants link is made here.
+qga_wants="$root/etc/systemd/system/dev-virtio\\x2dports-org.qemu.guest_agent.0.device.wants"
+mkdir -p "$qga_wants"
+ln -sf /lib/systemd/system/qemu-guest-agent.service "$qga_wants/qemu-guest-agent.service"
+[ -x "$root/usr/sbin/qemu-ga" ] || { echo "build.sh: qemu-guest-agent is not installed in the guest" >&2; exit 1; }
 # Timers that would compete for the CPU of a TCG guest in the middle of a test.
 for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
@@ -117,5 +128,8 @@ mkfs.ext4 -q -F -L "$root_label" -E offset=$((root_start * 512)) -d "$root" "$ra
 
 step "converting to qcow2"
 qemu-img convert -c -o compression_type=zstd -f raw -O qcow2 "$raw" "$work/disk.qcow2"
+# The boot files first: the qcow2 appearing is what says the build is complete.
+cp "$root/boot/$kernel" "${out%.qcow2}.vmlinuz"
+cp "$root/boot/$initrd" "${out%.qcow2}.initrd.img"
 mv "$work/disk.qcow2" "$out"
 step "done: $out"

@@ -22,6 +22,8 @@ export interface QmpCommandMap {
   /** QEMU replies, emits SHUTDOWN, then closes the socket; the reply can be lost in that race. */
   quit: { args: NoArgs; returns: EmptyReturn };
   system_powerdown: { args: NoArgs; returns: EmptyReturn };
+  /** `frontend-open`: for a virtio-serial port's chardev, whether the guest has the port open. */
+  "query-chardev": { args: NoArgs; returns: { label: string; filename: string; "frontend-open": boolean }[] };
   system_reset: { args: NoArgs; returns: EmptyReturn };
   "migrate-set-capabilities": { args: { capabilities: MigrationCapabilityStatus[] }; returns: EmptyReturn };
   "query-migrate-capabilities": { args: NoArgs; returns: { capability: string; state: boolean }[] };

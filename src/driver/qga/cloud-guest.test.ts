@@ -1,0 +1,161 @@
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ErrorCode, isSnapvmError } from "../../errors/index.ts";
+import { SshGuest } from "../ssh/ssh-guest.ts";
+import { CloudGuest } from "./cloud-guest.ts";
+import { fakeQga, type QgaRequest } from "./fake-qga.ts";
+
+/** A stand-in `ssh` first on PATH: succeeds when $dir/ssh-up exists, else fails as a refused connection. */
+const FAKE_SSH = `#!/bin/sh
+dir=$(dirname "$0")
+[ -e "$dir/ssh-up" ] && { echo via-ssh; exit 0; }
+echo "ssh: connect to host 127.0.0.1 port 2222: Connection refused" >&2; exit 255
+`;
+
+describe("CloudGuest", () => {
+  let dir: string;
+  let savedPath: string | undefined;
+  const access = { kind: "ssh", port: 2222, user: "debian", keyPath: "/keys/id_ed25519" } as const;
+  const label = 'instance "c"';
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "snapvm-cloud-guest-"));
+    writeFileSync(join(dir, "ssh"), FAKE_SSH);
+    chmodSync(join(dir, "ssh"), 0o755);
+    savedPath = process.env["PATH"];
+    process.env["PATH"] = `${dir}${delimiter}${savedPath ?? ""}`;
+  });
+  after(() => {
+    process.env["PATH"] = savedPath;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is ready through the agent once the SSH user exists, and runs commands as that user through guest-exec", async (t) => {
+    const seen: QgaRequest[] = [];
+    let passwdReads = 0;
+    const server = fakeQga(join(dir, "qga.sock"), (request) => {
+      seen.push(request);
+      switch (request.execute) {
+        case "guest-file-open":
+          return '{"return": 7}\n';
+        case "guest-file-read": {
+          // cloud-init makes the user between the first and the second look.
+          const passwd = passwdReads++ === 0 ? "root:x:0:0::/root:/bin/sh\n" : "root:x:0:0::/root:/bin/sh\ndebian:x:1000:1000::/home/debian:/bin/bash\n";
+          return `{"return": {"count": ${passwd.length}, "buf-b64": "${Buffer.from(passwd).toString("base64")}", "eof": true}}\n`;
+        }
+        case "guest-exec":
+          return '{"return": {"pid": 9}}\n';
+        case "guest-get-time":
+          return `{"return": ${Date.now() * 1e6}}\n`;
+        case "guest-exec-status":
+          return `{"return": {"exited": true, "exitcode": 0, "out-data": "${Buffer.from("via-agent\n").toString("base64")}"}}\n`;
+        default:
+          return '{"return": {}}\n';
+      }
+    });
+    const guest = new CloudGuest({
+      ssh: new SshGuest(access, label),
+      access,
+      qgaSocket: join(dir, "qga.sock"),
+      qgaPortOpen: () => Promise.resolve(true),
+      label,
+    });
+    t.after(() => {
+      guest.close();
+      server.close();
+    });
+    await guest.waitReady(10_000);
+    assert.equal(guest.route(), "qemu-guest-agent");
+    assert.equal(passwdReads, 2);
+    assert.equal((await guest.exec("echo hi")).stdout.toString(), "via-agent\n");
+    assert.deepEqual(seen.find((r) => r.execute === "guest-exec")?.arguments, {
+      path: "runuser",
+      arg: ["-u", "debian", "--", "sh", "-c", "cd || exit 1\necho hi"],
+      "capture-output": true,
+    });
+    assert.equal(await guest.syncClock(), "exact");
+    const time = seen.find((r) => r.execute === "guest-set-time")?.arguments?.["time"];
+    assert.ok(typeof time === "number" && Math.abs(time / 1e6 - Date.now()) < 5000, "the host's time in nanoseconds");
+  });
+
+  it("sets the clock once more when the first guest-set-time took effect late", async (t) => {
+    // The fake guest's clock: the host's plus `offsetMs`; its first set takes effect 30 ms late.
+    let offsetMs = -20_000;
+    let sets = 0;
+    const server = fakeQga(join(dir, "clock.sock"), (request) => {
+      switch (request.execute) {
+        case "guest-get-time":
+          return `{"return": ${Math.round((Date.now() + offsetMs) * 1e6)}}\n`;
+        case "guest-set-time":
+          offsetMs = Number(request.arguments?.["time"]) / 1e6 - Date.now() - (sets++ === 0 ? 30 : 0);
+          return '{"return": {}}\n';
+        case "guest-file-open":
+          return '{"return": 7}\n';
+        case "guest-file-read":
+          return `{"return": {"count": 1, "buf-b64": "${Buffer.from("debian:x:1000:1000::/home/debian:/bin/bash\n").toString("base64")}", "eof": true}}\n`;
+        default:
+          return '{"return": {}}\n';
+      }
+    });
+    const guest = new CloudGuest({
+      ssh: new SshGuest(access, label),
+      access,
+      qgaSocket: join(dir, "clock.sock"),
+      qgaPortOpen: () => Promise.resolve(true),
+      label,
+    });
+    t.after(() => {
+      guest.close();
+      server.close();
+    });
+    await guest.waitReady(10_000);
+    assert.equal(await guest.syncClock(), "exact");
+    assert.equal(sets, 2);
+    assert.ok(Math.abs(offsetMs) < 10, `the guest's clock ends ${offsetMs.toFixed(1)} ms off`);
+  });
+
+  it("falls back to SSH when the guest never opens the agent's port", async (t) => {
+    writeFileSync(join(dir, "ssh-up"), "");
+    t.after(() => {
+      rmSync(join(dir, "ssh-up"), { force: true });
+    });
+    const guest = new CloudGuest({
+      ssh: new SshGuest(access, label),
+      access,
+      qgaSocket: join(dir, "none.sock"),
+      qgaPortOpen: () => Promise.resolve(false),
+      label,
+    });
+    t.after(() => {
+      guest.close();
+    });
+    await guest.waitReady(10_000);
+    assert.equal(guest.route(), "ssh");
+    assert.equal((await guest.exec("anything")).stdout.toString(), "via-ssh\n");
+  });
+
+  it("when neither answers, says so for both, with SSH's code and hint", async (t) => {
+    const guest = new CloudGuest({
+      ssh: new SshGuest(access, label),
+      access,
+      qgaSocket: join(dir, "none.sock"),
+      qgaPortOpen: () => Promise.resolve(false),
+      label,
+    });
+    t.after(() => {
+      guest.close();
+    });
+    await assert.rejects(guest.waitReady(1500), (error: unknown) => {
+      assert.ok(isSnapvmError(error, ErrorCode.GuestTimeout));
+      assert.match(
+        error.message,
+        /^instance "c": SSH on debian@127\.0\.0\.1:2222 did not answer within \d+ ms \(last: .*Connection refused\); and qemu-guest-agent did not answer within 1500 ms$/,
+      );
+      assert.match(error.hint ?? "", /timeouts\.boot/);
+      return true;
+    });
+  });
+});
