@@ -4,6 +4,10 @@ import type {
   ConfigPatch,
   ExecRequest,
   ExecResponse,
+  MigrateFinishRequest,
+  MigrateFinishResponse,
+  MigrateRequest,
+  MigrateResponse,
   RuntimeConfig,
   SaveFigures,
   SnapshotRequest,
@@ -17,7 +21,8 @@ import { takeLiveSnapshot } from "../instance/snapshots/live.ts";
 import { streamLiveSnapshot } from "../instance/snapshots/stream.ts";
 import type { RuntimeSettings } from "../instance/boot/settings.ts";
 import type { PinnedLaunch } from "../snapshot/launch.ts";
-import type { RunningVm, VmExit } from "../driver/index.ts";
+import type { MigrationProgress, RunningVm, VmExit } from "../driver/index.ts";
+import { migrateOut } from "../instance/migrate/outgoing.ts";
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { assertTransition } from "../instance/lifecycle/transitions.ts";
 import type { InstanceState } from "../store/instance-state.ts";
@@ -89,7 +94,58 @@ export class AgentController implements AgentHandlers {
   }
 
   status(): AgentStatus {
-    return { state: this.state, updatedAt: new Date().toISOString(), ...this.extra, saveOnStop: this.settings.saveOnStop };
+    return {
+      state: this.state,
+      updatedAt: new Date().toISOString(),
+      ...this.extra,
+      saveOnStop: this.settings.saveOnStop,
+      ...(this.migrationProgress === undefined ? {} : { migration: this.migrationProgress }),
+    };
+  }
+
+  private migrationProgress: MigrationProgress | undefined;
+
+  /** The source half of a host-to-host migration; the guest stays paused on success until finishMigration. */
+  async migrate(request: MigrateRequest): Promise<MigrateResponse> {
+    this.requireRunning("migrate it");
+    const run = this.busy.then(async () => {
+      this.requireRunning("migrate it");
+      await this.setState("migrating");
+      try {
+        return await migrateOut(this.init.vm, request, (progress) => {
+          this.migrationProgress = progress;
+        });
+      } catch (error) {
+        if (this.state === "migrating") await this.setState("running", error instanceof Error ? error.message : String(error));
+        throw error;
+      } finally {
+        this.migrationProgress = undefined;
+      }
+    });
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** After a migration's switch-over: the destination took over (this QEMU ends) or failed (the guest resumes here). */
+  async finishMigration(request: MigrateFinishRequest): Promise<MigrateFinishResponse> {
+    if (this.state !== "migrating")
+      throw new SnapvmError(ErrorCode.InvalidTransition, `instance "${this.name}" is ${this.state}, not migrating`, { details: { instance: this.name } });
+    if (request.outcome === "resume") {
+      await this.init.vm.resume();
+      await this.setState("running", `the migration to ${request.to} did not complete; the guest runs on here`);
+      return { state: "running" };
+    }
+    // Set before QEMU ends, so onQemuExit leaves the record to this path.
+    this.stopping = (async () => {
+      const started = performance.now();
+      await this.setState("stopping");
+      await this.init.vm.quit();
+      await this.setState("stopped", `migrated to ${request.to}`);
+      this.resolveFinished();
+      return { action: "shutdown" as const, totalMs: performance.now() - started };
+    })();
+    await this.stopping;
+    return { state: "stopped" };
   }
 
   private requireRunning(what: string): void {

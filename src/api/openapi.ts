@@ -10,6 +10,10 @@ import {
   SaveFigures,
   SnapshotRequest,
   SnapshotResponse,
+  MigrateFinishRequest,
+  MigrateFinishResponse,
+  MigrateRequest,
+  MigrateResponse,
   StreamSnapshotRequest,
   StreamSnapshotResponse,
   StopRequest,
@@ -44,6 +48,20 @@ export function openApiDocument(): Record<string, unknown> {
           "Stream a live snapshot's state to a unix socket the caller listens on (pre-copy; the guest pauses for the switch-over only); the top disk layer freezes",
           StreamSnapshotResponse,
           StreamSnapshotRequest,
+        ),
+      },
+      [ApiPaths.migrate]: {
+        post: operation(
+          "Migrate to another host through two forwarded unix sockets (pre-copy, disk mirrored); the guest stays paused until /v1/migrate/finish",
+          MigrateResponse,
+          MigrateRequest,
+        ),
+      },
+      [ApiPaths.migrateFinish]: {
+        post: operation(
+          "End a migration: the destination took over (this QEMU ends) or not (the guest resumes here)",
+          MigrateFinishResponse,
+          MigrateFinishRequest,
         ),
       },
       [ApiPaths.config]: { patch: operation("Change runtime settings such as saveOnStop", RuntimeConfig, ConfigPatch) },

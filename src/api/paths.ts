@@ -7,5 +7,7 @@ export const ApiPaths = {
   config: "/v1/config",
   snapshots: "/v1/snapshots",
   snapshotStream: "/v1/snapshots/stream",
+  migrate: "/v1/migrate",
+  migrateFinish: "/v1/migrate/finish",
   openapi: "/v1/openapi.json",
 } as const;

@@ -8,7 +8,7 @@ import type { GuestExec } from "./guest/guest-exec.ts";
  * hypeman's hypervisor interface): starting a VMM is separate from controlling a running one, saving
  * and loading state, snapshotting a running one, and handling disk images. Callers in instance/ and
  * agent/ ask `capabilities` and `host` instead of checking which driver they hold; only driver/qemu/
- * knows QEMU. One driver exists today (QEMU); host-to-host migration and state offload will add roles.
+ * knows QEMU. One driver exists today (QEMU).
  */
 export interface Driver {
   readonly name: string;
@@ -18,6 +18,7 @@ export interface Driver {
   readonly state: StateTransfer;
   readonly snapshots: LiveSnapshots;
   readonly disks: DiskImages;
+  readonly migration: HostMigration;
 }
 
 /** What the VMM can do whatever the host. Host-dependent answers are in HostFacts. */
@@ -240,4 +241,57 @@ export interface DiskImages {
   relink(path: string, backing: string): Promise<void>;
   /** Copies an image, flattening its chain; fails if a VMM is still writing it. */
   flattenCopy(source: string, target: string): Promise<void>;
+}
+
+/** The unix sockets a host-to-host migration runs through; SSH forwards each between the two hosts. */
+export interface MigrationChannels {
+  /** The VMM's migration stream (RAM and devices). */
+  state: string;
+  /** The destination's disk export, to which the source mirrors its writable top layer. */
+  disk: string;
+}
+
+/** One look at a pre-copy under way. */
+export interface MigrationProgress {
+  transferredBytes: number;
+  remainingBytes: number;
+  bytesPerSecond: number;
+  /** Guest pages dirtied per second in the last pass, in bytes; 0 before the first pass ends. */
+  dirtyBytesPerSecond: number;
+  /** The VMM's estimate of the pause if it switched over now. */
+  expectedDowntimeMs: number;
+}
+
+export interface MigrationSendOptions {
+  /** Bytes per second; unlimited when absent. */
+  bandwidth?: number;
+  timeoutMs: number;
+  onProgress?: (progress: MigrationProgress) => void;
+}
+
+export interface MigrationSent {
+  /** Epoch ms at which the source VMM stopped the guest for the switch-over. */
+  stoppedAt: number;
+  /** RAM bytes sent (the stream's own count). */
+  bytes: number;
+  /** Disk bytes the mirror copied. */
+  diskBytes: number;
+}
+
+/**
+ * Host-to-host live migration (pre-copy): the source sends RAM with x-ignore-shared off (the RAM files
+ * on two hosts are different files, DESIGN.md §6) and mirrors the writable top disk layer to the
+ * destination's export; both switch at one paused instant.
+ */
+export interface HostMigration {
+  /** Destination, on a VM started `incoming`: serve the disk export and wait for the stream on `channels`. */
+  listen(vm: RunningVm, channels: MigrationChannels): Promise<void>;
+  /** Destination: resolves once the whole state arrived; the disk export is closed, the VM stays paused. */
+  accept(vm: RunningVm, timeoutMs: number): Promise<void>;
+  /**
+   * Source: mirrors the top disk layer, sends RAM while the guest runs, and at the switch-over (guest
+   * paused) finishes the mirror and the stream. On success the guest stays paused here (resume() brings
+   * it back if the destination then fails). On failure everything is cancelled and the guest runs.
+   */
+  send(vm: RunningVm, channels: MigrationChannels, options: MigrationSendOptions): Promise<MigrationSent>;
 }

@@ -60,6 +60,10 @@ export const ErrorCode = {
   PortInUse: "E_PORT_IN_USE",
   /** A file the instance's QEMU launch names (its disk, a kernel or initrd, the cloud-init ISO) is missing. */
   LaunchFileMissing: "E_LAUNCH_FILE_MISSING",
+  /** The destination of a migration cannot take the instance (QEMU version, accelerator, name or ports): nothing moved. */
+  MigrationRefused: "E_MIGRATION_REFUSED",
+  /** A host-to-host migration failed; details.guest says where the guest runs now. */
+  MigrationFailed: "E_MIGRATION_FAILED",
   /** A bug in snapvm (not a user error): exit status 70; --json output still carries this code. */
   Internal: "E_INTERNAL",
 } as const;

@@ -17,6 +17,7 @@ export {
   type FailedStatePaths,
   type AsideStatePaths,
 } from "./instance-paths.ts";
+export { parseMigrationDest, formatMigrationDest, type MigrationDest } from "./migration-dest.ts";
 export { tinyImagePaths, TINY_IMAGE, type TinyImagePaths } from "./image-paths.ts";
 export {
   parseInstanceName,

@@ -49,6 +49,10 @@ export interface InstancePaths {
   importedFrom: string;
   /** Set on a fork: the instance and snapshot it was forked from, which it depends on. */
   origin: string;
+  /** Present while a migration into this instance is under way: the agent receives instead of booting. */
+  incoming: string;
+  /** Where the instance came from or went to by host-to-host migration, with times (instance/migrate/record.ts). */
+  migration: string;
 }
 
 /** In a state directory: a restore resumed the guest on this state (InstancePaths.suspendResumed). */
@@ -95,6 +99,8 @@ export function instanceDirPaths(dir: string): InstancePaths {
     importedDir: join(dir, "imported"),
     importedFrom: join(dir, "imported", "bundle.json"),
     origin: join(dir, "origin.json"),
+    incoming: join(dir, "incoming.json"),
+    migration: join(dir, "migration.json"),
   };
 }
 

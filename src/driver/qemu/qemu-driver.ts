@@ -1,6 +1,7 @@
 import type { Driver } from "../driver.ts";
 import { buildQemuArgv } from "./argv.ts";
 import { qemuHost } from "./host.ts";
+import { qemuHostMigration } from "./host-migration.ts";
 import { qemuLiveSnapshots } from "./live-snapshots.ts";
 import { parseSnapvmArgv } from "./parse-argv.ts";
 import { findHelperQemus, findInstanceQemus } from "./processes.ts";
@@ -25,4 +26,5 @@ export const qemuDriver: Driver = {
   state: qemuState,
   snapshots: qemuLiveSnapshots,
   disks: qemuDisks,
+  migration: qemuHostMigration,
 };

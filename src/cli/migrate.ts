@@ -1,0 +1,53 @@
+import { checkSize } from "../config/index.ts";
+import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import { parseInstanceName, parseMigrationDest } from "../paths/index.ts";
+import { LineChannel } from "../instance/migrate/line-channel.ts";
+import { migrateInstance } from "../instance/migrate/send.ts";
+import { receiveMigration, type ReceiveChannel } from "../instance/migrate/receive.ts";
+import { bytes, ms } from "./format.ts";
+import { printResult } from "./output.ts";
+import { withProgress } from "./progress.ts";
+
+function parseBandwidth(text: string): number {
+  const size = checkSize(text);
+  if (!size.ok || size.bytes === 0)
+    throw new SnapvmError(ErrorCode.InvalidArgument, `invalid --bandwidth ${JSON.stringify(text)}: ${size.ok ? "it is zero" : size.reason}`, {
+      hint: 'Give bytes per second with an optional unit, e.g. "100M" (100 MiB/s).',
+    });
+  return size.bytes;
+}
+
+export async function migrateCommand(name: string, dest: string, flags: { bandwidth?: string; json?: true }): Promise<void> {
+  const instance = parseInstanceName(name);
+  const target = parseMigrationDest(dest);
+  const bandwidth = flags.bandwidth === undefined ? undefined : parseBandwidth(flags.bandwidth);
+  const result = await withProgress(instance, (progress) =>
+    migrateInstance(instance, target, {
+      ...(bandwidth === undefined ? {} : { bandwidth }),
+      onStep: progress.step,
+      onProgress: (p) => {
+        progress.step(
+          `sent ${bytes(p.transferredBytes)}, ${bytes(p.remainingBytes)} left at ${bytes(p.bytesPerSecond)}/s, dirtying ${bytes(p.dirtyBytesPerSecond)}/s, expected downtime ${ms(p.expectedDowntimeMs)}`,
+        );
+      },
+    }),
+  );
+  printResult(
+    result,
+    flags.json === true,
+    (r) =>
+      `${r.name} moved to ${r.to}: downtime ${ms(r.downtimeMs)}, ${ms(r.totalMs)} in all, sent ${bytes(r.bytes)} of memory, ${bytes(r.diskBytes)} of disk` +
+      (r.fileBytes > 0 ? `, ${bytes(r.fileBytes)} of files` : ""),
+  );
+}
+
+/** The hidden `snapvm migrate-receive`, run over ssh by `snapvm migrate`: JSON lines on stdin and stdout. */
+export async function migrateReceiveCommand(): Promise<void> {
+  const channel: ReceiveChannel = new LineChannel(process.stdin, process.stdout, "the source");
+  try {
+    await receiveMigration(channel);
+  } finally {
+    channel.close();
+    process.stdin.destroy();
+  }
+}

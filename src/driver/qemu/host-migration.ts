@@ -1,0 +1,144 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import type { HostMigration, MigrationChannels, MigrationProgress, MigrationSendOptions, MigrationSent, RunningVm } from "../driver.ts";
+import { activeDisk } from "./block.ts";
+import { setCapabilities, UNLIMITED_BANDWIDTH, waitForMigration } from "./migrate.ts";
+import type { MigrationInfo, QmpClient, QmpTimestamp } from "./qmp/index.ts";
+import { asQemuVm } from "./vm.ts";
+import { faultPoint } from "../../util/fault-point.ts";
+
+/** The destination's disk export, and the source's NBD client node and mirror job that write to it. */
+const EXPORT_NAME = "snapvm-disk";
+const MIRROR_TARGET = "snapvm-migrate-target";
+const MIRROR_JOB = "snapvm-migrate-disk";
+/**
+ * The pause QEMU aims for at the switch-over. Between hosts the last pass also crosses SSH, so a
+ * tighter limit than a local capture's 10 ms makes a busy guest iterate for ever under TCG.
+ */
+const DOWNTIME_LIMIT_MS = 50;
+const PROGRESS_EVERY_MS = 500;
+
+function epochMs(timestamp: QmpTimestamp): number {
+  return timestamp.seconds * 1000 + timestamp.microseconds / 1000;
+}
+
+function progressOf(info: MigrationInfo): MigrationProgress {
+  const ram = info.ram;
+  return {
+    transferredBytes: ram?.transferred ?? 0,
+    remainingBytes: ram?.remaining ?? 0,
+    bytesPerSecond: Math.round(((ram?.mbps ?? 0) * 1e6) / 8),
+    dirtyBytesPerSecond: (ram?.["dirty-pages-rate"] ?? 0) * (ram?.["page-size"] ?? 4096),
+    expectedDowntimeMs: info["expected-downtime"] ?? 0,
+  };
+}
+
+/** Polls the mirror until it has copied everything and only follows new writes (ready). */
+async function waitMirrorReady(qmp: QmpClient, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = (await qmp.execute("query-block-jobs")).find((j) => j.device === MIRROR_JOB);
+    if (job === undefined) throw new SnapvmError(ErrorCode.QemuFailed, "the disk mirror to the destination ended before it was ready");
+    if (job.error !== undefined) throw new SnapvmError(ErrorCode.QemuFailed, `the disk mirror to the destination failed: ${job.error}`);
+    if (job.ready) return;
+    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the disk mirror was not ready within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+/** Ends a ready mirror with the target a consistent copy (no pivot); returns the bytes it copied. */
+async function finishMirror(qmp: QmpClient, timeoutMs: number): Promise<number> {
+  const before = (await qmp.execute("query-block-jobs")).find((j) => j.device === MIRROR_JOB);
+  await qmp.execute("block-job-cancel", { device: MIRROR_JOB });
+  const deadline = Date.now() + timeoutMs;
+  while ((await qmp.execute("query-block-jobs")).some((j) => j.device === MIRROR_JOB)) {
+    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the disk mirror did not finish within ${timeoutMs} ms`);
+    await sleep(1);
+  }
+  return before?.offset ?? 0;
+}
+
+/** Polls query-migrate at 1 ms (the switch-over waits on it) until pre-switchover; reports progress twice a second. */
+async function waitPreSwitchover(qmp: QmpClient, options: MigrationSendOptions): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let reported = 0;
+  for (;;) {
+    const info = await qmp.execute("query-migrate");
+    faultPoint("migrate:precopy");
+    if (info.status === "pre-switchover") return;
+    if (info.status === "failed" || info.status === "cancelled")
+      throw new SnapvmError(ErrorCode.QemuFailed, `the migration failed: ${info["error-desc"] ?? info.status}`);
+    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the migration did not reach its switch-over within ${options.timeoutMs} ms`);
+    if (options.onProgress !== undefined && Date.now() - reported >= PROGRESS_EVERY_MS && info.ram !== undefined) {
+      reported = Date.now();
+      options.onProgress(progressOf(info));
+    }
+    await sleep(1);
+  }
+}
+
+async function send(vm: RunningVm, channels: MigrationChannels, options: MigrationSendOptions): Promise<MigrationSent> {
+  const { qmp } = asQemuVm(vm);
+  const disk = await activeDisk(qmp);
+  let targetAdded = false;
+  let mirroring = false;
+  try {
+    await qmp.execute("blockdev-add", { driver: "nbd", "node-name": MIRROR_TARGET, server: { type: "unix", path: channels.disk }, export: EXPORT_NAME });
+    targetAdded = true;
+    await qmp.execute("blockdev-mirror", { "job-id": MIRROR_JOB, device: disk.nodeName, target: MIRROR_TARGET, sync: "top" });
+    mirroring = true;
+    await waitMirrorReady(qmp, options.timeoutMs);
+    // x-ignore-shared stays off: the destination's RAM file is another file (DESIGN.md §6).
+    await setCapabilities(qmp, ["pause-before-switchover"]);
+    await qmp.execute("migrate-set-parameters", { "max-bandwidth": options.bandwidth ?? UNLIMITED_BANDWIDTH, "downtime-limit": DOWNTIME_LIMIT_MS });
+    const stop = qmp.waitForEvent("STOP", { timeoutMs: options.timeoutMs });
+    stop.catch(() => undefined);
+    await qmp.execute("migrate", { uri: `unix:${channels.state}` });
+    await waitPreSwitchover(qmp, options);
+    const stoppedAt = epochMs((await stop).timestamp);
+    // The guest is paused: the mirror has nothing left to follow, and its target matches this instant.
+    const diskBytes = await finishMirror(qmp, options.timeoutMs);
+    mirroring = false;
+    await qmp.execute("blockdev-del", { "node-name": MIRROR_TARGET });
+    targetAdded = false;
+    await qmp.execute("migrate-continue", { state: "pre-switchover" });
+    await waitForMigration(qmp, "finishing the migration", options.timeoutMs);
+    const info = await qmp.execute("query-migrate");
+    return { stoppedAt, bytes: info.ram?.transferred ?? 0, diskBytes };
+  } catch (error) {
+    await qmp.execute("migrate_cancel").catch(() => undefined);
+    if (mirroring) await qmp.execute("block-job-cancel", { device: MIRROR_JOB, force: true }).catch(() => undefined);
+    if (targetAdded) await removeTarget(qmp);
+    const status = await qmp.execute("query-status").catch(() => undefined);
+    if (status !== undefined && !status.running) await qmp.execute("cont").catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The NBD client node goes once its mirror job has (the job holds it until then). */
+async function removeTarget(qmp: QmpClient): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const jobs = await qmp.execute("query-block-jobs").catch(() => []);
+    if (!jobs.some((j) => j.device === MIRROR_JOB)) break;
+    await sleep(10);
+  }
+  await qmp.execute("blockdev-del", { "node-name": MIRROR_TARGET }).catch(() => undefined);
+}
+
+async function listen(vm: RunningVm, channels: MigrationChannels): Promise<void> {
+  const { qmp } = asQemuVm(vm);
+  const disk = await activeDisk(qmp);
+  await qmp.execute("nbd-server-start", { addr: { type: "unix", data: { path: channels.disk } } });
+  await qmp.execute("block-export-add", { type: "nbd", id: EXPORT_NAME, "node-name": disk.nodeName, writable: true, name: EXPORT_NAME });
+  await setCapabilities(qmp, []);
+  await qmp.execute("migrate-incoming", { uri: `unix:${channels.state}` });
+}
+
+async function accept(vm: RunningVm, timeoutMs: number): Promise<void> {
+  const { qmp } = asQemuVm(vm);
+  await waitForMigration(qmp, "receiving the migration", timeoutMs, 5);
+  await qmp.execute("nbd-server-stop");
+}
+
+/** Pre-copy between two QEMUs through unix sockets (SSH forwards them); the disk by blockdev-mirror to NBD. */
+export const qemuHostMigration: HostMigration = { listen, accept, send };

@@ -1,0 +1,73 @@
+import { readFile, rm } from "node:fs/promises";
+import { driver, type RunningVm } from "../../driver/index.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import type { InstancePaths } from "../../paths/index.ts";
+import { writeJsonAtomic } from "../../util/atomic-write.ts";
+import type { BootHooks, BootedVm } from "../boot/cold-boot.ts";
+import { waitGuestReady } from "../boot/guest-ready.ts";
+import { checkHostResources } from "../boot/host-resources.ts";
+import { hostForwardsOf } from "../boot/host-ports.ts";
+import { ForwardFailureWatch } from "../boot/port-refusal.ts";
+import { readPinnedLaunch } from "../boot/pinned-boot.ts";
+
+/** incoming.json: the sockets the destination's VMM listens on while a migration comes in. */
+export interface IncomingMigration {
+  state: string;
+  disk: string;
+  /** How long the whole pre-copy may take. */
+  timeoutMs: number;
+}
+
+/** Progress steps the receiving side (migrate-receive) waits for in the agent's reports. */
+export const INCOMING_LISTENING = "migration: listening";
+export const INCOMING_RESUMED = "migration: resumed";
+
+export async function writeIncoming(paths: InstancePaths, incoming: IncomingMigration): Promise<void> {
+  await writeJsonAtomic(paths.incoming, incoming);
+}
+
+async function readIncoming(paths: InstancePaths): Promise<IncomingMigration> {
+  const parsed = JSON.parse(await readFile(paths.incoming, "utf8")) as Partial<IncomingMigration>;
+  if (typeof parsed.state !== "string" || typeof parsed.disk !== "string" || typeof parsed.timeoutMs !== "number")
+    throw new SnapvmError(ErrorCode.AgentFailed, `${paths.incoming} is not an incoming migration record`);
+  return parsed as IncomingMigration;
+}
+
+/**
+ * The destination agent's bring-up while incoming.json exists: the pinned launch (already rewritten to
+ * this host's paths by migrate-receive) with `-incoming defer`, the disk export and the migration
+ * listening on the record's sockets; once the state is in, QEMU runs the guest (the source was
+ * running), and the agent owns it like any other. On failure QEMU is killed; migrate-receive removes
+ * the instance.
+ */
+export async function receiveIncoming(paths: InstancePaths, hooks: BootHooks): Promise<BootedVm> {
+  const started = performance.now();
+  const incoming = await readIncoming(paths);
+  const launch = await readPinnedLaunch(paths);
+  const shareMemory = launch.argvOptions?.shareMemory !== false;
+  await checkHostResources({ spec: launch.spec, shareMemory, purpose: "restore", ...(hooks.home === undefined ? {} : { home: hooks.home }) });
+  const watch = new ForwardFailureWatch(hooks.onQemuStderr);
+  let vm: RunningVm;
+  try {
+    vm = await driver.launcher.start(launch.spec, { incoming: true, ...launch.argvOptions, onStderrLine: watch.onLine });
+  } catch (error) {
+    throw (await watch.refusal(launch.spec.name, hostForwardsOf(launch.spec), "restore")) ?? error;
+  }
+  hooks.onQemuUp?.(vm);
+  try {
+    if (vm.version !== launch.qemuVersion)
+      throw new SnapvmError(ErrorCode.MigrationRefused, `the source runs QEMU ${launch.qemuVersion}, this host runs ${vm.version}`);
+    await driver.migration.listen(vm, { state: incoming.state, disk: incoming.disk });
+    hooks.onProgress(INCOMING_LISTENING);
+    await driver.migration.accept(vm, incoming.timeoutMs);
+    if (!(await vm.isRunning())) await vm.resume();
+    hooks.onProgress(INCOMING_RESUMED);
+    await waitGuestReady(vm, 30_000);
+    await rm(paths.incoming, { force: true });
+    return { vm, accelReason: launch.accelReason, readyMs: performance.now() - started, launch };
+  } catch (error) {
+    vm.kill();
+    await vm.exited;
+    throw error;
+  }
+}

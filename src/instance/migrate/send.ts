@@ -1,0 +1,215 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { MigrationProgress } from "../../driver/index.ts";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
+import { formatMigrationDest, instancePaths, snapvmHome, type InstanceName, type MigrationDest } from "../../paths/index.ts";
+import { inspectInstance } from "../../store/inspect.ts";
+import { agentClient } from "../access/agent-client.ts";
+import { waitAgentGone } from "../lifecycle/stop.ts";
+import { collectInstance } from "./collect.ts";
+import { LineChannel } from "./line-channel.ts";
+import { PROTOCOL_VERSION, type DestinationMessage, type SourceMessage } from "./protocol.ts";
+import { recordMigration } from "./record.ts";
+import { remoteSnapvm, sshArgs } from "./ssh.ts";
+import { openTunnel, uploadFile, type Tunnel } from "./transport.ts";
+
+export interface MigrateOptions {
+  home?: string;
+  /** Bytes per second for the RAM stream; unlimited when absent. */
+  bandwidth?: number;
+  timeoutMs?: number;
+  onStep?: (step: string) => void;
+  onProgress?: (progress: MigrationProgress) => void;
+}
+
+export interface MigrateResult {
+  name: string;
+  to: string;
+  /** From the guest stopping here to it running there (both hosts' clocks). */
+  downtimeMs: number;
+  totalMs: number;
+  /** RAM stream bytes, disk mirror bytes, and files copied before (lower layers, boot files). */
+  bytes: number;
+  diskBytes: number;
+  fileBytes: number;
+  skippedFiles: string[];
+}
+
+const DEFAULT_TIMEOUT_MS = 15 * 60_000;
+/** How long the destination gets to clean up after an abort before this side stops waiting. */
+const DESTINATION_EXIT_WAIT_MS = 30_000;
+const PROGRESS_POLL_MS = 500;
+
+/**
+ * `snapvm migrate NAME DEST`: moves a running instance to another host, pre-copy. Phases (libvirt v3):
+ *   1. Begin: collect the launch, config, lower disk layers and boot files (collect.ts);
+ *   2. Prepare: `snapvm migrate-receive` over ssh checks them (preflight), takes the files it lacks, and
+ *      starts its agent listening for the state and the disk mirror on unix sockets;
+ *   3. Perform: ssh forwards those sockets here; this instance's agent mirrors the top layer and sends
+ *      RAM (POST /v1/migrate); the guest pauses here for the last pages and the disk's last writes;
+ *   4. Finish: the destination's QEMU runs the guest and its agent owns it (`running`);
+ *   5. Confirm: this QEMU ends and the instance becomes a stopped record naming where it went
+ *      (POST /v1/migrate/finish). The point of no return is 5.
+ * Undo before 4: the destination removes what it made (it sees the abort or the channel closing), this
+ * guest runs on. A destination failing after the switch-over resumes the guest here.
+ */
+export async function migrateInstance(name: InstanceName, dest: MigrationDest, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const started = performance.now();
+  const step = options.onStep ?? (() => undefined);
+  const to = formatMigrationDest(dest);
+  const paths = instancePaths(name, options.home);
+  const current = await inspectInstance(name, options.home);
+  if (current.state !== "running" || current.agentPid === undefined)
+    throw new SnapvmError(ErrorCode.InstanceNotRunning, `instance "${name}" is ${current.state}; only a running instance migrates`, {
+      hint: `Start it with \`snapvm start ${name}\`, or move a stopped one with snapshot export/import.`,
+      details: { instance: name, state: current.state },
+    });
+  const agentPid = current.agentPid;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  step("reading the instance");
+  const collected = await collectInstance(paths);
+
+  step(`connecting to ${to}`);
+  const control = spawn("ssh", [...sshArgs(dest), remoteSnapvm(dest, ["migrate-receive"])], { stdio: ["pipe", "pipe", "pipe"] });
+  let remoteErr = "";
+  control.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    remoteErr = (remoteErr + chunk).slice(-4000);
+  });
+  const controlExited = new Promise<void>((resolve) =>
+    control.on("close", () => {
+      resolve();
+    }),
+  );
+  const channel = new LineChannel<DestinationMessage, SourceMessage>(control.stdout, control.stdin, `the destination (${to})`);
+  control.stdin.on("error", () => undefined);
+  const sockets = await mkdtemp(join(tmpdir(), "snapvm-mig-"));
+  let tunnel: Tunnel | undefined;
+  let switched = false;
+  try {
+    channel.send({
+      kind: "offer",
+      version: PROTOCOL_VERSION,
+      name,
+      sourceHome: options.home ?? snapvmHome(),
+      sourceHost: hostname(),
+      qemuVersion: collected.launch.qemuVersion,
+      accel: collected.launch.spec.accel,
+      launch: collected.launch,
+      config: collected.config,
+      bootConfig: collected.bootConfig,
+      files: collected.files,
+      top: collected.top,
+      timeoutMs,
+    });
+    const accepted = await channel.expect("accepted").catch((error: unknown) => {
+      throw withRemoteErr(error, remoteErr);
+    });
+    let fileBytes = 0;
+    for (const upload of accepted.uploads) {
+      const file = collected.files.find((f) => f.name === upload.name && f.role === upload.role);
+      if (file === undefined) throw new SnapvmError(ErrorCode.MigrationFailed, `the destination asked for ${upload.name}, which was not offered`);
+      step(`copying ${file.name}`);
+      await uploadFile(dest, file.path, upload.path);
+      fileBytes += file.sizeBytes;
+    }
+    channel.send({ kind: "files-sent" });
+    step("waiting for the destination to listen");
+    const listening = await channel.expect("listening");
+    tunnel = await openTunnel(dest, [
+      { local: join(sockets, "state.sock"), remote: listening.state },
+      { local: join(sockets, "disk.sock"), remote: listening.disk },
+    ]);
+    step("copying memory and disk");
+    const client = agentClient(name, options.home);
+    const polling = pollProgress(client, options.onProgress);
+    const sent = await client
+      .migrate({
+        stateSocket: join(sockets, "state.sock"),
+        diskSocket: join(sockets, "disk.sock"),
+        timeoutMs,
+        ...(options.bandwidth === undefined ? {} : { bandwidth: options.bandwidth }),
+      })
+      .finally(() => {
+        polling.stop();
+      });
+    switched = true;
+    step("waiting for the guest to run on the destination");
+    let running;
+    try {
+      running = await channel.expect("running");
+    } catch (error) {
+      await client.finishMigration({ outcome: "resume", to });
+      throw new SnapvmError(ErrorCode.MigrationFailed, `instance "${name}": the destination did not take over after the switch-over; the guest runs on here`, {
+        cause: error,
+        details: { instance: name, guest: "source", reason: error instanceof Error ? error.message : String(error) },
+      });
+    }
+    await client.finishMigration({ outcome: "moved", to });
+    await waitAgentGone(agentPid);
+    const result: MigrateResult = {
+      name,
+      to,
+      downtimeMs: Math.max(0, running.resumedAt - sent.stoppedAt),
+      totalMs: performance.now() - started,
+      bytes: sent.bytes,
+      diskBytes: sent.diskBytes,
+      fileBytes,
+      skippedFiles: accepted.skipped,
+    };
+    await recordMigration(paths, {
+      wentTo: {
+        peer: to,
+        startedAt: new Date(Date.now() - result.totalMs).toISOString(),
+        finishedAt: new Date().toISOString(),
+        downtimeMs: result.downtimeMs,
+        totalMs: result.totalMs,
+        bytes: result.bytes,
+        diskBytes: result.diskBytes,
+      },
+    });
+    return result;
+  } catch (error) {
+    if (!switched) channel.send({ kind: "abort", reason: error instanceof Error ? error.message : String(error) });
+    throw withRemoteErr(error, remoteErr);
+  } finally {
+    await tunnel?.close();
+    channel.close();
+    // The destination cleans up when the channel closes; wait for it, so nothing of this move is left there.
+    await Promise.race([controlExited, sleep(DESTINATION_EXIT_WAIT_MS, undefined, { ref: false })]);
+    if (control.exitCode === null) control.kill("SIGTERM");
+    await rm(sockets, { recursive: true, force: true });
+  }
+}
+
+/** The remote side's stderr explains an ssh or snapvm failure there better than "closed the connection". */
+function withRemoteErr(error: unknown, remoteErr: string): unknown {
+  if (!isSnapvmError(error) || error.code !== ErrorCode.MigrationFailed || !error.message.endsWith("closed the connection") || remoteErr.trim() === "")
+    return error;
+  return new SnapvmError(error.code, `${error.message}: ${remoteErr.trim().split("\n").slice(-3).join("; ")}`, {
+    hint: "The destination needs sshd and snapvm on its PATH (or SNAPVM_REMOTE_COMMAND).",
+    cause: error,
+  });
+}
+
+/** Reports the agent's pre-copy figures (GET /v1/status) until stopped. */
+function pollProgress(client: ReturnType<typeof agentClient>, onProgress: ((progress: MigrationProgress) => void) | undefined): { stop: () => void } {
+  if (onProgress === undefined) return { stop: () => undefined };
+  const state = { stopped: false };
+  void (async () => {
+    while (!state.stopped) {
+      await sleep(PROGRESS_POLL_MS);
+      const status = await client.status().catch(() => undefined);
+      // stop() may have been called while the status was on its way.
+      const current: { stopped: boolean } = state;
+      if (!current.stopped && status?.migration !== undefined) onProgress(status.migration);
+    }
+  })();
+  return {
+    stop: () => {
+      state.stopped = true;
+    },
+  };
+}
