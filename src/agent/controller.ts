@@ -229,7 +229,7 @@ export class AgentController implements AgentHandlers {
 
   private forceStop(): Promise<StopResponse> {
     if (this.forcing !== undefined) return this.forcing;
-    if (this.state !== "running" && this.state !== "saving" && this.state !== "stopping") {
+    if (this.state !== "running" && this.state !== "saving" && this.state !== "migrating" && this.state !== "stopping") {
       try {
         this.requireRunning("stop it");
       } catch (error) {

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import type { AgentReport } from "../../api/agent-report.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths, type InstanceName } from "../../paths/index.ts";
+import { instancePaths, type InstanceName, type InstancePaths } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import type { InstanceStatus } from "../../store/status.ts";
 import { isActive } from "../../store/instance-state.ts";
@@ -28,6 +28,22 @@ function agentCommand(name: string): { command: string; args: string[] } {
   return { command: process.execPath, args: [...process.execArgv, script, "agent", name] };
 }
 
+/** A record left by `snapvm migrate` is not started: the guest runs on the other host, and a second copy would diverge. */
+async function refuseMovedAway(name: InstanceName, paths: InstancePaths): Promise<void> {
+  const { readMigrationRecord } = await import("../migrate/record.ts");
+  const record = await readMigrationRecord(paths);
+  const went = record?.wentTo;
+  if (went === undefined || (record?.cameFrom !== undefined && record.cameFrom.finishedAt > went.finishedAt)) return;
+  throw new SnapvmError(
+    ErrorCode.InvalidTransition,
+    `instance "${name}" moved to ${went.peer} at ${went.finishedAt}; starting it here would run a second copy`,
+    {
+      hint: `Use it there, or drop this record with \`snapvm delete ${name}\`.`,
+      details: { instance: name, movedTo: went.peer },
+    },
+  );
+}
+
 /**
  * Starts an instance by spawning its agent, detached, and waiting for the agent's report over IPC:
  * ready (restored or booted), or failed with the reason. The agent outlives this process.
@@ -43,6 +59,7 @@ export async function startInstance(name: InstanceName, hooks: StartHooks = {}):
     });
   }
   const paths = instancePaths(name, hooks.home);
+  if (current.state === "stopped") await refuseMovedAway(name, paths);
   const log = openSync(paths.agentLog, "a");
   const { command, args } = agentCommand(name);
   const child = spawn(command, args, { detached: true, stdio: ["ignore", log, log, "ipc"], env: process.env });
