@@ -100,6 +100,8 @@ export const MigrateRequest = z
     diskSocket: z.string().min(1).max(107),
     /** Bytes per second. */
     bandwidth: z.number().int().positive().optional(),
+    /** Switch to post-copy after the first pass; the destination must listen with it. */
+    postcopy: z.boolean().optional(),
     timeoutMs: z.number().int().positive().max(86_400_000),
   })
   .strict();
@@ -110,6 +112,7 @@ export const MigrateResponse = z.object({
   stoppedAt: z.number(),
   bytes: z.number().int(),
   diskBytes: z.number().int(),
+  postcopy: z.boolean(),
   totalMs: z.number(),
 });
 export type MigrateResponse = z.infer<typeof MigrateResponse>;

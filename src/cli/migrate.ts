@@ -17,13 +17,14 @@ function parseBandwidth(text: string): number {
   return size.bytes;
 }
 
-export async function migrateCommand(name: string, dest: string, flags: { bandwidth?: string; json?: true }): Promise<void> {
+export async function migrateCommand(name: string, dest: string, flags: { bandwidth?: string; postcopy?: true; json?: true }): Promise<void> {
   const instance = parseInstanceName(name);
   const target = parseMigrationDest(dest);
   const bandwidth = flags.bandwidth === undefined ? undefined : parseBandwidth(flags.bandwidth);
   const result = await withProgress(instance, (progress) =>
     migrateInstance(instance, target, {
       ...(bandwidth === undefined ? {} : { bandwidth }),
+      ...(flags.postcopy === true ? { postcopy: true } : {}),
       onStep: progress.step,
       onProgress: (p) => {
         progress.step(
@@ -37,7 +38,10 @@ export async function migrateCommand(name: string, dest: string, flags: { bandwi
     flags.json === true,
     (r) =>
       `${r.name} moved to ${r.to}: downtime ${ms(r.downtimeMs)}, ${ms(r.totalMs)} in all, sent ${bytes(r.bytes)} of memory, ${bytes(r.diskBytes)} of disk` +
-      (r.fileBytes > 0 ? `, ${bytes(r.fileBytes)} of files` : ""),
+      (r.fileBytes > 0 ? `, ${bytes(r.fileBytes)} of files` : "") +
+      (r.ramSettle === undefined
+        ? ""
+        : `; RAM moved back from tmpfs to its file there (${bytes(r.ramSettle.copiedBytes)}, guest paused ${ms(r.ramSettle.pauseMs)})`),
   );
 }
 

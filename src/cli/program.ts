@@ -94,6 +94,7 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .argument("<name>")
     .argument("<dest>")
     .option("--bandwidth <rate>", "cap the memory stream, bytes per second, e.g. 100M")
+    .option("--postcopy", "switch to post-copy after the first pass: the guest runs there at once and pulls the rest")
     .addOption(json)
     .action(async (name, dest, o) => {
       await runAction(o.json === true, async () => {

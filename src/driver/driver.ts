@@ -31,7 +31,7 @@ export interface Capabilities {
   readonly copyOnWriteForks: boolean;
   /** A full-RAM migration stream converts into the lazy layout (import-state). */
   readonly streamImport: boolean;
-  /** Post-copy migration between two live VMMs (not used by snapvm yet). */
+  /** Post-copy migration between two live VMMs (snapvm migrate --postcopy). */
   readonly postcopy: boolean;
   /** A running guest's whole state streams out through a socket while it runs (live offload). */
   readonly stateOffload: boolean;
@@ -265,6 +265,11 @@ export interface MigrationProgress {
 export interface MigrationSendOptions {
   /** Bytes per second; unlimited when absent. */
   bandwidth?: number;
+  /**
+   * Switch to post-copy after the first pass: the destination runs the guest and pulls what is still
+   * missing, so a busy guest moves with a bounded pause. The destination must have listened with it too.
+   */
+  postcopy?: boolean;
   timeoutMs: number;
   onProgress?: (progress: MigrationProgress) => void;
 }
@@ -276,6 +281,8 @@ export interface MigrationSent {
   bytes: number;
   /** Disk bytes the mirror copied. */
   diskBytes: number;
+  /** Whether the switch-over was to post-copy (asked for, and the first pass ended first). */
+  postcopy: boolean;
 }
 
 /**
@@ -284,10 +291,17 @@ export interface MigrationSent {
  * destination's export; both switch at one paused instant.
  */
 export interface HostMigration {
-  /** Destination, on a VM started `incoming`: serve the disk export and wait for the stream on `channels`. */
-  listen(vm: RunningVm, channels: MigrationChannels): Promise<void>;
-  /** Destination: resolves once the whole state arrived; the disk export is closed, the VM stays paused. */
-  accept(vm: RunningVm, timeoutMs: number): Promise<void>;
+  /**
+   * Destination, on a VM started `incoming`: serve the disk export and wait for the stream on `channels`.
+   * With `postcopy`, the VM's RAM must be on tmpfs, hugetlbfs or memfd (QEMU refuses a file on ext4).
+   */
+  listen(vm: RunningVm, channels: MigrationChannels, options: { postcopy: boolean }): Promise<void>;
+  /**
+   * Destination: resolves once the whole state arrived and the disk export is closed. The VMM starts
+   * the guest itself at the switch-over (the source was running); `onRunning` is told when it sees that,
+   * which under post-copy is long before the last page arrives.
+   */
+  accept(vm: RunningVm, timeoutMs: number, onRunning: () => void): Promise<void>;
   /**
    * Source: mirrors the top disk layer, sends RAM while the guest runs, and at the switch-over (guest
    * paused) finishes the mirror and the stream. On success the guest stays paused here (resume() brings

@@ -10,6 +10,7 @@ export {
   failedStatePaths,
   asideStatePaths,
   newFailedStateId,
+  postcopyRamFile,
   UNIX_SOCKET_PATH_MAX,
   MANIFEST_NAME,
   type InstancePaths,

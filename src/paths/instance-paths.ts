@@ -178,5 +178,14 @@ export function diskLayerPath(instance: InstancePaths, layer: string): string {
   return join(instance.disksDir, `${layer}.qcow2`);
 }
 
+/**
+ * Where a destination keeps a migrating guest's RAM while post-copy pulls its pages: tmpfs, as QEMU's
+ * post-copy refuses a RAM file on ext4 (DESIGN.md §6). The instance's memory.ram is a link to it until
+ * the guest's RAM is moved back (instance/migrate/settle-ram.ts).
+ */
+export function postcopyRamFile(name: InstanceName, unique: string): string {
+  return join("/dev/shm", `snapvm-${name}-${unique}.ram`);
+}
+
 /** Unix socket paths are limited to 107 bytes on Linux; QEMU fails obscurely past it. */
 export const UNIX_SOCKET_PATH_MAX = 107;

@@ -59,13 +59,20 @@ async function finishMirror(qmp: QmpClient, timeoutMs: number): Promise<number> 
 }
 
 /** Polls query-migrate at 1 ms (the switch-over waits on it) until pre-switchover; reports progress twice a second. */
-async function waitPreSwitchover(qmp: QmpClient, options: MigrationSendOptions): Promise<void> {
+/** Returns whether it switched to post-copy (it does after the first pass when asked). */
+async function waitPreSwitchover(qmp: QmpClient, options: MigrationSendOptions): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
   let reported = 0;
+  let postcopyStarted = false;
   for (;;) {
     const info = await qmp.execute("query-migrate");
     faultPoint("migrate:precopy");
-    if (info.status === "pre-switchover") return;
+    if (info.status === "pre-switchover") return postcopyStarted;
+    // The first pass is over once RAM was synced twice (the start and the end of the pass).
+    if (options.postcopy === true && !postcopyStarted && info.status === "active" && (info.ram?.["dirty-sync-count"] ?? 0) >= 2) {
+      await qmp.execute("migrate-start-postcopy");
+      postcopyStarted = true;
+    }
     if (info.status === "failed" || info.status === "cancelled")
       throw new SnapvmError(ErrorCode.QemuFailed, `the migration failed: ${info["error-desc"] ?? info.status}`);
     if (Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the migration did not reach its switch-over within ${options.timeoutMs} ms`);
@@ -88,13 +95,14 @@ async function send(vm: RunningVm, channels: MigrationChannels, options: Migrati
     await qmp.execute("blockdev-mirror", { "job-id": MIRROR_JOB, device: disk.nodeName, target: MIRROR_TARGET, sync: "top" });
     mirroring = true;
     await waitMirrorReady(qmp, options.timeoutMs);
-    // x-ignore-shared stays off: the destination's RAM file is another file (DESIGN.md §6).
-    await setCapabilities(qmp, ["pause-before-switchover"]);
+    // x-ignore-shared stays off: the destination's RAM file is another file (DESIGN.md §6). Post-copy
+    // also refuses it, multifd and mapped-ram; pause-before-switchover holds its switch too.
+    await setCapabilities(qmp, options.postcopy === true ? ["pause-before-switchover", "postcopy-ram"] : ["pause-before-switchover"]);
     await qmp.execute("migrate-set-parameters", { "max-bandwidth": options.bandwidth ?? UNLIMITED_BANDWIDTH, "downtime-limit": DOWNTIME_LIMIT_MS });
     const stop = qmp.waitForEvent("STOP", { timeoutMs: options.timeoutMs });
     stop.catch(() => undefined);
     await qmp.execute("migrate", { uri: `unix:${channels.state}` });
-    await waitPreSwitchover(qmp, options);
+    const postcopy = await waitPreSwitchover(qmp, options);
     const stoppedAt = epochMs((await stop).timestamp);
     // The guest is paused: the mirror has nothing left to follow, and its target matches this instant.
     const diskBytes = await finishMirror(qmp, options.timeoutMs);
@@ -104,7 +112,7 @@ async function send(vm: RunningVm, channels: MigrationChannels, options: Migrati
     await qmp.execute("migrate-continue", { state: "pre-switchover" });
     await waitForMigration(qmp, "finishing the migration", options.timeoutMs);
     const info = await qmp.execute("query-migrate");
-    return { stoppedAt, bytes: info.ram?.transferred ?? 0, diskBytes };
+    return { stoppedAt, bytes: info.ram?.transferred ?? 0, diskBytes, postcopy };
   } catch (error) {
     await qmp.execute("migrate_cancel").catch(() => undefined);
     if (mirroring) await qmp.execute("block-job-cancel", { device: MIRROR_JOB, force: true }).catch(() => undefined);
@@ -125,19 +133,33 @@ async function removeTarget(qmp: QmpClient): Promise<void> {
   await qmp.execute("blockdev-del", { "node-name": MIRROR_TARGET }).catch(() => undefined);
 }
 
-async function listen(vm: RunningVm, channels: MigrationChannels): Promise<void> {
+async function listen(vm: RunningVm, channels: MigrationChannels, options: { postcopy: boolean }): Promise<void> {
   const { qmp } = asQemuVm(vm);
   const disk = await activeDisk(qmp);
   await qmp.execute("nbd-server-start", { addr: { type: "unix", data: { path: channels.disk } } });
   await qmp.execute("block-export-add", { type: "nbd", id: EXPORT_NAME, "node-name": disk.nodeName, writable: true, name: EXPORT_NAME });
-  await setCapabilities(qmp, []);
+  await setCapabilities(qmp, options.postcopy ? ["postcopy-ram"] : []);
   await qmp.execute("migrate-incoming", { uri: `unix:${channels.state}` });
 }
 
-async function accept(vm: RunningVm, timeoutMs: number): Promise<void> {
+async function accept(vm: RunningVm, timeoutMs: number, onRunning: () => void): Promise<void> {
   const { qmp } = asQemuVm(vm);
-  await waitForMigration(qmp, "receiving the migration", timeoutMs, 5);
+  const deadline = Date.now() + timeoutMs;
+  let running = false;
+  for (;;) {
+    const info = await qmp.execute("query-migrate");
+    if (!running && (await qmp.execute("query-status")).running) {
+      running = true;
+      onRunning();
+    }
+    if (info.status === "completed") break;
+    if (info.status === "failed" || info.status === "cancelled")
+      throw new SnapvmError(ErrorCode.QemuFailed, `receiving the migration failed: ${info["error-desc"] ?? info.status}`);
+    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the migration did not arrive within ${timeoutMs} ms`);
+    await sleep(2);
+  }
   await qmp.execute("nbd-server-stop");
+  if (!running && (await qmp.execute("query-status")).running) onRunning();
 }
 
 /** Pre-copy between two QEMUs through unix sockets (SSH forwards them); the disk by blockdev-mirror to NBD. */

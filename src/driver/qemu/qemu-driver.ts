@@ -12,7 +12,7 @@ import { QemuVm } from "./vm.ts";
 /** QEMU 10 (DESIGN.md §2): every capability snapvm has today, post-copy aside. */
 export const qemuDriver: Driver = {
   name: "qemu",
-  capabilities: { lazyRestore: true, liveSnapshot: true, copyOnWriteForks: true, streamImport: true, postcopy: false, stateOffload: true },
+  capabilities: { lazyRestore: true, liveSnapshot: true, copyOnWriteForks: true, streamImport: true, postcopy: true, stateOffload: true },
   host: qemuHost,
   launcher: {
     start: (spec, options) => QemuVm.start(spec, options),

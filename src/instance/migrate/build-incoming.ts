@@ -1,9 +1,10 @@
-import { symlink } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { symlink, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { LaunchSpec } from "../../config/launch-spec.ts";
 import { driver } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths, instanceSockets, type InstanceName, type InstancePaths } from "../../paths/index.ts";
+import { instancePaths, instanceSockets, postcopyRamFile, type InstanceName, type InstancePaths } from "../../paths/index.ts";
 import type { PinnedLaunch } from "../../snapshot/launch.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../../util/atomic-write.ts";
 import { sha256File } from "../../util/file-facts.ts";
@@ -115,6 +116,12 @@ export async function buildIncomingInstance(
     await writeFileAtomic(temp.config, offer.config, PRIVATE_FILE_MODE);
     await writeJsonAtomic(temp.bootConfig, offer.bootConfig);
     await writeJsonAtomic(temp.bootLaunch, localLaunch(offer.launch, name, final, bootFile));
+    if (incoming.postcopy) {
+      const ram = postcopyRamFile(name, randomBytes(4).toString("hex"));
+      // Made here: QEMU creates a missing RAM file with O_EXCL, which a dangling link refuses.
+      await writeFile(ram, "", { mode: PRIVATE_FILE_MODE, flag: "wx" });
+      await symlink(ram, temp.memory);
+    }
     await writeIncoming(temp, incoming);
   });
   return instancePaths(name, home);

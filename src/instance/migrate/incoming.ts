@@ -14,8 +14,10 @@ import { readPinnedLaunch } from "../boot/pinned-boot.ts";
 export interface IncomingMigration {
   state: string;
   disk: string;
-  /** How long the whole pre-copy may take. */
+  /** How long the whole migration may take. */
   timeoutMs: number;
+  /** The source switches to post-copy after its first pass (the RAM file is on tmpfs then). */
+  postcopy: boolean;
 }
 
 /** Progress steps the receiving side (migrate-receive) waits for in the agent's reports. */
@@ -28,7 +30,7 @@ export async function writeIncoming(paths: InstancePaths, incoming: IncomingMigr
 
 async function readIncoming(paths: InstancePaths): Promise<IncomingMigration> {
   const parsed = JSON.parse(await readFile(paths.incoming, "utf8")) as Partial<IncomingMigration>;
-  if (typeof parsed.state !== "string" || typeof parsed.disk !== "string" || typeof parsed.timeoutMs !== "number")
+  if (typeof parsed.state !== "string" || typeof parsed.disk !== "string" || typeof parsed.timeoutMs !== "number" || typeof parsed.postcopy !== "boolean")
     throw new SnapvmError(ErrorCode.AgentFailed, `${paths.incoming} is not an incoming migration record`);
   return parsed as IncomingMigration;
 }
@@ -57,11 +59,17 @@ export async function receiveIncoming(paths: InstancePaths, hooks: BootHooks): P
   try {
     if (vm.version !== launch.qemuVersion)
       throw new SnapvmError(ErrorCode.MigrationRefused, `the source runs QEMU ${launch.qemuVersion}, this host runs ${vm.version}`);
-    await driver.migration.listen(vm, { state: incoming.state, disk: incoming.disk });
+    await driver.migration.listen(vm, { state: incoming.state, disk: incoming.disk }, { postcopy: incoming.postcopy });
     hooks.onProgress(INCOMING_LISTENING);
-    await driver.migration.accept(vm, incoming.timeoutMs);
-    if (!(await vm.isRunning())) await vm.resume();
-    hooks.onProgress(INCOMING_RESUMED);
+    const seen = { resumed: false };
+    await driver.migration.accept(vm, incoming.timeoutMs, () => {
+      seen.resumed = true;
+      hooks.onProgress(INCOMING_RESUMED);
+    });
+    if (!seen.resumed) {
+      await vm.resume();
+      hooks.onProgress(INCOMING_RESUMED);
+    }
     await waitGuestReady(vm, 30_000);
     await rm(paths.incoming, { force: true });
     return { vm, accelReason: launch.accelReason, readyMs: performance.now() - started, launch };

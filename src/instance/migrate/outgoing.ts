@@ -29,7 +29,12 @@ export async function migrateOut(vm: RunningVm, request: MigrateRequest, onProgr
     const sent = await driver.migration.send(
       vm,
       { state: request.stateSocket, disk: request.diskSocket },
-      { timeoutMs: request.timeoutMs, onProgress, ...(request.bandwidth === undefined ? {} : { bandwidth: request.bandwidth }) },
+      {
+        timeoutMs: request.timeoutMs,
+        onProgress,
+        postcopy: request.postcopy === true,
+        ...(request.bandwidth === undefined ? {} : { bandwidth: request.bandwidth }),
+      },
     );
     return { ...sent, totalMs: performance.now() - started };
   } catch (error) {

@@ -41,6 +41,8 @@ export interface Offer {
   /** The writable top layer, which the source mirrors live: the destination makes it empty over `backing`. */
   top: { name: string; virtualSize: number; backing?: string };
   timeoutMs: number;
+  /** Switch to post-copy after the first pass; the destination keeps the RAM on tmpfs meanwhile. */
+  postcopy: boolean;
 }
 
 export interface Upload {
@@ -50,10 +52,17 @@ export interface Upload {
   path: string;
 }
 
+/** How a post-copied guest's RAM went back from tmpfs to the instance's file (a save and a resume). */
+export interface RamSettle {
+  /** The guest's pause for it: the save, the copy to the instance directory and the resume. */
+  pauseMs: number;
+  copiedBytes: number;
+}
+
 export type SourceMessage = Offer | { kind: "files-sent" } | { kind: "abort"; reason: string };
 
 export type DestinationMessage =
   | { kind: "accepted"; uploads: Upload[]; skipped: string[] }
   | { kind: "listening"; state: string; disk: string }
-  | { kind: "running"; resumedAt: number; readyMs: number }
+  | { kind: "running"; resumedAt: number; readyMs: number; ramSettle?: RamSettle }
   | { kind: "failed"; error: { code: string; message: string; hint?: string } };

@@ -11,6 +11,7 @@ import type { LineChannel } from "./line-channel.ts";
 import { preflight } from "./preflight.ts";
 import { PROTOCOL_VERSION, type DestinationMessage, type SourceMessage } from "./protocol.ts";
 import { recordMigration } from "./record.ts";
+import { postcopyRamTarget, settlePostcopyRam } from "./settle-ram.ts";
 
 export type ReceiveChannel = LineChannel<SourceMessage, DestinationMessage>;
 
@@ -39,7 +40,7 @@ export async function receiveMigration(channel: ReceiveChannel, home = snapvmHom
     const name = parseInstanceName(offer.name);
     await preflight(offer, name, home);
     const channels = { state: join(sockets, "state.sock"), disk: join(sockets, "disk.sock") };
-    const paths = await buildIncomingInstance(offer, name, home, channel, { ...channels, timeoutMs: offer.timeoutMs });
+    const paths = await buildIncomingInstance(offer, name, home, channel, { ...channels, timeoutMs: offer.timeoutMs, postcopy: offer.postcopy });
     made = paths;
     let resumedAt = 0;
     const start = startInstance(name, {
@@ -63,12 +64,17 @@ export async function receiveMigration(channel: ReceiveChannel, home = snapvmHom
       throw new SnapvmError(ErrorCode.MigrationFailed, `the source ended the migration: ${outcome.reason}`);
     }
     running = true;
+    const ramSettle = offer.postcopy ? await settlePostcopyRam(name, home) : undefined;
     await recordMigration(paths, {
       cameFrom: { peer: `${offer.sourceHost}:${offer.sourceHome}`, startedAt: started.toISOString(), finishedAt: new Date().toISOString() },
     });
-    channel.send({ kind: "running", resumedAt, readyMs: outcome.result.totalMs });
+    channel.send({ kind: "running", resumedAt, readyMs: outcome.result.totalMs, ...(ramSettle === undefined ? {} : { ramSettle }) });
   } catch (error) {
-    if (!running && made !== undefined && existsSync(made.dir)) await rm(made.dir, { recursive: true, force: true });
+    if (!running && made !== undefined && existsSync(made.dir)) {
+      const tmpfsRam = await postcopyRamTarget(made).catch(() => undefined);
+      if (tmpfsRam !== undefined) await rm(tmpfsRam, { force: true });
+      await rm(made.dir, { recursive: true, force: true });
+    }
     const failure = isSnapvmError(error)
       ? { code: error.code, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) }
       : { code: ErrorCode.MigrationFailed, message: error instanceof Error ? error.message : String(error) };

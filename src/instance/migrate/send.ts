@@ -11,7 +11,7 @@ import { agentClient } from "../access/agent-client.ts";
 import { waitAgentGone } from "../lifecycle/stop.ts";
 import { collectInstance } from "./collect.ts";
 import { LineChannel } from "./line-channel.ts";
-import { PROTOCOL_VERSION, type DestinationMessage, type SourceMessage } from "./protocol.ts";
+import { PROTOCOL_VERSION, type DestinationMessage, type RamSettle, type SourceMessage } from "./protocol.ts";
 import { recordMigration } from "./record.ts";
 import { remoteSnapvm, sshArgs } from "./ssh.ts";
 import { openTunnel, uploadFile, type Tunnel } from "./transport.ts";
@@ -21,6 +21,8 @@ export interface MigrateOptions {
   /** Bytes per second for the RAM stream; unlimited when absent. */
   bandwidth?: number;
   timeoutMs?: number;
+  /** Switch to post-copy after the first pass (the destination runs the guest and pulls the rest). */
+  postcopy?: boolean;
   onStep?: (step: string) => void;
   onProgress?: (progress: MigrationProgress) => void;
 }
@@ -36,6 +38,9 @@ export interface MigrateResult {
   diskBytes: number;
   fileBytes: number;
   skippedFiles: string[];
+  mode: "precopy" | "postcopy";
+  /** Post-copy only: how the guest's RAM went back from tmpfs to the instance's file on the destination. */
+  ramSettle?: RamSettle;
 }
 
 const DEFAULT_TIMEOUT_MS = 15 * 60_000;
@@ -103,6 +108,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
       files: collected.files,
       top: collected.top,
       timeoutMs,
+      postcopy: options.postcopy === true,
     });
     const accepted = await channel.expect("accepted").catch((error: unknown) => {
       throw withRemoteErr(error, remoteErr);
@@ -130,6 +136,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
         stateSocket: join(sockets, "state.sock"),
         diskSocket: join(sockets, "disk.sock"),
         timeoutMs,
+        postcopy: options.postcopy === true,
         ...(options.bandwidth === undefined ? {} : { bandwidth: options.bandwidth }),
       })
       .finally(() => {
@@ -158,6 +165,8 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
       diskBytes: sent.diskBytes,
       fileBytes,
       skippedFiles: accepted.skipped,
+      mode: sent.postcopy ? "postcopy" : "precopy",
+      ...(running.ramSettle === undefined ? {} : { ramSettle: running.ramSettle }),
     };
     await recordMigration(paths, {
       wentTo: {

@@ -32,6 +32,8 @@ export interface QmpCommandMap {
   "migrate-continue": { args: { state: MigrationStatus }; returns: EmptyReturn };
   "migrate-incoming": { args: { uri: string; "exit-on-error"?: boolean }; returns: EmptyReturn };
   "query-migrate": { args: NoArgs; returns: MigrationInfo };
+  /** Needs postcopy-ram on both sides: the destination runs the guest and pulls the pages still missing. */
+  "migrate-start-postcopy": { args: NoArgs; returns: EmptyReturn };
   migrate_cancel: { args: NoArgs; returns: EmptyReturn };
   "blockdev-snapshot-sync": { args: BlockdevSnapshotSyncArgs; returns: EmptyReturn };
   "query-block": { args: NoArgs; returns: BlockInfo[] };
