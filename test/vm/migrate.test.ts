@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { readFileSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MigrationHosts, type Host } from "./migrate-hosts.ts";
 
@@ -16,6 +16,8 @@ interface MigrateResult {
 }
 
 const hosts = new MigrationHosts();
+/** A guest-side writer dirtying 4 MB of memory (tmpfs) per round, counting its rounds in /tmp/count. */
+const WRITER = "(i=0; while true; do head -c 4000000 /dev/urandom > /tmp/busy.bin; i=$((i+1)); echo $i > /tmp/count; done) >/dev/null 2>&1 & echo started";
 
 async function boot(host: Host, name: string): Promise<void> {
   await hosts.ok(host, ["create", name, "--memory", "256M"]);
@@ -47,7 +49,7 @@ async function removeEverywhere(name: string): Promise<void> {
   for (const host of ["a", "b"] as const) await hosts.run(host, ["delete", "--force", name]);
 }
 
-describe("snapvm migrate (pre-copy, between two hosts)", { concurrency: false }, () => {
+describe("snapvm migrate between two hosts", { concurrency: false }, () => {
   before(async () => {
     await hosts.up();
   });
@@ -104,6 +106,35 @@ describe("snapvm migrate (pre-copy, between two hosts)", { concurrency: false },
       const first = await count();
       await sleep(1500);
       assert.ok((await count()) > first, "the writer keeps running on the destination");
+      assert.equal(await state("a", name), "stopped");
+    } finally {
+      await removeEverywhere(name);
+    }
+  });
+
+  test("post-copy moves a busy guest; its RAM then goes back from tmpfs to the instance's file", async () => {
+    const name = "mig-post";
+    try {
+      await boot("a", name);
+      const before = await fill("a", name);
+      await hosts.exec("a", name, WRITER);
+      await sleep(1000);
+      const result = JSON.parse(await hosts.ok("a", ["migrate", name, hosts.dest("b"), "--postcopy", "--json"])) as MigrateResult & {
+        mode: string;
+        ramSettle?: { pauseMs: number; copiedBytes: number };
+      };
+      assert.equal(result.mode, "postcopy");
+      assert.ok((result.ramSettle?.copiedBytes ?? 0) > 40_000_000, JSON.stringify(result));
+      assert.equal(await checksums("b", name), before);
+      const count = async (): Promise<number> => Number.parseInt(await hosts.exec("b", name, "cat /tmp/count"), 10);
+      const first = await count();
+      await sleep(1500);
+      assert.ok((await count()) > first, "the writer keeps running on the destination");
+      assert.ok(!lstatSync(join(hosts.home("b"), "instances", name, "memory.ram")).isSymbolicLink(), "memory.ram is a file again");
+      assert.deepEqual(
+        readdirSync("/dev/shm").filter((f) => f.startsWith(`snapvm-${name}-`)),
+        [],
+      );
       assert.equal(await state("a", name), "stopped");
     } finally {
       await removeEverywhere(name);
