@@ -23,7 +23,7 @@ import type { RuntimeSettings } from "../instance/boot/settings.ts";
 import type { PinnedLaunch } from "../snapshot/launch.ts";
 import type { MigrationProgress, RunningVm, VmExit } from "../driver/index.ts";
 import { migrateOut } from "../instance/migrate/outgoing.ts";
-import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
 import { assertTransition } from "../instance/lifecycle/transitions.ts";
 import type { InstanceState } from "../store/instance-state.ts";
 import { saveSuspendState } from "../instance/suspend/save-state.ts";
@@ -116,7 +116,10 @@ export class AgentController implements AgentHandlers {
           this.migrationProgress = progress;
         });
       } catch (error) {
-        if (this.state === "migrating") await this.setState("running", error instanceof Error ? error.message : String(error));
+        // A post-copy broken after its switch-over leaves the guest here paused and the instance migrating:
+        // the destination runs it; resuming it here would make two diverging copies.
+        const split = isSnapvmError(error) && error.details["postcopyInterrupted"] === true;
+        if (this.state === "migrating" && !split) await this.setState("running", error instanceof Error ? error.message : String(error));
         throw error;
       } finally {
         this.migrationProgress = undefined;

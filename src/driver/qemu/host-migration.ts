@@ -89,6 +89,7 @@ async function send(vm: RunningVm, channels: MigrationChannels, options: Migrati
   const disk = await activeDisk(qmp);
   let targetAdded = false;
   let mirroring = false;
+  let postcopyRunning = false;
   try {
     await qmp.execute("blockdev-add", { driver: "nbd", "node-name": MIRROR_TARGET, server: { type: "unix", path: channels.disk }, export: EXPORT_NAME });
     targetAdded = true;
@@ -110,10 +111,14 @@ async function send(vm: RunningVm, channels: MigrationChannels, options: Migrati
     await qmp.execute("blockdev-del", { "node-name": MIRROR_TARGET });
     targetAdded = false;
     await qmp.execute("migrate-continue", { state: "pre-switchover" });
-    await waitForMigration(qmp, "finishing the migration", options.timeoutMs);
+    // From here under post-copy the destination runs the guest: this side must never resume it.
+    postcopyRunning = postcopy;
+    if (postcopy) await waitPostcopy(qmp, options.timeoutMs);
+    else await waitForMigration(qmp, "finishing the migration", options.timeoutMs);
     const info = await qmp.execute("query-migrate");
     return { stoppedAt, bytes: info.ram?.transferred ?? 0, diskBytes, postcopy };
   } catch (error) {
+    if (postcopyRunning) throw postcopyInterrupted(error);
     await qmp.execute("migrate_cancel").catch(() => undefined);
     if (mirroring) await qmp.execute("block-job-cancel", { device: MIRROR_JOB, force: true }).catch(() => undefined);
     if (targetAdded) await removeTarget(qmp);
@@ -121,6 +126,35 @@ async function send(vm: RunningVm, channels: MigrationChannels, options: Migrati
     if (status !== undefined && !status.running) await qmp.execute("cont").catch(() => undefined);
     throw error;
   }
+}
+
+/** Waits for a post-copy to complete; a paused one (the link broke) or a failed one throws. */
+async function waitPostcopy(qmp: QmpClient, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await qmp.execute("query-migrate");
+    if (info.status === "completed") return;
+    if (info.status === "postcopy-paused" || info.status === "failed" || info.status === "cancelled")
+      throw new SnapvmError(ErrorCode.QemuFailed, `the post-copy stopped (${info.status}${info["error-desc"] === undefined ? "" : `: ${info["error-desc"]}`})`);
+    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the post-copy did not complete within ${timeoutMs} ms`);
+    await sleep(5);
+  }
+}
+
+/**
+ * A post-copy broken after its switch-over: the guest runs on the destination, whose missing pages
+ * only this side has; neither side can go on alone (DESIGN.md §6). The guest here stays paused.
+ */
+function postcopyInterrupted(cause: unknown): SnapvmError {
+  return new SnapvmError(
+    ErrorCode.MigrationFailed,
+    `the post-copy was interrupted after the switch-over (${cause instanceof Error ? cause.message : String(cause)}): the guest runs on the destination and still needs pages from this host, which keeps it paused`,
+    {
+      hint: "Keep both hosts up; once the link is back, QEMU's post-copy recovery (migrate-recover, migrate resume=true) can finish it. snapvm does not automate that yet.",
+      cause,
+      details: { guest: "destination", postcopyInterrupted: true },
+    },
+  );
 }
 
 /** The NBD client node goes once its mirror job has (the job holds it until then). */

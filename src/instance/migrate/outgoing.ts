@@ -2,7 +2,7 @@ import { lstat } from "node:fs/promises";
 import { isAbsolute, normalize } from "node:path";
 import type { MigrateRequest, MigrateResponse } from "../../api/schemas.ts";
 import { driver, type MigrationProgress, type RunningVm } from "../../driver/index.ts";
-import { ErrorCode, SnapvmError } from "../../errors/index.ts";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
 import { UNIX_SOCKET_PATH_MAX } from "../../paths/index.ts";
 
 /** The sockets come over the API: short absolute paths to existing sockets (the caller's SSH forwards). */
@@ -38,6 +38,7 @@ export async function migrateOut(vm: RunningVm, request: MigrateRequest, onProgr
     );
     return { ...sent, totalMs: performance.now() - started };
   } catch (error) {
+    if (isSnapvmError(error) && error.details["postcopyInterrupted"] === true) throw error;
     throw new SnapvmError(ErrorCode.MigrationFailed, `instance "${vm.spec.name}": the migration failed before its switch-over; the guest runs on here`, {
       cause: error,
       details: { instance: vm.spec.name, guest: "source", reason: error instanceof Error ? error.message : String(error) },

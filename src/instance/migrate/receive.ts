@@ -57,6 +57,13 @@ export async function receiveMigration(channel: ReceiveChannel, home = snapvmHom
       (error: unknown) => (error instanceof Error ? error.message : String(error)),
     );
     const outcome = await Promise.race([start.then((result) => ({ result })), gone.then((reason) => ({ reason }))]);
+    if ("reason" in outcome && resumedAt !== 0 && offer.postcopy) {
+      // Post-copy: the guest already runs here and the source never resumes it after the switch-over,
+      // so stopping it would lose it. The agent keeps it; only this conversation is over. (Under
+      // pre-copy the source still holds the whole guest, paused, and resumes it: this copy must go.)
+      await start.catch(() => undefined);
+      return;
+    }
     if ("reason" in outcome) {
       const pid = await agentPid(paths);
       if (pid !== undefined) process.kill(pid, "SIGTERM");

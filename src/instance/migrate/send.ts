@@ -148,6 +148,16 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
     try {
       running = await channel.expect("running");
     } catch (error) {
+      if (options.postcopy === true && channelLost(error))
+        throw new SnapvmError(
+          ErrorCode.MigrationFailed,
+          `instance "${name}": lost contact with the destination after the switch-over of a post-copy; the guest may run there, so it stays paused here (migrating)`,
+          {
+            hint: `Check \`snapvm info ${name}\` on ${to}. If it runs there, \`snapvm stop --force ${name}\` here ends this copy.`,
+            cause: error,
+            details: { instance: name, guest: "unknown" },
+          },
+        );
       await client.finishMigration({ outcome: "resume", to });
       throw new SnapvmError(ErrorCode.MigrationFailed, `instance "${name}": the destination did not take over after the switch-over; the guest runs on here`, {
         cause: error,
@@ -191,6 +201,10 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
     if (control.exitCode === null) control.kill("SIGTERM");
     await rm(sockets, { recursive: true, force: true });
   }
+}
+
+function channelLost(error: unknown): boolean {
+  return error instanceof Error && error.message.endsWith("closed the connection");
 }
 
 /** The remote side's stderr explains an ssh or snapvm failure there better than "closed the connection". */
