@@ -113,6 +113,7 @@ export const MigrateResponse = z.object({
   bytes: z.number().int(),
   diskBytes: z.number().int(),
   postcopy: z.boolean(),
+  vmmDowntimeMs: z.number(),
   totalMs: z.number(),
 });
 export type MigrateResponse = z.infer<typeof MigrateResponse>;

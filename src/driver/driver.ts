@@ -283,6 +283,8 @@ export interface MigrationSent {
   diskBytes: number;
   /** Whether the switch-over was to post-copy (asked for, and the first pass ended first). */
   postcopy: boolean;
+  /** The pause as the source VMM counts it (its stop to the end of its stream); the destination's start is not in it. */
+  vmmDowntimeMs: number;
 }
 
 /**

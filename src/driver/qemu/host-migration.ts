@@ -116,7 +116,7 @@ async function send(vm: RunningVm, channels: MigrationChannels, options: Migrati
     if (postcopy) await waitPostcopy(qmp, options.timeoutMs);
     else await waitForMigration(qmp, "finishing the migration", options.timeoutMs);
     const info = await qmp.execute("query-migrate");
-    return { stoppedAt, bytes: info.ram?.transferred ?? 0, diskBytes, postcopy };
+    return { stoppedAt, bytes: info.ram?.transferred ?? 0, diskBytes, postcopy, vmmDowntimeMs: info.downtime ?? 0 };
   } catch (error) {
     if (postcopyRunning) throw postcopyInterrupted(error);
     await qmp.execute("migrate_cancel").catch(() => undefined);

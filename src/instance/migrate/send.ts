@@ -32,6 +32,8 @@ export interface MigrateResult {
   to: string;
   /** From the guest stopping here to it running there (both hosts' clocks). */
   downtimeMs: number;
+  /** The part of it the source's QEMU counts (its stop to the end of its stream). */
+  sourceDowntimeMs: number;
   totalMs: number;
   /** RAM stream bytes, disk mirror bytes, and files copied before (lower layers, boot files). */
   bytes: number;
@@ -170,6 +172,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
       name,
       to,
       downtimeMs: Math.max(0, running.resumedAt - sent.stoppedAt),
+      sourceDowntimeMs: sent.vmmDowntimeMs,
       totalMs: performance.now() - started,
       bytes: sent.bytes,
       diskBytes: sent.diskBytes,
