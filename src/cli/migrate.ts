@@ -8,6 +8,9 @@ import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { withProgress } from "./progress.ts";
 
+/** The source sends a heartbeat every second; ten missed mean the link or the source is gone. */
+const SOURCE_SILENCE_MS = 10_000;
+
 function parseBandwidth(text: string): number {
   const size = checkSize(text);
   if (!size.ok || size.bytes === 0)
@@ -47,7 +50,7 @@ export async function migrateCommand(name: string, dest: string, flags: { bandwi
 
 /** The hidden `snapvm migrate-receive`, run over ssh by `snapvm migrate`: JSON lines on stdin and stdout. */
 export async function migrateReceiveCommand(): Promise<void> {
-  const channel: ReceiveChannel = new LineChannel(process.stdin, process.stdout, "the source");
+  const channel: ReceiveChannel = new LineChannel(process.stdin, process.stdout, "the source", { silenceMs: SOURCE_SILENCE_MS });
   try {
     await receiveMigration(channel);
   } finally {

@@ -65,6 +65,17 @@ export class MigrationHosts {
     return this.script(["run", host, "node", CLI, ...args], remoteEnv === "" ? {} : { SNAPVM_REMOTE_COMMAND: `${remoteEnv} node ${CLI}` });
   }
 
+  /** The veth down on both ends (a link cut mid-migration); heal() brings it back. */
+  async cut(): Promise<void> {
+    const r = await this.script(["cut"]);
+    if (r.code !== 0) throw new Error(`test-hosts.sh cut failed: ${r.stderr}`);
+  }
+
+  async heal(): Promise<void> {
+    const r = await this.script(["heal"]);
+    if (r.code !== 0) throw new Error(`test-hosts.sh heal failed: ${r.stderr}`);
+  }
+
   async ok(host: Host, args: readonly string[]): Promise<string> {
     const r = await this.run(host, args);
     if (r.code !== 0) throw new Error(`snapvm ${args.join(" ")} on ${host} exited ${r.code}\n${r.stderr}${r.stdout}`);

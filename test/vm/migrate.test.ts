@@ -45,6 +45,20 @@ async function state(host: Host, name: string): Promise<string> {
   return (JSON.parse(await hosts.ok(host, ["info", name, "--json"])) as { state: string }).state;
 }
 
+/** Waits until the source's agent is in its pre-copy and the destination's QEMU runs, then one second more. */
+async function waitMigrating(name: string): Promise<void> {
+  const statusFile = join(hosts.home("a"), "instances", name, "status.json");
+  for (let i = 0; i < 600; i++) {
+    const migrating = (JSON.parse(readFileSync(statusFile, "utf8")) as { state: string }).state === "migrating";
+    if (migrating && hosts.qemuPids("b").length > 0) {
+      await sleep(1000);
+      return;
+    }
+    await sleep(50);
+  }
+  throw new Error("the pre-copy was never seen under way");
+}
+
 async function removeEverywhere(name: string): Promise<void> {
   for (const host of ["a", "b"] as const) await hosts.run(host, ["delete", "--force", name]);
 }
@@ -148,19 +162,10 @@ describe("snapvm migrate between two hosts", { concurrency: false }, () => {
       const before = await fill("a", name);
       // 8 MiB/s makes the ~45 MB pre-copy last seconds, long enough to kill the receiver during it.
       const migration = hosts.run("a", ["migrate", name, hosts.dest("b"), "--bandwidth", "8M", "--json"]);
-      const statusFile = join(hosts.home("a"), "instances", name, "status.json");
-      let killed = false;
-      for (let i = 0; i < 600 && !killed; i++) {
-        const migrating = (JSON.parse(readFileSync(statusFile, "utf8")) as { state: string }).state === "migrating";
-        const [pid] = hosts.qemuPids("b");
-        if (migrating && pid !== undefined) {
-          await sleep(1000);
-          process.kill(pid, "SIGKILL");
-          killed = true;
-        }
-        await sleep(50);
-      }
-      assert.ok(killed, "the destination's QEMU was never seen during the pre-copy");
+      await waitMigrating(name);
+      const [pid] = hosts.qemuPids("b");
+      assert.ok(pid !== undefined, "the destination's QEMU runs during the pre-copy");
+      process.kill(pid, "SIGKILL");
       const result = await migration;
       assert.equal(result.code, 1, result.stdout + result.stderr);
       assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "E_MIGRATION_FAILED");
@@ -171,6 +176,35 @@ describe("snapvm migrate between two hosts", { concurrency: false }, () => {
         [],
       );
       assert.deepEqual(hosts.qemuPids("b"), []);
+    } finally {
+      await removeEverywhere(name);
+    }
+  });
+
+  test("a link cut mid pre-copy leaves the source running, and the destination removes what it made", async () => {
+    const name = "mig-cut";
+    try {
+      await boot("a", name);
+      const before = await fill("a", name);
+      const migration = hosts.run("a", ["migrate", name, hosts.dest("b"), "--bandwidth", "8M", "--json"]);
+      await waitMigrating(name);
+      await hosts.cut();
+      try {
+        const result = await migration;
+        assert.equal(result.code, 1, result.stdout + result.stderr);
+        assert.equal((JSON.parse(result.stdout) as { error: { code: string } }).error.code, "E_MIGRATION_FAILED");
+        assert.equal(await state("a", name), "running");
+        assert.equal(await checksums("a", name), before);
+        // The destination hears nothing (no FIN crosses a cut link) and gives up after 10 s of silence.
+        for (let i = 0; i < 60 && (hosts.qemuPids("b").length > 0 || hosts.instances("b").some((n) => n.includes(name))); i++) await sleep(500);
+        assert.deepEqual(hosts.qemuPids("b"), []);
+        assert.deepEqual(
+          hosts.instances("b").filter((n) => n.includes(name)),
+          [],
+        );
+      } finally {
+        await hosts.heal();
+      }
     } finally {
       await removeEverywhere(name);
     }

@@ -49,3 +49,17 @@ test("a line that is not a message ends the channel", async () => {
   other.input.write('{"no":"kind"}\n');
   await assert.rejects(other.channel.next(), /not a message/);
 });
+
+test("heartbeats are never handed over, and keep a channel with silenceMs open", async () => {
+  const input = new PassThrough();
+  const channel = new LineChannel<Message, Message>(input, new PassThrough(), "the peer", { silenceMs: 300 });
+  const beating = setInterval(() => input.write('{"kind":"ping"}\n'), 50);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  input.write('{"kind":"hello","n":7}\n');
+  assert.deepEqual(await channel.next(), { kind: "hello", n: 7 });
+  clearInterval(beating);
+  // The watchdog is unref'd (a channel never keeps a process alive); this test's own timer does.
+  const alive = setTimeout(() => undefined, 5000);
+  await assert.rejects(channel.next(), /the peer fell silent for 0.3 s/);
+  clearTimeout(alive);
+});

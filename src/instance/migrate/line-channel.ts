@@ -5,6 +5,17 @@ import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 /** The longest line either side accepts: an offer carries a launch and a config, far below this. */
 const MAX_LINE = 4 * 2 ** 20;
 
+/** A line the peer sends only to say it is alive; never handed to `next`. */
+export const HEARTBEAT = "ping";
+
+export interface LineChannelOptions {
+  /**
+   * End the channel when nothing (heartbeats included) arrived for this long: a cut link leaves a TCP
+   * connection (and so ssh's pipe) open for hours, and the peer's silence is the only sign.
+   */
+  silenceMs?: number;
+}
+
 /**
  * One JSON object per line each way (the migration's control channel over ssh). `next` hands lines
  * over in order; once the input ends, every pending and later `next` rejects with `closedError`.
@@ -19,21 +30,38 @@ export class LineChannel<In extends { kind: string }, Out> {
     input: Readable,
     private readonly output: Writable,
     private readonly what: string,
+    options: LineChannelOptions = {},
   ) {
     const lines = createInterface({ input, crlfDelay: Infinity });
+    let heard = Date.now();
+    const silenceMs = options.silenceMs;
+    const watchdog =
+      silenceMs === undefined
+        ? undefined
+        : setInterval(
+            () => {
+              if (Date.now() - heard <= silenceMs) return;
+              this.end(new SnapvmError(ErrorCode.MigrationFailed, `${what} fell silent for ${silenceMs / 1000} s`));
+              lines.close();
+            },
+            Math.min(1000, silenceMs),
+          ).unref();
     this.closed = new Promise((resolve) => {
       lines.on("close", () => {
+        clearInterval(watchdog);
         this.end(new SnapvmError(ErrorCode.MigrationFailed, `${what} closed the connection`));
         resolve();
       });
     });
     lines.on("line", (line) => {
+      heard = Date.now();
       if (line.trim() === "") return;
       let message: In;
       try {
         if (line.length > MAX_LINE) throw new Error(`a line of ${line.length} bytes`);
         const parsed: unknown = JSON.parse(line);
         if (typeof parsed !== "object" || parsed === null || typeof (parsed as { kind?: unknown }).kind !== "string") throw new Error("not a message");
+        if ((parsed as { kind: string }).kind === HEARTBEAT) return;
         message = parsed as In;
       } catch (error) {
         this.end(
@@ -54,6 +82,11 @@ export class LineChannel<In extends { kind: string }, Out> {
   private end(error: Error): void {
     this.ended ??= error;
     for (const waiter of this.waiters.splice(0)) waiter.reject(this.ended);
+  }
+
+  /** Tells the peer this side is alive (see LineChannelOptions.silenceMs). */
+  heartbeat(): void {
+    if (!this.output.writableEnded && !this.output.destroyed) this.output.write(`${JSON.stringify({ kind: HEARTBEAT })}\n`);
   }
 
   send(message: Out): void {

@@ -49,6 +49,8 @@ const DEFAULT_TIMEOUT_MS = 15 * 60_000;
 /** How long the destination gets to clean up after an abort before this side stops waiting. */
 const DESTINATION_EXIT_WAIT_MS = 30_000;
 const PROGRESS_POLL_MS = 500;
+/** The destination gives up on a source silent for 10 s (cli/migrate.ts SOURCE_SILENCE_MS). */
+const HEARTBEAT_MS = 1000;
 
 /**
  * `snapvm migrate NAME DEST`: moves a running instance to another host, pre-copy. Phases (libvirt v3):
@@ -93,6 +95,9 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
   const channel = new LineChannel<DestinationMessage, SourceMessage>(control.stdout, control.stdin, `the destination (${to})`);
   control.stdin.on("error", () => undefined);
   const sockets = await mkdtemp(join(tmpdir(), "snapvm-mig-"));
+  const heartbeat = setInterval(() => {
+    channel.heartbeat();
+  }, HEARTBEAT_MS);
   let tunnel: Tunnel | undefined;
   let switched = false;
   try {
@@ -197,6 +202,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
     if (!switched) channel.send({ kind: "abort", reason: error instanceof Error ? error.message : String(error) });
     throw withRemoteErr(error, remoteErr);
   } finally {
+    clearInterval(heartbeat);
     await tunnel?.close();
     channel.close();
     // The destination cleans up when the channel closes; wait for it, so nothing of this move is left there.

@@ -12,6 +12,12 @@ export function sshArgs(dest: MigrationDest, options: readonly string[] = []): s
     ...(config === undefined || config === "" ? [] : ["-F", config]),
     "-o",
     "BatchMode=yes",
+    // A cut link ends this side's ssh within ~6 s (its forwards close, so QEMU's migration fails and the
+    // guest runs on here); TCP alone would keep a dead connection for hours.
+    "-o",
+    "ServerAliveInterval=2",
+    "-o",
+    "ServerAliveCountMax=3",
     ...(dest.port === undefined ? [] : ["-p", String(dest.port)]),
     ...options,
     "--",
