@@ -75,10 +75,17 @@ describe("snapvm migrate between two hosts", { concurrency: false }, () => {
     const name = "mig-idle";
     try {
       await boot("a", name);
+      // A snapshot freezes the disk's layer: it goes as a file, the new top by the live mirror.
+      await hosts.ok("a", ["snapshot", "create", name, "s1"]);
       const before = await fill("a", name);
       const up = await uptime("a", name);
-      const result = JSON.parse(await hosts.ok("a", ["migrate", name, hosts.dest("b"), "--json"])) as MigrateResult;
+      const result = JSON.parse(await hosts.ok("a", ["migrate", name, hosts.dest("b"), "--json"])) as MigrateResult & {
+        fileBytes: number;
+        skippedFiles: string[];
+      };
       assert.equal(result.to, hosts.dest("b"));
+      assert.ok(result.fileBytes > 0, "the frozen layer was copied");
+      assert.deepEqual(result.skippedFiles.sort(), ["initrd.img", "vmlinux"], "the destination has the same kernel and initrd");
       assert.ok(result.bytes > 40_000_000, `sent ${result.bytes} bytes`);
       assert.ok(result.downtimeMs >= 0 && result.totalMs > 0);
       assert.equal(await checksums("b", name), before);
