@@ -189,7 +189,9 @@ async function accept(vm: RunningVm, timeoutMs: number, onRunning: () => void): 
     if (info.status === "completed") break;
     if (info.status === "failed" || info.status === "cancelled")
       throw new SnapvmError(ErrorCode.QemuFailed, `receiving the migration failed: ${info["error-desc"] ?? info.status}`);
-    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the migration did not arrive within ${timeoutMs} ms`);
+    // A post-copied guest runs here and only here: no deadline ends it (a paused post-copy waits for recovery).
+    const postcopyHere = running && info.status !== undefined && info.status.startsWith("postcopy");
+    if (!postcopyHere && Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the migration did not arrive within ${timeoutMs} ms`);
     await sleep(2);
   }
   await qmp.execute("nbd-server-stop");
