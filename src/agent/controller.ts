@@ -8,6 +8,8 @@ import type {
   MigrateFinishResponse,
   MigrateRequest,
   MigrateResponse,
+  MigrateResumeRequest,
+  MigrateResumeResponse,
   RuntimeConfig,
   SaveFigures,
   SnapshotRequest,
@@ -22,7 +24,7 @@ import { streamLiveSnapshot } from "../instance/snapshots/stream.ts";
 import type { RuntimeSettings } from "../instance/boot/settings.ts";
 import type { PinnedLaunch } from "../snapshot/launch.ts";
 import type { MigrationProgress, RunningVm, VmExit } from "../driver/index.ts";
-import { migrateOut } from "../instance/migrate/outgoing.ts";
+import { migrateOut, resumeOut } from "../instance/migrate/outgoing.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
 import { assertTransition } from "../instance/lifecycle/transitions.ts";
 import type { InstanceState } from "../store/instance-state.ts";
@@ -127,6 +129,17 @@ export class AgentController implements AgentHandlers {
     });
     this.busy = run.catch(() => undefined);
     return run;
+  }
+
+  /** A post-copy broken after its switch-over goes on (the guest here stays paused throughout). */
+  async resumeMigration(request: MigrateResumeRequest): Promise<MigrateResumeResponse> {
+    if (this.state !== "migrating")
+      throw new SnapvmError(ErrorCode.InvalidTransition, `instance "${this.name}" is ${this.state}, not migrating`, { details: { instance: this.name } });
+    const started = performance.now();
+    const run = this.busy.then(() => resumeOut(this.init.vm, request));
+    this.busy = run.catch(() => undefined);
+    const sent = await run;
+    return { bytes: sent.bytes, totalMs: performance.now() - started };
   }
 
   /** After a migration's switch-over: the destination took over (this QEMU ends) or failed (the guest resumes here). */

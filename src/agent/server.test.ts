@@ -36,6 +36,10 @@ function fakeHandlers(reached: string[]): AgentHandlers {
       reached.push("migrate");
       return Promise.reject(new Error("not in this test"));
     },
+    resumeMigration: () => {
+      reached.push("resumeMigration");
+      return Promise.reject(new Error("not in this test"));
+    },
     finishMigration: () => {
       reached.push("finishMigration");
       return Promise.reject(new Error("not in this test"));

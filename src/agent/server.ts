@@ -12,6 +12,8 @@ import {
   SnapshotRequest,
   MigrateFinishRequest,
   MigrateRequest,
+  MigrateResumeRequest,
+  type MigrateResumeResponse,
   type MigrateFinishResponse,
   type MigrateResponse,
   StreamSnapshotRequest,
@@ -38,6 +40,7 @@ export interface AgentHandlers {
   streamSnapshot(request: StreamSnapshotRequest): Promise<StreamSnapshotResponse>;
   migrate(request: MigrateRequest): Promise<MigrateResponse>;
   finishMigration(request: MigrateFinishRequest): Promise<MigrateFinishResponse>;
+  resumeMigration(request: MigrateResumeRequest): Promise<MigrateResumeResponse>;
 }
 
 async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
@@ -80,6 +83,7 @@ export function buildApp(handlers: AgentHandlers, onUnexpected: (error: unknown)
   app.post(ApiPaths.snapshots, small, async (c) => c.json(await handlers.snapshot(await parseBody(c, SnapshotRequest))));
   app.post(ApiPaths.snapshotStream, small, async (c) => c.json(await handlers.streamSnapshot(await parseBody(c, StreamSnapshotRequest))));
   app.post(ApiPaths.migrate, small, async (c) => c.json(await handlers.migrate(await parseBody(c, MigrateRequest))));
+  app.post(ApiPaths.migrateResume, small, async (c) => c.json(await handlers.resumeMigration(await parseBody(c, MigrateResumeRequest))));
   app.post(ApiPaths.migrateFinish, small, async (c) => c.json(await handlers.finishMigration(await parseBody(c, MigrateFinishRequest))));
   app.patch(ApiPaths.config, small, async (c) => c.json(handlers.patchConfig(await parseBody(c, ConfigPatch))));
   app.onError((error, c) => {

@@ -16,6 +16,8 @@ import type {
   MigrateFinishResponse,
   MigrateRequest,
   MigrateResponse,
+  MigrateResumeRequest,
+  MigrateResumeResponse,
   StreamSnapshotRequest,
   StreamSnapshotResponse,
   StopRequest,
@@ -51,6 +53,9 @@ export class AgentClient {
   }
   migrate(body: MigrateRequest): Promise<MigrateResponse> {
     return this.call("POST", ApiPaths.migrate, body);
+  }
+  resumeMigration(body: MigrateResumeRequest): Promise<MigrateResumeResponse> {
+    return this.call("POST", ApiPaths.migrateResume, body);
   }
   finishMigration(body: MigrateFinishRequest): Promise<MigrateFinishResponse> {
     return this.call("POST", ApiPaths.migrateFinish, body);

@@ -14,6 +14,8 @@ import {
   MigrateFinishResponse,
   MigrateRequest,
   MigrateResponse,
+  MigrateResumeRequest,
+  MigrateResumeResponse,
   StreamSnapshotRequest,
   StreamSnapshotResponse,
   StopRequest,
@@ -56,6 +58,9 @@ export function openApiDocument(): Record<string, unknown> {
           MigrateResponse,
           MigrateRequest,
         ),
+      },
+      [ApiPaths.migrateResume]: {
+        post: operation("Resume a post-copy broken after its switch-over, through a new forwarded socket", MigrateResumeResponse, MigrateResumeRequest),
       },
       [ApiPaths.migrateFinish]: {
         post: operation(

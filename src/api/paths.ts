@@ -9,5 +9,6 @@ export const ApiPaths = {
   snapshotStream: "/v1/snapshots/stream",
   migrate: "/v1/migrate",
   migrateFinish: "/v1/migrate/finish",
+  migrateResume: "/v1/migrate/resume",
   openapi: "/v1/openapi.json",
 } as const;

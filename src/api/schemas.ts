@@ -118,6 +118,13 @@ export const MigrateResponse = z.object({
 });
 export type MigrateResponse = z.infer<typeof MigrateResponse>;
 
+/** A post-copy broken after its switch-over goes on through a new forwarded socket (snapvm migrate --resume). */
+export const MigrateResumeRequest = z.object({ stateSocket: z.string().min(1).max(107), timeoutMs: z.number().int().positive().max(86_400_000) }).strict();
+export type MigrateResumeRequest = z.infer<typeof MigrateResumeRequest>;
+
+export const MigrateResumeResponse = z.object({ bytes: z.number().int(), totalMs: z.number() });
+export type MigrateResumeResponse = z.infer<typeof MigrateResumeResponse>;
+
 /** `moved`: the destination runs the guest, this QEMU ends and the instance is a stopped record; `resume`: the guest runs on here. */
 export const MigrateFinishRequest = z.object({ outcome: z.enum(["moved", "resume"]), to: z.string().min(1).max(400) }).strict();
 export type MigrateFinishRequest = z.infer<typeof MigrateFinishRequest>;

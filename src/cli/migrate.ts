@@ -3,6 +3,7 @@ import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { parseInstanceName, parseMigrationDest } from "../paths/index.ts";
 import { LineChannel } from "../instance/migrate/line-channel.ts";
 import { migrateInstance } from "../instance/migrate/send.ts";
+import { resumeMigration } from "../instance/migrate/resume.ts";
 import { receiveMigration, type ReceiveChannel } from "../instance/migrate/receive.ts";
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
@@ -20,8 +21,29 @@ function parseBandwidth(text: string): number {
   return size.bytes;
 }
 
-export async function migrateCommand(name: string, dest: string, flags: { bandwidth?: string; postcopy?: true; json?: true }): Promise<void> {
+export async function migrateCommand(
+  name: string,
+  dest: string | undefined,
+  flags: { bandwidth?: string; postcopy?: true; resume?: true; json?: true },
+): Promise<void> {
   const instance = parseInstanceName(name);
+  if (flags.resume === true) {
+    if (dest !== undefined)
+      throw new SnapvmError(ErrorCode.InvalidArgument, "--resume takes no DEST: the broken migration's own is used", {
+        hint: `Run \`snapvm migrate ${name} --resume\`.`,
+      });
+    const resumed = await withProgress(instance, (progress) => resumeMigration(instance, { onStep: progress.step }));
+    printResult(
+      resumed,
+      flags.json === true,
+      (r) => `${r.name} moved to ${r.to} after a resumed post-copy: ${bytes(r.bytes)} of memory in all, ${ms(r.totalMs)} to resume`,
+    );
+    return;
+  }
+  if (dest === undefined)
+    throw new SnapvmError(ErrorCode.InvalidArgument, "snapvm migrate needs DEST", {
+      hint: "Name the other host as ssh://[USER@]HOST[:PORT][/PATH-TO-SNAPVM-HOME].",
+    });
   const target = parseMigrationDest(dest);
   const bandwidth = flags.bandwidth === undefined ? undefined : parseBandwidth(flags.bandwidth);
   const result = await withProgress(instance, (progress) =>

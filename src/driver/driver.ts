@@ -299,11 +299,17 @@ export interface HostMigration {
    */
   listen(vm: RunningVm, channels: MigrationChannels, options: { postcopy: boolean }): Promise<void>;
   /**
-   * Destination: resolves once the whole state arrived and the disk export is closed. The VMM starts
-   * the guest itself at the switch-over (the source was running); `onRunning` is told when it sees that,
-   * which under post-copy is long before the last page arrives.
+   * Destination, on a VM started `incoming` and `frozen`: resolves once the whole state arrived. At the
+   * switch-over the disk export is closed and the guest resumed; `onRunning` is told then, which under
+   * post-copy is long before the last page arrives. A post-copy that broke is recovered
+   * on the socket `recoverSocket` names once it names one (QEMU's migrate-recover).
    */
-  accept(vm: RunningVm, timeoutMs: number, onRunning: () => void): Promise<void>;
+  accept(vm: RunningVm, timeoutMs: number, onRunning: () => void, recoverSocket?: () => Promise<string | undefined>): Promise<void>;
+  /**
+   * Source, after a post-copy broke (the link): sends what the destination still lacks through
+   * `channels.state`, where the destination listens for the recovery (accept's `recoverSocket`).
+   */
+  resume(vm: RunningVm, channels: Pick<MigrationChannels, "state">, timeoutMs: number): Promise<{ bytes: number }>;
   /**
    * Source: mirrors the top disk layer, sends RAM while the guest runs, and at the switch-over (guest
    * paused) finishes the mirror and the stream. On success the guest stays paused here (resume() brings

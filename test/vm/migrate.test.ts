@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MigrationHosts, type Host } from "./migrate-hosts.ts";
 
@@ -57,6 +57,17 @@ async function waitMigrating(name: string): Promise<void> {
     await sleep(50);
   }
   throw new Error("the pre-copy was never seen under way");
+}
+
+/** The guest-side writer (WRITER) still counts rounds on `host`: waits up to 30 s for the next one. */
+async function writerRuns(host: Host, name: string): Promise<void> {
+  const count = async (): Promise<number> => Number.parseInt(await hosts.exec(host, name, "cat /tmp/count"), 10);
+  const first = await count();
+  for (let i = 0; i < 60; i++) {
+    await sleep(500);
+    if ((await count()) > first) return;
+  }
+  assert.fail(`the writer stopped at round ${first} on ${host}`);
 }
 
 async function removeEverywhere(name: string): Promise<void> {
@@ -123,10 +134,7 @@ describe("snapvm migrate between two hosts", { concurrency: false }, () => {
       const result = JSON.parse(await hosts.ok("a", ["migrate", name, hosts.dest("b"), "--json"])) as MigrateResult;
       assert.ok(result.bytes > 40_000_000);
       assert.equal(await checksums("b", name), before);
-      const count = async (): Promise<number> => Number.parseInt(await hosts.exec("b", name, "cat /tmp/count"), 10);
-      const first = await count();
-      await sleep(1500);
-      assert.ok((await count()) > first, "the writer keeps running on the destination");
+      await writerRuns("b", name);
       assert.equal(await state("a", name), "stopped");
     } finally {
       await removeEverywhere(name);
@@ -147,16 +155,51 @@ describe("snapvm migrate between two hosts", { concurrency: false }, () => {
       assert.equal(result.mode, "postcopy");
       assert.ok((result.ramSettle?.copiedBytes ?? 0) > 40_000_000, JSON.stringify(result));
       assert.equal(await checksums("b", name), before);
-      const count = async (): Promise<number> => Number.parseInt(await hosts.exec("b", name, "cat /tmp/count"), 10);
-      const first = await count();
-      await sleep(1500);
-      assert.ok((await count()) > first, "the writer keeps running on the destination");
+      await writerRuns("b", name);
       assert.ok(!lstatSync(join(hosts.home("b"), "instances", name, "memory.ram")).isSymbolicLink(), "memory.ram is a file again");
       assert.deepEqual(
         readdirSync("/dev/shm").filter((f) => f.startsWith(`snapvm-${name}-`)),
         [],
       );
       assert.equal(await state("a", name), "stopped");
+    } finally {
+      await removeEverywhere(name);
+    }
+  });
+
+  test("a link cut during post-copy pauses both sides; after heal, --resume finishes the move", async () => {
+    const name = "mig-resume";
+    try {
+      await boot("a", name);
+      const before = await fill("a", name);
+      // A writer of 30 MB rounds and 2 MiB/s leave tens of MB for the post-copy: seconds to cut it in.
+      await hosts.exec("a", name, WRITER.replace("4000000", "30000000"));
+      const migration = hosts.run("a", ["migrate", name, hosts.dest("b"), "--postcopy", "--bandwidth", "2M", "--json"]);
+      const agentLog = join(hosts.home("b"), "instances", name, "agent.log");
+      let switched = false;
+      for (let i = 0; i < 1200 && !switched; i++) {
+        switched = existsSync(agentLog) && readFileSync(agentLog, "utf8").includes("migration: resumed");
+        if (!switched) await sleep(100);
+      }
+      assert.ok(switched, "the guest never ran on the destination");
+      await hosts.cut();
+      try {
+        const broken = await migration;
+        assert.equal(broken.code, 1, broken.stdout + broken.stderr);
+        const error = (JSON.parse(broken.stdout) as { error: { code: string; message: string } }).error;
+        assert.equal(error.code, "E_MIGRATION_FAILED");
+        assert.match(error.message, /post-copy was interrupted after the switch-over/);
+        assert.equal(await state("a", name), "migrating");
+      } finally {
+        await hosts.heal();
+      }
+      const resumed = JSON.parse(await hosts.ok("a", ["migrate", name, "--resume", "--json"])) as { to: string };
+      assert.equal(resumed.to, hosts.dest("b"));
+      assert.ok(!lstatSync(join(hosts.home("b"), "instances", name, "memory.ram")).isSymbolicLink(), "memory.ram is a file again");
+      assert.equal(await checksums("b", name), before);
+      await writerRuns("b", name);
+      assert.equal(await state("a", name), "stopped");
+      assert.deepEqual(hosts.qemuPids("a"), []);
     } finally {
       await removeEverywhere(name);
     }

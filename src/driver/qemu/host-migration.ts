@@ -150,7 +150,7 @@ function postcopyInterrupted(cause: unknown): SnapvmError {
     ErrorCode.MigrationFailed,
     `the post-copy was interrupted after the switch-over (${cause instanceof Error ? cause.message : String(cause)}): the guest runs on the destination and still needs pages from this host, which keeps it paused`,
     {
-      hint: "Keep both hosts up; once the link is back, QEMU's post-copy recovery (migrate-recover, migrate resume=true) can finish it. snapvm does not automate that yet.",
+      hint: "Keep both hosts up; once the link is back, `snapvm migrate NAME --resume` finishes it (QEMU's post-copy recovery).",
       cause,
       details: { guest: "destination", postcopyInterrupted: true },
     },
@@ -176,15 +176,34 @@ async function listen(vm: RunningVm, channels: MigrationChannels, options: { pos
   await qmp.execute("migrate-incoming", { uri: `unix:${channels.state}` });
 }
 
-async function accept(vm: RunningVm, timeoutMs: number, onRunning: () => void): Promise<void> {
+async function accept(vm: RunningVm, timeoutMs: number, onRunning: () => void, recoverSocket?: () => Promise<string | undefined>): Promise<void> {
   const { qmp } = asQemuVm(vm);
   const deadline = Date.now() + timeoutMs;
   let running = false;
+  let recovering: string | undefined;
+  let askedAt = 0;
   for (;;) {
     const info = await qmp.execute("query-migrate");
-    if (!running && (await qmp.execute("query-status")).running) {
+    // The VM was started frozen (-S): the disk export goes before the guest runs, as it holds the
+    // disk's write permission, which the guest's device needs (libvirt does the same).
+    if (!running && (info.status === "postcopy-active" || info.status === "completed")) {
+      await qmp.execute("nbd-server-stop");
+      await qmp.execute("cont");
       running = true;
       onRunning();
+    }
+    const broken = info.status === "postcopy-paused" || info.status === "postcopy-active";
+    if (running && broken && recoverSocket !== undefined && Date.now() - askedAt > 200) {
+      askedAt = Date.now();
+      const socket = await recoverSocket();
+      if (socket !== undefined && socket !== recovering) {
+        // A link cut sends no FIN: the stream may still look alive here; pausing it makes it recoverable.
+        if (info.status === "postcopy-active") await qmp.execute("migrate-pause").catch(() => undefined);
+        else {
+          await qmp.execute("migrate-recover", { uri: `unix:${socket}` });
+          recovering = socket;
+        }
+      }
     }
     if (info.status === "completed") break;
     if (info.status === "failed" || info.status === "cancelled")
@@ -194,9 +213,23 @@ async function accept(vm: RunningVm, timeoutMs: number, onRunning: () => void): 
     if (!postcopyHere && Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the migration did not arrive within ${timeoutMs} ms`);
     await sleep(2);
   }
-  await qmp.execute("nbd-server-stop");
-  if (!running && (await qmp.execute("query-status")).running) onRunning();
 }
 
-/** Pre-copy between two QEMUs through unix sockets (SSH forwards them); the disk by blockdev-mirror to NBD. */
-export const qemuHostMigration: HostMigration = { listen, accept, send };
+async function resume(vm: RunningVm, channels: Pick<MigrationChannels, "state">, timeoutMs: number): Promise<{ bytes: number }> {
+  const { qmp } = asQemuVm(vm);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { status } = await qmp.execute("query-migrate");
+    if (status === "postcopy-paused") break;
+    if (status === "postcopy-active") await qmp.execute("migrate-pause").catch(() => undefined);
+    else throw new SnapvmError(ErrorCode.InvalidTransition, `there is no broken post-copy to resume (the migration is ${status ?? "none"})`);
+    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, "the post-copy did not pause within 30 s");
+    await sleep(20);
+  }
+  await qmp.execute("migrate", { uri: `unix:${channels.state}`, resume: true });
+  await waitPostcopy(qmp, timeoutMs);
+  return { bytes: (await qmp.execute("query-migrate")).ram?.transferred ?? 0 };
+}
+
+/** Pre-copy or post-copy between two QEMUs through unix sockets (SSH forwards them); the disk by blockdev-mirror to NBD. */
+export const qemuHostMigration: HostMigration = { listen, accept, send, resume };

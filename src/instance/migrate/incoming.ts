@@ -18,6 +18,8 @@ export interface IncomingMigration {
   timeoutMs: number;
   /** The source switches to post-copy after its first pass (the RAM file is on tmpfs then). */
   postcopy: boolean;
+  /** Set by `migrate-receive` for `snapvm migrate --resume`: where to listen for a broken post-copy's recovery. */
+  recover?: string;
 }
 
 /** Progress steps the receiving side (migrate-receive) waits for in the agent's reports. */
@@ -28,7 +30,7 @@ export async function writeIncoming(paths: InstancePaths, incoming: IncomingMigr
   await writeJsonAtomic(paths.incoming, incoming);
 }
 
-async function readIncoming(paths: InstancePaths): Promise<IncomingMigration> {
+export async function readIncoming(paths: InstancePaths): Promise<IncomingMigration> {
   const parsed = JSON.parse(await readFile(paths.incoming, "utf8")) as Partial<IncomingMigration>;
   if (typeof parsed.state !== "string" || typeof parsed.disk !== "string" || typeof parsed.timeoutMs !== "number" || typeof parsed.postcopy !== "boolean")
     throw new SnapvmError(ErrorCode.AgentFailed, `${paths.incoming} is not an incoming migration record`);
@@ -51,7 +53,8 @@ export async function receiveIncoming(paths: InstancePaths, hooks: BootHooks): P
   const watch = new ForwardFailureWatch(hooks.onQemuStderr);
   let vm: RunningVm;
   try {
-    vm = await driver.launcher.start(launch.spec, { incoming: true, ...launch.argvOptions, onStderrLine: watch.onLine });
+    // Frozen: the guest must not run before the disk export is gone (accept resumes it).
+    vm = await driver.launcher.start(launch.spec, { incoming: true, frozen: true, ...launch.argvOptions, onStderrLine: watch.onLine });
   } catch (error) {
     throw (await watch.refusal(launch.spec.name, hostForwardsOf(launch.spec), "restore")) ?? error;
   }
@@ -62,14 +65,16 @@ export async function receiveIncoming(paths: InstancePaths, hooks: BootHooks): P
     await driver.migration.listen(vm, { state: incoming.state, disk: incoming.disk }, { postcopy: incoming.postcopy });
     hooks.onProgress(INCOMING_LISTENING);
     const seen = { resumed: false };
-    await driver.migration.accept(vm, incoming.timeoutMs, () => {
-      seen.resumed = true;
-      hooks.onProgress(INCOMING_RESUMED);
-    });
-    if (!seen.resumed) {
-      await vm.resume();
-      hooks.onProgress(INCOMING_RESUMED);
-    }
+    await driver.migration.accept(
+      vm,
+      incoming.timeoutMs,
+      () => {
+        seen.resumed = true;
+        hooks.onProgress(INCOMING_RESUMED);
+      },
+      async () => (await readIncoming(paths).catch(() => undefined))?.recover,
+    );
+    if (!seen.resumed) throw new SnapvmError(ErrorCode.MigrationFailed, "the migration completed without the guest being resumed");
     await waitGuestReady(vm, 30_000);
     await rm(paths.incoming, { force: true });
     return { vm, accelReason: launch.accelReason, readyMs: performance.now() - started, launch };

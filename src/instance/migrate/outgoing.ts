@@ -1,6 +1,6 @@
 import { lstat } from "node:fs/promises";
 import { isAbsolute, normalize } from "node:path";
-import type { MigrateRequest, MigrateResponse } from "../../api/schemas.ts";
+import type { MigrateRequest, MigrateResponse, MigrateResumeRequest } from "../../api/schemas.ts";
 import { driver, type MigrationProgress, type RunningVm } from "../../driver/index.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
 import { UNIX_SOCKET_PATH_MAX } from "../../paths/index.ts";
@@ -44,4 +44,10 @@ export async function migrateOut(vm: RunningVm, request: MigrateRequest, onProgr
       details: { instance: vm.spec.name, guest: "source", reason: error instanceof Error ? error.message : String(error) },
     });
   }
+}
+
+/** The agent's half of `snapvm migrate --resume`: a broken post-copy goes on through the caller's new socket. */
+export async function resumeOut(vm: RunningVm, request: MigrateResumeRequest): Promise<{ bytes: number }> {
+  await checkSocket(request.stateSocket);
+  return driver.migration.resume(vm, { state: request.stateSocket }, request.timeoutMs);
 }

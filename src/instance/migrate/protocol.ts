@@ -59,7 +59,7 @@ export interface RamSettle {
   copiedBytes: number;
 }
 
-export type SourceMessage = Offer | { kind: "files-sent" } | { kind: "abort"; reason: string };
+export type SourceMessage = Offer | { kind: "files-sent" } | { kind: "abort"; reason: string } | { kind: "recover"; name: string };
 
 export type DestinationMessage =
   | { kind: "accepted"; uploads: Upload[]; skipped: string[] }

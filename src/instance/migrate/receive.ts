@@ -11,6 +11,7 @@ import type { LineChannel } from "./line-channel.ts";
 import { preflight } from "./preflight.ts";
 import { PROTOCOL_VERSION, type DestinationMessage, type SourceMessage } from "./protocol.ts";
 import { recordMigration } from "./record.ts";
+import { recoverMigration } from "./recover.ts";
 import { postcopyRamTarget, settlePostcopyRam } from "./settle-ram.ts";
 
 export type ReceiveChannel = LineChannel<SourceMessage, DestinationMessage>;
@@ -28,7 +29,13 @@ async function agentPid(paths: InstancePaths): Promise<number | undefined> {
  * away (the channel closes) stops the agent (which kills its QEMU) and removes everything made here.
  */
 export async function receiveMigration(channel: ReceiveChannel, home = snapvmHome()): Promise<void> {
-  const offer = await channel.expect("offer");
+  const first = await channel.next();
+  if (first.kind === "recover") {
+    await recoverMigration(channel, first.name, home);
+    return;
+  }
+  if (first.kind !== "offer") throw new SnapvmError(ErrorCode.MigrationFailed, `the source began with "${first.kind}"`);
+  const offer = first;
   const started = new Date();
   let made: InstancePaths | undefined;
   // Short: unix socket paths are capped at 107 bytes, and SNAPVM_HOME may be deep.
@@ -61,7 +68,9 @@ export async function receiveMigration(channel: ReceiveChannel, home = snapvmHom
       // Post-copy: the guest already runs here and the source never resumes it after the switch-over,
       // so stopping it would lose it. The agent keeps it; only this conversation is over. (Under
       // pre-copy the source still holds the whole guest, paused, and resumes it: this copy must go.)
-      await start.catch(() => undefined);
+      // Once the post-copy completes (recovered by `migrate --resume`, or its last pages were in), the
+      // RAM goes back to its file, here or by the recovering migrate-receive, whichever comes first.
+      if (await start.then(() => true).catch(() => false)) await settlePostcopyRam(name, home);
       return;
     }
     if ("reason" in outcome) {

@@ -20,6 +20,8 @@ export interface MigrationLeg {
 export interface MigrationRecord {
   cameFrom?: MigrationLeg;
   wentTo?: MigrationLeg;
+  /** A move under way (or broken after a post-copy switch-over): where `migrate --resume` goes. */
+  pending?: { peer: string; startedAt: string };
 }
 
 /** Tolerant: no record, or an unreadable one, is no record. */
@@ -33,7 +35,11 @@ export async function readMigrationRecord(paths: InstancePaths): Promise<Migrati
   }
 }
 
-export async function recordMigration(paths: InstancePaths, leg: { cameFrom: MigrationLeg } | { wentTo: MigrationLeg }): Promise<void> {
-  const current = (await readMigrationRecord(paths)) ?? {};
-  await writeJsonAtomic(paths.migration, { ...current, ...leg });
+/** Records one leg; a finished move (wentTo) ends the pending one. */
+export async function recordMigration(
+  paths: InstancePaths,
+  leg: { cameFrom: MigrationLeg } | { wentTo: MigrationLeg } | { pending: NonNullable<MigrationRecord["pending"]> },
+): Promise<void> {
+  const { pending, ...current } = (await readMigrationRecord(paths)) ?? {};
+  await writeJsonAtomic(paths.migration, { ...current, ...("wentTo" in leg || pending === undefined ? {} : { pending }), ...leg });
 }

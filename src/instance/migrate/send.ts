@@ -1,19 +1,17 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MigrationProgress } from "../../driver/index.ts";
-import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
+import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { formatMigrationDest, instancePaths, snapvmHome, type InstanceName, type MigrationDest } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { agentClient } from "../access/agent-client.ts";
 import { waitAgentGone } from "../lifecycle/stop.ts";
 import { collectInstance } from "./collect.ts";
-import { LineChannel } from "./line-channel.ts";
-import { PROTOCOL_VERSION, type DestinationMessage, type RamSettle, type SourceMessage } from "./protocol.ts";
+import { openControl } from "./control.ts";
+import { PROTOCOL_VERSION, type RamSettle } from "./protocol.ts";
 import { recordMigration } from "./record.ts";
-import { remoteSnapvm, sshArgs } from "./ssh.ts";
 import { openTunnel, uploadFile, type Tunnel } from "./transport.ts";
 
 export interface MigrateOptions {
@@ -46,11 +44,7 @@ export interface MigrateResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 15 * 60_000;
-/** How long the destination gets to clean up after an abort before this side stops waiting. */
-const DESTINATION_EXIT_WAIT_MS = 30_000;
 const PROGRESS_POLL_MS = 500;
-/** The destination gives up on a source silent for 10 s (cli/migrate.ts SOURCE_SILENCE_MS). */
-const HEARTBEAT_MS = 1000;
 
 /**
  * `snapvm migrate NAME DEST`: moves a running instance to another host, pre-copy. Phases (libvirt v3):
@@ -82,22 +76,9 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
   const collected = await collectInstance(paths);
 
   step(`connecting to ${to}`);
-  const control = spawn("ssh", [...sshArgs(dest), remoteSnapvm(dest, ["migrate-receive"])], { stdio: ["pipe", "pipe", "pipe"] });
-  let remoteErr = "";
-  control.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-    remoteErr = (remoteErr + chunk).slice(-4000);
-  });
-  const controlExited = new Promise<void>((resolve) =>
-    control.on("close", () => {
-      resolve();
-    }),
-  );
-  const channel = new LineChannel<DestinationMessage, SourceMessage>(control.stdout, control.stdin, `the destination (${to})`);
-  control.stdin.on("error", () => undefined);
+  const control = openControl(dest, to);
+  const channel = control.channel;
   const sockets = await mkdtemp(join(tmpdir(), "snapvm-mig-"));
-  const heartbeat = setInterval(() => {
-    channel.heartbeat();
-  }, HEARTBEAT_MS);
   let tunnel: Tunnel | undefined;
   let switched = false;
   try {
@@ -118,7 +99,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
       postcopy: options.postcopy === true,
     });
     const accepted = await channel.expect("accepted").catch((error: unknown) => {
-      throw withRemoteErr(error, remoteErr);
+      throw control.explain(error);
     });
     let fileBytes = 0;
     for (const upload of accepted.uploads) {
@@ -131,6 +112,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
     channel.send({ kind: "files-sent" });
     step("waiting for the destination to listen");
     const listening = await channel.expect("listening");
+    if (options.postcopy === true) await recordMigration(paths, { pending: { peer: to, startedAt: new Date().toISOString() } });
     tunnel = await openTunnel(dest, [
       { local: join(sockets, "state.sock"), remote: listening.state },
       { local: join(sockets, "disk.sock"), remote: listening.disk },
@@ -200,30 +182,17 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
     return result;
   } catch (error) {
     if (!switched) channel.send({ kind: "abort", reason: error instanceof Error ? error.message : String(error) });
-    throw withRemoteErr(error, remoteErr);
+    throw control.explain(error);
   } finally {
-    clearInterval(heartbeat);
     await tunnel?.close();
-    channel.close();
     // The destination cleans up when the channel closes; wait for it, so nothing of this move is left there.
-    await Promise.race([controlExited, sleep(DESTINATION_EXIT_WAIT_MS, undefined, { ref: false })]);
-    if (control.exitCode === null) control.kill("SIGTERM");
+    await control.close();
     await rm(sockets, { recursive: true, force: true });
   }
 }
 
 function channelLost(error: unknown): boolean {
   return error instanceof Error && error.message.endsWith("closed the connection");
-}
-
-/** The remote side's stderr explains an ssh or snapvm failure there better than "closed the connection". */
-function withRemoteErr(error: unknown, remoteErr: string): unknown {
-  if (!isSnapvmError(error) || error.code !== ErrorCode.MigrationFailed || !error.message.endsWith("closed the connection") || remoteErr.trim() === "")
-    return error;
-  return new SnapvmError(error.code, `${error.message}: ${remoteErr.trim().split("\n").slice(-3).join("; ")}`, {
-    hint: "The destination needs sshd and snapvm on its PATH (or SNAPVM_REMOTE_COMMAND).",
-    cause: error,
-  });
 }
 
 /** Reports the agent's pre-copy figures (GET /v1/status) until stopped. */

@@ -1,4 +1,6 @@
-import { lstat, readlink, rename, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { lstat, readlink, rename, rm, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, resolve } from "node:path";
 import { isErrno } from "../../errors/index.ts";
 import { instancePaths, type InstanceName, type InstancePaths } from "../../paths/index.ts";
@@ -30,12 +32,25 @@ export async function settlePostcopyRam(name: InstanceName, home: string): Promi
   const paths = instancePaths(name, home);
   const tmpfsFile = await postcopyRamTarget(paths);
   if (tmpfsFile === undefined) return { pauseMs: 0, copiedBytes: 0 };
-  const started = performance.now();
-  await saveInstance(name, home);
-  const temp = `${paths.memory}.settle-${process.pid}`;
-  await copySparse(tmpfsFile, temp);
-  await rename(temp, paths.memory);
-  await rm(tmpfsFile, { force: true });
-  await startInstance(name, { home });
-  return { pauseMs: performance.now() - started, copiedBytes: (await fileSizes(paths.memory)).allocatedBytes };
+  // Two migrate-receives may get here (the first, and one recovering a broken post-copy): one settles.
+  const marker = `${paths.memory}.settling`;
+  try {
+    await writeFile(marker, String(process.pid), { flag: "wx" });
+  } catch (error) {
+    if (!isErrno(error, "EEXIST")) throw error;
+    while (existsSync(marker)) await sleep(100);
+    return { pauseMs: 0, copiedBytes: 0 };
+  }
+  try {
+    const started = performance.now();
+    await saveInstance(name, home);
+    const temp = `${paths.memory}.settle-${process.pid}`;
+    await copySparse(tmpfsFile, temp);
+    await rename(temp, paths.memory);
+    await rm(tmpfsFile, { force: true });
+    await startInstance(name, { home });
+    return { pauseMs: performance.now() - started, copiedBytes: (await fileSizes(paths.memory)).allocatedBytes };
+  } finally {
+    await rm(marker, { force: true });
+  }
 }

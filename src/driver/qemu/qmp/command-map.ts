@@ -27,7 +27,11 @@ export interface QmpCommandMap {
   "query-migrate-capabilities": { args: NoArgs; returns: { capability: string; state: boolean }[] };
   "migrate-set-parameters": { args: MigrationParameters; returns: EmptyReturn };
   /** Returns once the migration has started; follow it with MIGRATION events or query-migrate. */
-  migrate: { args: { uri: string }; returns: EmptyReturn };
+  migrate: { args: { uri: string; resume?: boolean }; returns: EmptyReturn };
+  /** Post-copy recovery: either side's broken post-copy goes to postcopy-paused. */
+  "migrate-pause": { args: NoArgs; returns: EmptyReturn };
+  /** Destination, post-copy paused: listen on `uri` for the source's `migrate resume=true`. */
+  "migrate-recover": { args: { uri: string }; returns: EmptyReturn };
   /** Needs QEMU started with `-incoming defer`. */
   "migrate-continue": { args: { state: MigrationStatus }; returns: EmptyReturn };
   "migrate-incoming": { args: { uri: string; "exit-on-error"?: boolean }; returns: EmptyReturn };
