@@ -52,6 +52,13 @@ export async function bringUp(
     events.write("restore-failed", { reason, movedTo: aside ?? null });
     hooks.onNotice(`restore failed, cold booting instead: ${reason}${aside === undefined ? "" : ` (state kept in ${aside})`}`);
   };
+  if (existsSync(paths.incoming)) {
+    // A migration coming in (migrate-receive made this instance): receive it, or fail; never boot instead.
+    const { receiveIncoming } = await import("../instance/migrate/incoming.ts");
+    const booted = await receiveIncoming(paths, hooks);
+    events.write("migrated-in", { readyMs: booted.readyMs });
+    return { ...booted, kind: "restore", settings: settingsFromPinned(await readPinnedConfig(paths)) };
+  }
   if (existsSync(paths.suspendDir) && stateWasResumed(paths)) {
     await keepAside(`a previous restore resumed the guest and its agent died before the guest answered; ${GUEST_RAN_REASON}`);
   } else if (existsSync(paths.suspendDir)) {

@@ -4,6 +4,12 @@ import type {
   ConfigPatch,
   ExecRequest,
   ExecResponse,
+  MigrateFinishRequest,
+  MigrateFinishResponse,
+  MigrateRequest,
+  MigrateResponse,
+  MigrateResumeRequest,
+  MigrateResumeResponse,
   RuntimeConfig,
   SaveFigures,
   SnapshotRequest,
@@ -17,8 +23,9 @@ import { takeLiveSnapshot } from "../instance/snapshots/live.ts";
 import { streamLiveSnapshot } from "../instance/snapshots/stream.ts";
 import type { RuntimeSettings } from "../instance/boot/settings.ts";
 import type { PinnedLaunch } from "../snapshot/launch.ts";
-import type { RunningVm, VmExit } from "../driver/index.ts";
-import { ErrorCode, SnapvmError } from "../errors/index.ts";
+import type { MigrationProgress, RunningVm, VmExit } from "../driver/index.ts";
+import { migrateOut, resumeOut } from "../instance/migrate/outgoing.ts";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
 import { assertTransition } from "../instance/lifecycle/transitions.ts";
 import type { InstanceState } from "../store/instance-state.ts";
 import { saveSuspendState } from "../instance/suspend/save-state.ts";
@@ -89,7 +96,72 @@ export class AgentController implements AgentHandlers {
   }
 
   status(): AgentStatus {
-    return { state: this.state, updatedAt: new Date().toISOString(), ...this.extra, saveOnStop: this.settings.saveOnStop };
+    return {
+      state: this.state,
+      updatedAt: new Date().toISOString(),
+      ...this.extra,
+      saveOnStop: this.settings.saveOnStop,
+      ...(this.migrationProgress === undefined ? {} : { migration: this.migrationProgress }),
+    };
+  }
+
+  private migrationProgress: MigrationProgress | undefined;
+
+  /** The source half of a host-to-host migration; the guest stays paused on success until finishMigration. */
+  async migrate(request: MigrateRequest): Promise<MigrateResponse> {
+    this.requireRunning("migrate it");
+    const run = this.busy.then(async () => {
+      this.requireRunning("migrate it");
+      await this.setState("migrating");
+      try {
+        return await migrateOut(this.init.vm, request, (progress) => {
+          this.migrationProgress = progress;
+        });
+      } catch (error) {
+        // A post-copy broken after its switch-over leaves the guest here paused and the instance migrating:
+        // the destination runs it; resuming it here would make two diverging copies.
+        const split = isSnapvmError(error) && error.details["postcopyInterrupted"] === true;
+        if (this.state === "migrating" && !split) await this.setState("running", error instanceof Error ? error.message : String(error));
+        throw error;
+      } finally {
+        this.migrationProgress = undefined;
+      }
+    });
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A post-copy broken after its switch-over goes on (the guest here stays paused throughout). */
+  async resumeMigration(request: MigrateResumeRequest): Promise<MigrateResumeResponse> {
+    if (this.state !== "migrating")
+      throw new SnapvmError(ErrorCode.InvalidTransition, `instance "${this.name}" is ${this.state}, not migrating`, { details: { instance: this.name } });
+    const started = performance.now();
+    const run = this.busy.then(() => resumeOut(this.init.vm, request));
+    this.busy = run.catch(() => undefined);
+    const sent = await run;
+    return { bytes: sent.bytes, totalMs: performance.now() - started };
+  }
+
+  /** After a migration's switch-over: the destination took over (this QEMU ends) or failed (the guest resumes here). */
+  async finishMigration(request: MigrateFinishRequest): Promise<MigrateFinishResponse> {
+    if (this.state !== "migrating")
+      throw new SnapvmError(ErrorCode.InvalidTransition, `instance "${this.name}" is ${this.state}, not migrating`, { details: { instance: this.name } });
+    if (request.outcome === "resume") {
+      await this.init.vm.resume();
+      await this.setState("running", `the migration to ${request.to} did not complete; the guest runs on here`);
+      return { state: "running" };
+    }
+    // Set before QEMU ends, so onQemuExit leaves the record to this path.
+    this.stopping = (async () => {
+      const started = performance.now();
+      await this.setState("stopping");
+      await this.init.vm.quit();
+      await this.setState("stopped", `migrated to ${request.to}`);
+      this.resolveFinished();
+      return { action: "shutdown" as const, totalMs: performance.now() - started };
+    })();
+    await this.stopping;
+    return { state: "stopped" };
   }
 
   private requireRunning(what: string): void {
@@ -173,7 +245,7 @@ export class AgentController implements AgentHandlers {
 
   private forceStop(): Promise<StopResponse> {
     if (this.forcing !== undefined) return this.forcing;
-    if (this.state !== "running" && this.state !== "saving" && this.state !== "stopping") {
+    if (this.state !== "running" && this.state !== "saving" && this.state !== "migrating" && this.state !== "stopping") {
       try {
         this.requireRunning("stop it");
       } catch (error) {

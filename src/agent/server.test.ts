@@ -32,6 +32,18 @@ function fakeHandlers(reached: string[]): AgentHandlers {
       reached.push(`streamSnapshot ${request.socket}`);
       return Promise.resolve({ tag: request.tag, diskLayer: request.diskLayer, pauseMs: 1, totalMs: 2 });
     },
+    migrate: () => {
+      reached.push("migrate");
+      return Promise.reject(new Error("not in this test"));
+    },
+    resumeMigration: () => {
+      reached.push("resumeMigration");
+      return Promise.reject(new Error("not in this test"));
+    },
+    finishMigration: () => {
+      reached.push("finishMigration");
+      return Promise.reject(new Error("not in this test"));
+    },
   };
 }
 

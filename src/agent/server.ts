@@ -10,6 +10,12 @@ import {
   type AgentStatus,
   ExecRequest,
   SnapshotRequest,
+  MigrateFinishRequest,
+  MigrateRequest,
+  MigrateResumeRequest,
+  type MigrateResumeResponse,
+  type MigrateFinishResponse,
+  type MigrateResponse,
   StreamSnapshotRequest,
   StopRequest,
   type ExecResponse,
@@ -32,6 +38,9 @@ export interface AgentHandlers {
   patchConfig(patch: ConfigPatch): RuntimeConfig;
   snapshot(request: SnapshotRequest): Promise<SnapshotResponse>;
   streamSnapshot(request: StreamSnapshotRequest): Promise<StreamSnapshotResponse>;
+  migrate(request: MigrateRequest): Promise<MigrateResponse>;
+  finishMigration(request: MigrateFinishRequest): Promise<MigrateFinishResponse>;
+  resumeMigration(request: MigrateResumeRequest): Promise<MigrateResumeResponse>;
 }
 
 async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
@@ -73,6 +82,9 @@ export function buildApp(handlers: AgentHandlers, onUnexpected: (error: unknown)
   app.post(ApiPaths.save, small, async (c) => c.json(await handlers.save()));
   app.post(ApiPaths.snapshots, small, async (c) => c.json(await handlers.snapshot(await parseBody(c, SnapshotRequest))));
   app.post(ApiPaths.snapshotStream, small, async (c) => c.json(await handlers.streamSnapshot(await parseBody(c, StreamSnapshotRequest))));
+  app.post(ApiPaths.migrate, small, async (c) => c.json(await handlers.migrate(await parseBody(c, MigrateRequest))));
+  app.post(ApiPaths.migrateResume, small, async (c) => c.json(await handlers.resumeMigration(await parseBody(c, MigrateResumeRequest))));
+  app.post(ApiPaths.migrateFinish, small, async (c) => c.json(await handlers.finishMigration(await parseBody(c, MigrateFinishRequest))));
   app.patch(ApiPaths.config, small, async (c) => c.json(handlers.patchConfig(await parseBody(c, ConfigPatch))));
   app.onError((error, c) => {
     if (isSnapvmError(error)) return c.json({ error: error.toJSON() }, httpStatusFor(error.code));

@@ -12,6 +12,12 @@ import type {
   SaveFigures,
   SnapshotRequest,
   SnapshotResponse,
+  MigrateFinishRequest,
+  MigrateFinishResponse,
+  MigrateRequest,
+  MigrateResponse,
+  MigrateResumeRequest,
+  MigrateResumeResponse,
   StreamSnapshotRequest,
   StreamSnapshotResponse,
   StopRequest,
@@ -44,6 +50,15 @@ export class AgentClient {
   }
   streamSnapshot(body: StreamSnapshotRequest): Promise<StreamSnapshotResponse> {
     return this.call("POST", ApiPaths.snapshotStream, body);
+  }
+  migrate(body: MigrateRequest): Promise<MigrateResponse> {
+    return this.call("POST", ApiPaths.migrate, body);
+  }
+  resumeMigration(body: MigrateResumeRequest): Promise<MigrateResumeResponse> {
+    return this.call("POST", ApiPaths.migrateResume, body);
+  }
+  finishMigration(body: MigrateFinishRequest): Promise<MigrateFinishResponse> {
+    return this.call("POST", ApiPaths.migrateFinish, body);
   }
   patchConfig(body: ConfigPatch): Promise<RuntimeConfig> {
     return this.call("PATCH", ApiPaths.config, body);

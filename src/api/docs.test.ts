@@ -35,6 +35,7 @@ describe("generated docs (run: node --import tsx scripts/gen-docs.ts)", () => {
       "agentPid",
       "bootKind",
       "lastEvent",
+      "migration",
       "qemuPid",
       "qemuVersion",
       "readyMs",

@@ -10,6 +10,12 @@ import {
   SaveFigures,
   SnapshotRequest,
   SnapshotResponse,
+  MigrateFinishRequest,
+  MigrateFinishResponse,
+  MigrateRequest,
+  MigrateResponse,
+  MigrateResumeRequest,
+  MigrateResumeResponse,
   StreamSnapshotRequest,
   StreamSnapshotResponse,
   StopRequest,
@@ -52,6 +58,23 @@ export function openApiDocument(): Record<string, unknown> {
             "The serial console as a websocket (Upgrade: websocket): binary frames of raw bytes both ways; the agent's scrollback (up to 64 KiB) comes first; any number of viewers",
           responses: { "101": { description: "Switching to the websocket protocol" }, default: { description: "Error", ...json(ApiErrorBody) } },
         },
+      },
+      [ApiPaths.migrate]: {
+        post: operation(
+          "Migrate to another host through two forwarded unix sockets (pre-copy, disk mirrored); the guest stays paused until /v1/migrate/finish",
+          MigrateResponse,
+          MigrateRequest,
+        ),
+      },
+      [ApiPaths.migrateResume]: {
+        post: operation("Resume a post-copy broken after its switch-over, through a new forwarded socket", MigrateResumeResponse, MigrateResumeRequest),
+      },
+      [ApiPaths.migrateFinish]: {
+        post: operation(
+          "End a migration: the destination took over (this QEMU ends) or not (the guest resumes here)",
+          MigrateFinishResponse,
+          MigrateFinishRequest,
+        ),
       },
       [ApiPaths.config]: { patch: operation("Change runtime settings such as saveOnStop", RuntimeConfig, ConfigPatch) },
     },

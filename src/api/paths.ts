@@ -9,5 +9,8 @@ export const ApiPaths = {
   snapshotStream: "/v1/snapshots/stream",
   /** A websocket (GET with Upgrade): the serial console, raw bytes both ways, scrollback first. */
   console: "/v1/console",
+  migrate: "/v1/migrate",
+  migrateFinish: "/v1/migrate/finish",
+  migrateResume: "/v1/migrate/resume",
   openapi: "/v1/openapi.json",
 } as const;

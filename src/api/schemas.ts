@@ -89,6 +89,58 @@ export const StreamSnapshotResponse = z.object({
 });
 export type StreamSnapshotResponse = z.infer<typeof StreamSnapshotResponse>;
 
+/**
+ * The source half of a host-to-host migration (snapvm migrate): the agent mirrors the disk and sends the
+ * state through two unix sockets the caller forwards to the destination. The guest stays paused after it
+ * until POST /v1/migrate/finish says whether the destination took over.
+ */
+export const MigrateRequest = z
+  .object({
+    stateSocket: z.string().min(1).max(107),
+    diskSocket: z.string().min(1).max(107),
+    /** Bytes per second. */
+    bandwidth: z.number().int().positive().optional(),
+    /** Switch to post-copy after the first pass; the destination must listen with it. */
+    postcopy: z.boolean().optional(),
+    timeoutMs: z.number().int().positive().max(86_400_000),
+  })
+  .strict();
+export type MigrateRequest = z.infer<typeof MigrateRequest>;
+
+export const MigrateResponse = z.object({
+  /** Epoch ms at which the guest stopped for the switch-over. */
+  stoppedAt: z.number(),
+  bytes: z.number().int(),
+  diskBytes: z.number().int(),
+  postcopy: z.boolean(),
+  vmmDowntimeMs: z.number(),
+  totalMs: z.number(),
+});
+export type MigrateResponse = z.infer<typeof MigrateResponse>;
+
+/** A post-copy broken after its switch-over goes on through a new forwarded socket (snapvm migrate --resume). */
+export const MigrateResumeRequest = z.object({ stateSocket: z.string().min(1).max(107), timeoutMs: z.number().int().positive().max(86_400_000) }).strict();
+export type MigrateResumeRequest = z.infer<typeof MigrateResumeRequest>;
+
+export const MigrateResumeResponse = z.object({ bytes: z.number().int(), totalMs: z.number() });
+export type MigrateResumeResponse = z.infer<typeof MigrateResumeResponse>;
+
+/** `moved`: the destination runs the guest, this QEMU ends and the instance is a stopped record; `resume`: the guest runs on here. */
+export const MigrateFinishRequest = z.object({ outcome: z.enum(["moved", "resume"]), to: z.string().min(1).max(400) }).strict();
+export type MigrateFinishRequest = z.infer<typeof MigrateFinishRequest>;
+
+export const MigrateFinishResponse = z.object({ state: z.enum(InstanceStates) });
+export type MigrateFinishResponse = z.infer<typeof MigrateFinishResponse>;
+
+/** A pre-copy under way, as GET /v1/status shows it while the instance is migrating. */
+export const MigrationProgressSchema = z.object({
+  transferredBytes: z.number(),
+  remainingBytes: z.number(),
+  bytesPerSecond: z.number(),
+  dirtyBytesPerSecond: z.number(),
+  expectedDowntimeMs: z.number(),
+});
+
 /** status.json as the agent records it (store/status.ts); the schema and the type must agree. */
 export const InstanceStatusSchema = z.object({
   state: z.enum(InstanceStates),
@@ -105,7 +157,7 @@ export const InstanceStatusSchema = z.object({
 });
 
 /** GET /v1/status: the instance's status plus the runtime settings the agent holds. */
-export const AgentStatus = InstanceStatusSchema.extend({ saveOnStop: z.boolean() });
+export const AgentStatus = InstanceStatusSchema.extend({ saveOnStop: z.boolean(), migration: MigrationProgressSchema.exactOptional() });
 export type AgentStatus = z.infer<typeof AgentStatus>;
 
 // Compile-time check that the wire schema and the persisted type describe the same object.

@@ -1,7 +1,13 @@
 import { instanceInfo, type InstanceInfo } from "../instance/lifecycle/info.ts";
-import { age, bytes } from "./format.ts";
+import type { MigrationLeg } from "../instance/migrate/record.ts";
+import { age, bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { parseInstanceName } from "../paths/index.ts";
+
+function describeLeg(leg: MigrationLeg): string {
+  const figures = leg.downtimeMs === undefined ? "" : `, downtime ${ms(leg.downtimeMs)}${leg.bytes === undefined ? "" : `, ${bytes(leg.bytes)} sent`}`;
+  return `${leg.peer}, ${leg.startedAt} → ${leg.finishedAt}${figures}`;
+}
 
 function describe(i: InstanceInfo): string {
   const lines = [`name:     ${i.name}`, `state:    ${i.state}${i.note === undefined ? "" : ` (${i.note})`}`];
@@ -10,6 +16,8 @@ function describe(i: InstanceInfo): string {
   if (i.boot !== undefined)
     lines.push(`accel:    ${i.boot.spec.accel} (${i.boot.accelReason})`, `booted:   ${i.boot.bootedAt} with QEMU ${i.boot.qemuVersion}`);
   if (i.status?.lastEvent !== undefined) lines.push(`last:     ${i.status.lastEvent}`);
+  if (i.migration?.cameFrom !== undefined) lines.push(`from:     ${describeLeg(i.migration.cameFrom)}`);
+  if (i.migration?.wentTo !== undefined) lines.push(`moved to: ${describeLeg(i.migration.wentTo)}`);
   if ("error" in i.config) lines.push(`config:   INVALID: ${i.config.error}`);
   else
     lines.push(

@@ -89,6 +89,26 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     });
 
   program
+    .command("migrate")
+    .description("move a running instance to another host (ssh://[USER@]HOST[:PORT][/SNAPVM_HOME]), live")
+    .argument("<name>")
+    .argument("[dest]")
+    .option("--bandwidth <rate>", "cap the memory stream, bytes per second, e.g. 100M")
+    .option("--postcopy", "switch to post-copy after the first pass: the guest runs there at once and pulls the rest")
+    .option("--resume", "finish a post-copy a cut link broke, once the link is back")
+    .addOption(json)
+    .action(async (name, dest, o) => {
+      await runAction(o.json === true, async () => {
+        await (await import("./migrate.ts")).migrateCommand(name, dest, o);
+      });
+    });
+  program.command("migrate-receive", { hidden: true }).action(async () => {
+    await runAction(false, async () => {
+      await (await import("./migrate.ts")).migrateReceiveCommand();
+    });
+  });
+
+  program
     .command("exec")
     .description("run a command in the guest; a single argument with spaces runs as a shell command")
     .argument("<name>")

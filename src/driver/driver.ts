@@ -8,7 +8,7 @@ import type { GuestExec } from "./guest/guest-exec.ts";
  * hypeman's hypervisor interface): starting a VMM is separate from controlling a running one, saving
  * and loading state, snapshotting a running one, and handling disk images. Callers in instance/ and
  * agent/ ask `capabilities` and `host` instead of checking which driver they hold; only driver/qemu/
- * knows QEMU. One driver exists today (QEMU); host-to-host migration and state offload will add roles.
+ * knows QEMU. One driver exists today (QEMU).
  */
 export interface Driver {
   readonly name: string;
@@ -18,6 +18,7 @@ export interface Driver {
   readonly state: StateTransfer;
   readonly snapshots: LiveSnapshots;
   readonly disks: DiskImages;
+  readonly migration: HostMigration;
 }
 
 /** What the VMM can do whatever the host. Host-dependent answers are in HostFacts. */
@@ -30,7 +31,7 @@ export interface Capabilities {
   readonly copyOnWriteForks: boolean;
   /** A full-RAM migration stream converts into the lazy layout (import-state). */
   readonly streamImport: boolean;
-  /** Post-copy migration between two live VMMs (not used by snapvm yet). */
+  /** Post-copy migration between two live VMMs (snapvm migrate --postcopy). */
   readonly postcopy: boolean;
   /** A running guest's whole state streams out through a socket while it runs (live offload). */
   readonly stateOffload: boolean;
@@ -243,4 +244,79 @@ export interface DiskImages {
   relink(path: string, backing: string): Promise<void>;
   /** Copies an image, flattening its chain; fails if a VMM is still writing it. */
   flattenCopy(source: string, target: string): Promise<void>;
+}
+
+/** The unix sockets a host-to-host migration runs through; SSH forwards each between the two hosts. */
+export interface MigrationChannels {
+  /** The VMM's migration stream (RAM and devices). */
+  state: string;
+  /** The destination's disk export, to which the source mirrors its writable top layer. */
+  disk: string;
+}
+
+/** One look at a pre-copy under way. */
+export interface MigrationProgress {
+  transferredBytes: number;
+  remainingBytes: number;
+  bytesPerSecond: number;
+  /** Guest pages dirtied per second in the last pass, in bytes; 0 before the first pass ends. */
+  dirtyBytesPerSecond: number;
+  /** The VMM's estimate of the pause if it switched over now. */
+  expectedDowntimeMs: number;
+}
+
+export interface MigrationSendOptions {
+  /** Bytes per second; unlimited when absent. */
+  bandwidth?: number;
+  /**
+   * Switch to post-copy after the first pass: the destination runs the guest and pulls what is still
+   * missing, so a busy guest moves with a bounded pause. The destination must have listened with it too.
+   */
+  postcopy?: boolean;
+  timeoutMs: number;
+  onProgress?: (progress: MigrationProgress) => void;
+}
+
+export interface MigrationSent {
+  /** Epoch ms at which the source VMM stopped the guest for the switch-over. */
+  stoppedAt: number;
+  /** RAM bytes sent (the stream's own count). */
+  bytes: number;
+  /** Disk bytes the mirror copied. */
+  diskBytes: number;
+  /** Whether the switch-over was to post-copy (asked for, and the first pass ended first). */
+  postcopy: boolean;
+  /** The pause as the source VMM counts it (its stop to the end of its stream); the destination's start is not in it. */
+  vmmDowntimeMs: number;
+}
+
+/**
+ * Host-to-host live migration (pre-copy): the source sends RAM with x-ignore-shared off (the RAM files
+ * on two hosts are different files, DESIGN.md §6) and mirrors the writable top disk layer to the
+ * destination's export; both switch at one paused instant.
+ */
+export interface HostMigration {
+  /**
+   * Destination, on a VM started `incoming`: serve the disk export and wait for the stream on `channels`.
+   * With `postcopy`, the VM's RAM must be on tmpfs, hugetlbfs or memfd (QEMU refuses a file on ext4).
+   */
+  listen(vm: RunningVm, channels: MigrationChannels, options: { postcopy: boolean }): Promise<void>;
+  /**
+   * Destination, on a VM started `incoming` and `frozen`: resolves once the whole state arrived. At the
+   * switch-over the disk export is closed and the guest resumed; `onRunning` is told then, which under
+   * post-copy is long before the last page arrives. A post-copy that broke is recovered
+   * on the socket `recoverSocket` names once it names one (QEMU's migrate-recover).
+   */
+  accept(vm: RunningVm, timeoutMs: number, onRunning: () => void, recoverSocket?: () => Promise<string | undefined>): Promise<void>;
+  /**
+   * Source, after a post-copy broke (the link): sends what the destination still lacks through
+   * `channels.state`, where the destination listens for the recovery (accept's `recoverSocket`).
+   */
+  resume(vm: RunningVm, channels: Pick<MigrationChannels, "state">, timeoutMs: number): Promise<{ bytes: number }>;
+  /**
+   * Source: mirrors the top disk layer, sends RAM while the guest runs, and at the switch-over (guest
+   * paused) finishes the mirror and the stream. On success the guest stays paused here (resume() brings
+   * it back if the destination then fails). On failure everything is cancelled and the guest runs.
+   */
+  send(vm: RunningVm, channels: MigrationChannels, options: MigrationSendOptions): Promise<MigrationSent>;
 }

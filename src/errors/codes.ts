@@ -62,6 +62,10 @@ export const ErrorCode = {
   LaunchFileMissing: "E_LAUNCH_FILE_MISSING",
   /** The dashboard (`snapvm ui`) refused a request: no or wrong token, a state change without the token header, a websocket from another origin. */
   UiUnauthorized: "E_UI_UNAUTHORIZED",
+  /** The destination of a migration cannot take the instance (QEMU version, accelerator, name or ports): nothing moved. */
+  MigrationRefused: "E_MIGRATION_REFUSED",
+  /** A host-to-host migration failed; details.guest says where the guest runs now. */
+  MigrationFailed: "E_MIGRATION_FAILED",
   /** A bug in snapvm (not a user error): exit status 70; --json output still carries this code. */
   Internal: "E_INTERNAL",
 } as const;

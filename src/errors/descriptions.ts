@@ -54,4 +54,8 @@ export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   E_LAUNCH_FILE_MISSING:
     "A file the instance's QEMU launch names (its disk, a kernel or initrd, the cloud-init ISO) is missing. Nothing was started and a saved state was left where it was.",
   E_NO_SPACE: "The filesystem lacks the space the operation needs (checked before writing, or ENOSPC on the way); nothing half-written was kept.",
+  E_MIGRATION_REFUSED:
+    "The destination of `snapvm migrate` cannot take the instance: another QEMU version or accelerator, the name taken, a forwarded port taken. Checked before anything moved; the instance runs on here.",
+  E_MIGRATION_FAILED:
+    "A host-to-host migration failed. Before the switch-over the source keeps running and nothing is left on the destination; details.guest says where the guest runs.",
 };

@@ -12,6 +12,7 @@ export {
   failedStatePaths,
   asideStatePaths,
   newFailedStateId,
+  postcopyRamFile,
   UNIX_SOCKET_PATH_MAX,
   MANIFEST_NAME,
   STATE_FILE_NAMES,
@@ -27,6 +28,7 @@ export {
   type FailedStatePaths,
   type AsideStatePaths,
 } from "./instance-paths.ts";
+export { parseMigrationDest, formatMigrationDest, type MigrationDest } from "./migration-dest.ts";
 export { tinyImagePaths, TINY_IMAGE, type TinyImagePaths } from "./image-paths.ts";
 export {
   parseInstanceName,

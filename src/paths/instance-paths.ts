@@ -50,6 +50,10 @@ export interface InstancePaths {
   importedFrom: string;
   /** Set on a fork: the instance and snapshot it was forked from, which it depends on. */
   origin: string;
+  /** Present while a migration into this instance is under way: the agent receives instead of booting. */
+  incoming: string;
+  /** Where the instance came from or went to by host-to-host migration, with times (instance/migrate/record.ts). */
+  migration: string;
 }
 
 /** In a state directory: a restore resumed the guest on this state (InstancePaths.suspendResumed). */
@@ -96,6 +100,8 @@ export function instanceDirPaths(dir: string): InstancePaths {
     importedDir: join(dir, "imported"),
     importedFrom: join(dir, "imported", "bundle.json"),
     origin: join(dir, "origin.json"),
+    incoming: join(dir, "incoming.json"),
+    migration: join(dir, "migration.json"),
   };
 }
 
@@ -240,6 +246,15 @@ export function diskLinkTempPath(instance: InstancePaths, pid = process.pid): st
 
 export function diskLayerPath(instance: InstancePaths, layer: string): string {
   return join(instance.disksDir, `${layer}.qcow2`);
+}
+
+/**
+ * Where a destination keeps a migrating guest's RAM while post-copy pulls its pages: tmpfs, as QEMU's
+ * post-copy refuses a RAM file on ext4 (DESIGN.md §6). The instance's memory.ram is a link to it until
+ * the guest's RAM is moved back (instance/migrate/settle-ram.ts).
+ */
+export function postcopyRamFile(name: InstanceName, unique: string): string {
+  return join("/dev/shm", `snapvm-${name}-${unique}.ram`);
 }
 
 /** Unix socket paths are limited to 107 bytes on Linux; QEMU fails obscurely past it. */

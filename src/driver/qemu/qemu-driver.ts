@@ -1,6 +1,7 @@
 import type { Driver } from "../driver.ts";
 import { buildQemuArgv } from "./argv.ts";
 import { qemuHost } from "./host.ts";
+import { qemuHostMigration } from "./host-migration.ts";
 import { qemuLiveSnapshots } from "./live-snapshots.ts";
 import { parseSnapvmArgv } from "./parse-argv.ts";
 import { findHelperQemus, findInstanceQemus } from "./processes.ts";
@@ -11,7 +12,7 @@ import { QemuVm } from "./vm.ts";
 /** QEMU 10 (DESIGN.md §2): every capability snapvm has today, post-copy aside. */
 export const qemuDriver: Driver = {
   name: "qemu",
-  capabilities: { lazyRestore: true, liveSnapshot: true, copyOnWriteForks: true, streamImport: true, postcopy: false, stateOffload: true },
+  capabilities: { lazyRestore: true, liveSnapshot: true, copyOnWriteForks: true, streamImport: true, postcopy: true, stateOffload: true },
   host: qemuHost,
   launcher: {
     start: (spec, options) => QemuVm.start(spec, options),
@@ -25,4 +26,5 @@ export const qemuDriver: Driver = {
   state: qemuState,
   snapshots: qemuLiveSnapshots,
   disks: qemuDisks,
+  migration: qemuHostMigration,
 };

@@ -6,6 +6,7 @@ import { fileSizes, type FileSizes } from "../../util/file-facts.ts";
 import { readPinnedLaunch } from "../boot/pinned-boot.ts";
 import { listFailedStates } from "../suspend/failed-states.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
+import { readMigrationRecord, type MigrationRecord } from "../migrate/record.ts";
 
 export interface InstanceInfo extends InstanceSummary {
   /** The config as snapvm.yaml says now, defaults filled in; or why it cannot be read. */
@@ -23,6 +24,8 @@ export interface InstanceInfo extends InstanceSummary {
   sizes: { disk?: FileSizes; memory?: FileSizes };
   /** States kept aside after failed restores (`snapvm state list NAME`). */
   failedStates: { count: number; allocatedBytes: number };
+  /** Where the instance came from or went to by `snapvm migrate`, with times. */
+  migration?: MigrationRecord;
 }
 
 async function sizesOf(path: string): Promise<FileSizes | undefined> {
@@ -34,7 +37,12 @@ export async function instanceInfo(name: InstanceName, home?: string): Promise<I
   const paths = instancePaths(name, home);
   const config = await readConfigFile(paths.config).then(withDefaults, (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
   const boot = await readPinnedLaunch(paths).catch(() => undefined);
-  const [disk, memory, failed] = await Promise.all([sizesOf(paths.disk), sizesOf(paths.memory), listFailedStates(paths)]);
+  const [disk, memory, failed, migration] = await Promise.all([
+    sizesOf(paths.disk),
+    sizesOf(paths.memory),
+    listFailedStates(paths),
+    readMigrationRecord(paths),
+  ]);
   return {
     ...summary,
     config,
@@ -49,5 +57,6 @@ export async function instanceInfo(name: InstanceName, home?: string): Promise<I
     },
     sizes: { ...(disk === undefined ? {} : { disk }), ...(memory === undefined ? {} : { memory }) },
     failedStates: { count: failed.length, allocatedBytes: failed.reduce((sum, s) => sum + s.allocatedBytes, 0) },
+    ...(migration === undefined ? {} : { migration }),
   };
 }

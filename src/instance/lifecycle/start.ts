@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import type { AgentReport } from "../../api/agent-report.ts";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import { instancePaths, type InstanceName } from "../../paths/index.ts";
+import { instancePaths, type InstanceName, type InstancePaths } from "../../paths/index.ts";
 import { inspectInstance, type InstanceSummary } from "../../store/inspect.ts";
 import type { InstanceStatus } from "../../store/status.ts";
 import { isActive } from "../../store/instance-state.ts";
@@ -35,6 +35,22 @@ export interface GroupStartHooks {
   home?: string;
   /** Each instance's outcome, as soon as it is known. */
   onOutcome?: (outcome: StartOutcome) => void;
+}
+
+/** A record left by `snapvm migrate` is not started: the guest runs on the other host, and a second copy would diverge. */
+async function movedAwayRefusal(name: InstanceName, paths: InstancePaths): Promise<SnapvmError | undefined> {
+  const { readMigrationRecord } = await import("../migrate/record.ts");
+  const record = await readMigrationRecord(paths);
+  const went = record?.wentTo;
+  if (went === undefined || (record?.cameFrom !== undefined && record.cameFrom.finishedAt > went.finishedAt)) return undefined;
+  return new SnapvmError(
+    ErrorCode.InvalidTransition,
+    `instance "${name}" moved to ${went.peer} at ${went.finishedAt}; starting it here would run a second copy`,
+    {
+      hint: `Use it there, or drop this record with \`snapvm delete ${name}\`.`,
+      details: { instance: name, movedTo: went.peer },
+    },
+  );
 }
 
 /**
@@ -79,11 +95,14 @@ async function spawnAgent(names: readonly InstanceName[], hooks: StartHooks, onO
     onOutcome?.(outcome);
   };
   const inspected = await Promise.all(names.map((name) => inspectInstance(name, hooks.home)));
+  const movedAway = await Promise.all(
+    names.map((name, i) => (inspected[i]?.state === "stopped" ? movedAwayRefusal(name, instancePaths(name, hooks.home)) : Promise.resolve(undefined))),
+  );
   const pending = new Map<InstanceName, Promise<string[]>>();
   names.forEach((name, i) => {
     const current = inspected[i];
     if (current === undefined) return;
-    const error = refusal(name, current);
+    const error = refusal(name, current) ?? movedAway[i];
     if (error !== undefined) {
       settle({ name, error });
       return;

@@ -9,7 +9,9 @@ const transitions: Readonly<Record<InstanceState, readonly InstanceState[]>> = {
   suspended: ["restoring", "starting"],
   starting: ["running", "broken", "stopped"],
   restoring: ["running", "starting", "broken", "stopped"],
-  running: ["saving", "stopping", "stopped", "broken"],
+  running: ["saving", "migrating", "stopping", "stopped", "broken"],
+  // A migration that fails before its switch-over (or whose destination then fails) resumes the guest here.
+  migrating: ["running", "stopping", "stopped", "broken"],
   // A failed save resumes the guest: back to running.
   saving: ["suspended", "running", "stopped", "broken"],
   stopping: ["stopped", "broken"],

@@ -1,4 +1,4 @@
-import type { BlockDeviceInfo, BlockInfo, BlockdevSnapshotSyncArgs } from "./qapi-block.ts";
+import type { BlockDeviceInfo, BlockInfo, BlockJobInfo, BlockdevSnapshotSyncArgs } from "./qapi-block.ts";
 import type { CpuInfoFast, GuidInfo, KvmInfo, RxFilterInfo, StatusInfo, VersionInfo } from "./qapi-machine.ts";
 import type { MigrationCapabilityStatus, MigrationInfo, MigrationParameters, MigrationStatus } from "./qapi-migration.ts";
 
@@ -29,14 +29,33 @@ export interface QmpCommandMap {
   "query-migrate-capabilities": { args: NoArgs; returns: { capability: string; state: boolean }[] };
   "migrate-set-parameters": { args: MigrationParameters; returns: EmptyReturn };
   /** Returns once the migration has started; follow it with MIGRATION events or query-migrate. */
-  migrate: { args: { uri: string }; returns: EmptyReturn };
+  migrate: { args: { uri: string; resume?: boolean }; returns: EmptyReturn };
+  /** Post-copy recovery: either side's broken post-copy goes to postcopy-paused. */
+  "migrate-pause": { args: NoArgs; returns: EmptyReturn };
+  /** Destination, post-copy paused: listen on `uri` for the source's `migrate resume=true`. */
+  "migrate-recover": { args: { uri: string }; returns: EmptyReturn };
   /** Needs QEMU started with `-incoming defer`. */
   "migrate-continue": { args: { state: MigrationStatus }; returns: EmptyReturn };
   "migrate-incoming": { args: { uri: string; "exit-on-error"?: boolean }; returns: EmptyReturn };
   "query-migrate": { args: NoArgs; returns: MigrationInfo };
+  /** Needs postcopy-ram on both sides: the destination runs the guest and pulls the pages still missing. */
+  "migrate-start-postcopy": { args: NoArgs; returns: EmptyReturn };
   migrate_cancel: { args: NoArgs; returns: EmptyReturn };
   "blockdev-snapshot-sync": { args: BlockdevSnapshotSyncArgs; returns: EmptyReturn };
   "query-block": { args: NoArgs; returns: BlockInfo[] };
+  /** An NBD server on a unix socket (host-to-host migration: the destination's disk export). */
+  "nbd-server-start": { args: { addr: { type: "unix"; data: { path: string } } }; returns: EmptyReturn };
+  "nbd-server-stop": { args: NoArgs; returns: EmptyReturn };
+  /** Activates an inactive (incoming) node unless allow-inactive: the mirror writes before the switch-over. */
+  "block-export-add": { args: { type: "nbd"; id: string; "node-name": string; writable?: boolean; name?: string }; returns: EmptyReturn };
+  /** A node of any driver; snapvm adds an NBD client (the mirror's target). */
+  "blockdev-add": { args: { driver: "nbd"; "node-name": string; server: { type: "unix"; path: string }; export: string }; returns: EmptyReturn };
+  "blockdev-del": { args: { "node-name": string }; returns: EmptyReturn };
+  /** sync "top": only the top layer's clusters; the target has the same backing chain already. */
+  "blockdev-mirror": { args: { "job-id": string; device: string; target: string; sync: "top" | "full"; speed?: number }; returns: EmptyReturn };
+  /** On a ready mirror: ends the job with the target a consistent copy, without pivoting to it. */
+  "block-job-cancel": { args: { device: string; force?: boolean }; returns: EmptyReturn };
+  "query-block-jobs": { args: NoArgs; returns: BlockJobInfo[] };
   "query-named-block-nodes": { args: { flat?: boolean }; returns: BlockDeviceInfo[] };
   /** HMP output as one string; HMP failures usually come back as text, not as a QMP error. */
   "human-monitor-command": { args: { "command-line": string; "cpu-index"?: number }; returns: string };

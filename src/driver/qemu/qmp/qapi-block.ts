@@ -52,3 +52,14 @@ export interface BlockJobEventInfo {
   offset: number;
   speed: number;
 }
+
+/** query-block-jobs: one running block job. */
+export interface BlockJobInfo {
+  type: BlockJobType;
+  device: string;
+  len: number;
+  offset: number;
+  ready: boolean;
+  status: string;
+  error?: string;
+}

@@ -45,6 +45,8 @@ export interface MigrationStats {
   "dirty-sync-count": number;
   "page-size": number;
   mbps: number;
+  /** Pages dirtied per second in the last pass (absent before the first sync). */
+  "dirty-pages-rate"?: number;
 }
 
 /** query-migrate; `{}` before any migration, and a completed one may omit the statistics. */
