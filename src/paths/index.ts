@@ -45,3 +45,4 @@ export {
   type FailedStateId,
 } from "./names.ts";
 export { webAssetsDir, WEB_ASSETS, benchResultsDir } from "./web-assets.ts";
+export { scratchDirPrefix, captureSockets, CAPTURE_QMP_NAME, SCRATCH_NAMES, type ScratchKind } from "./scratch.ts";

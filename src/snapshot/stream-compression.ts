@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { SCRATCH_NAMES, scratchDirPrefix } from "../paths/index.ts";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open, rm, statfs } from "node:fs/promises";
 import { join } from "node:path";
@@ -146,9 +147,9 @@ export async function withRawStream<T>(
 ): Promise<T> {
   const compression = await detectCompression(path);
   if (compression === "none") return use(path, compression);
-  const dir = await mkdtemp(join(tempParent, "snapvm-stream-"));
+  const dir = await mkdtemp(scratchDirPrefix("stream", tempParent));
   try {
-    const raw = join(dir, "stream.raw");
+    const raw = join(dir, SCRATCH_NAMES.rawStream);
     await decompressStream(path, compression, raw, bound);
     return await use(raw, compression);
   } finally {

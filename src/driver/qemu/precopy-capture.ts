@@ -1,6 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { captureSockets, scratchDirPrefix } from "../../paths/index.ts";
 import { relocateSockets } from "../../config/launch-spec.ts";
 import { migrateOut, setCapabilities, waitForMigration } from "./migrate.ts";
 import { precopySwitchover } from "./precopy-switchover.ts";
@@ -28,7 +27,8 @@ export async function precopyCapture(
   timeoutMs: number,
 ): Promise<number> {
   // Sockets in a short temp dir: the snapshot's own path may be too long for a unix socket.
-  const sockets = await mkdtemp(join(tmpdir(), "snapvm-capture-"));
+  const sockets = await mkdtemp(scratchDirPrefix("capture"));
+  const { migration: migrationSocket, ...receiverSockets } = captureSockets(sockets);
   const receiverSpec = relocateSockets(
     {
       ...launch.spec,
@@ -39,15 +39,9 @@ export async function precopyCapture(
       ports: [],
       guestAccess: { kind: "agent" },
     },
-    {
-      qmpSocket: join(sockets, "qmp"),
-      guestSocket: join(sockets, "guest"),
-      qgaSocket: join(sockets, "qga"),
-      consoleSocket: join(sockets, "console"),
-      consoleLog: join(sockets, "console.log"),
-    },
+    receiverSockets,
   );
-  const migration = `unix:${join(sockets, "migration")}`;
+  const migration = `unix:${migrationSocket}`;
   let receiver: QemuVm | undefined;
   try {
     receiver = await QemuVm.start(receiverSpec, { incoming: true, frozen: true, shareMemory: true });

@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { CAPTURE_QMP_NAME, scratchDirPrefix } from "../../paths/index.ts";
+import { basename } from "node:path";
 import { processAlive } from "../../util/process-alive.ts";
 import type { VmmProcess } from "../driver.ts";
 import { escapeOptionValue } from "./argv.ts";
@@ -30,12 +30,12 @@ export async function findInstanceQemus(qmpSocket: string): Promise<VmmProcess[]
  */
 export async function findHelperQemus(instance: string): Promise<(VmmProcess & { socketDir: string })[]> {
   const name = `snapvm-${instance}-capture`;
-  const prefix = join(tmpdir(), "snapvm-capture-");
+  const prefix = scratchDirPrefix("capture");
   const helpers: (VmmProcess & { socketDir: string })[] = [];
   for (const q of await liveQemus()) {
     const nameAt = q.argv.indexOf("-name");
     if (nameAt < 0 || q.argv[nameAt + 1] !== name) continue;
-    const socket = q.argv.map((arg) => /unix:([^,]+)\/qmp,/.exec(arg)?.[1]).find((dir) => dir?.startsWith(prefix) === true);
+    const socket = q.argv.map((arg) => new RegExp(`unix:([^,]+)/${CAPTURE_QMP_NAME},`).exec(arg)?.[1]).find((dir) => dir?.startsWith(prefix) === true);
     if (socket !== undefined) helpers.push({ ...q, socketDir: socket.replaceAll(",,", ",") });
   }
   return helpers;

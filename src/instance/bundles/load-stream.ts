@@ -1,6 +1,6 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { scratchDirPrefix } from "../../paths/index.ts";
+import { basename } from "node:path";
 import type { BundleManifest } from "../../bundle/format.ts";
 import { relocateSockets, type LaunchSpec } from "../../config/launch-spec.ts";
 import { driver } from "../../driver/index.ts";
@@ -24,7 +24,7 @@ export interface LoadedStream {
  */
 export async function loadStreamIntoSnapshot(spec: LaunchSpec, tagDir: string, diskVirtualSize: number): Promise<LoadedStream> {
   const files = stateDirPaths(tagDir);
-  const scratchDir = await mkdtemp(join(tmpdir(), "snapvm-import-"));
+  const scratchDir = await mkdtemp(scratchDirPrefix("import"));
   try {
     const scratch = instanceDirPaths(scratchDir);
     await driver.disks.create(scratch.disk, diskVirtualSize);

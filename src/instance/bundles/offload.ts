@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { SCRATCH_NAMES, scratchDirPrefix } from "../../paths/index.ts";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { StreamSnapshotResponse } from "../../api/schemas.ts";
@@ -118,8 +118,8 @@ export async function offloadSnapshot(name: InstanceName, tag: SnapshotTag, endp
   const manifest = await bundleManifest(paths, { instance: name, tag }, state, sources);
 
   // The socket in a short directory of its own: unix socket paths are capped at 107 bytes.
-  const dir = await mkdtemp(join(tmpdir(), "snapvm-offload-"));
-  const socketPath = join(dir, "stream.sock");
+  const dir = await mkdtemp(scratchDirPrefix("offload"));
+  const socketPath = join(dir, SCRATCH_NAMES.offloadStream);
   const server = createServer();
   const dropConnection = acceptOne(server, stream);
   let agentCall: Promise<StreamSnapshotResponse> | undefined;

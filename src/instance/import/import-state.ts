@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { access, mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { scratchDirPrefix } from "../../paths/index.ts";
 import { basename, join, resolve } from "node:path";
 import { formatSize, resolveConfig, serializeConfig, withDefaults, type ConfigFile } from "../../config/index.ts";
 import { relocateSockets, type Accel, type LaunchSpec } from "../../config/launch-spec.ts";
@@ -120,7 +120,7 @@ export async function importState(file: string, name: InstanceName, options: Imp
   resolveConfig(configFile, { sourceName: "the imported arguments" }); // validates what the arguments gave
   claimNewInstance(name, options.home);
   // The converter's sockets in a short directory of their own: unix socket paths are capped at 107 bytes.
-  const sockets = await mkdtemp(join(tmpdir(), "snapvm-import-"));
+  const sockets = await mkdtemp(scratchDirPrefix("import"));
   const notes: string[] = [];
   try {
     const t = { prepare: performance.now(), check: 0, disk: 0 };

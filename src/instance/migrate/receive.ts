@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { SCRATCH_NAMES, scratchDirPrefix } from "../../paths/index.ts";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
 import { parseInstanceName, snapvmHome, type InstancePaths } from "../../paths/index.ts";
@@ -38,14 +38,14 @@ export async function receiveMigration(channel: ReceiveChannel, home = snapvmHom
   const started = new Date();
   let made: InstancePaths | undefined;
   // Short: unix socket paths are capped at 107 bytes, and SNAPVM_HOME may be deep.
-  const sockets = await mkdtemp(join(tmpdir(), "snapvm-mig-"));
+  const sockets = await mkdtemp(scratchDirPrefix("migration"));
   let running = false;
   try {
     if (offer.version !== PROTOCOL_VERSION)
       throw new SnapvmError(ErrorCode.MigrationRefused, `the source speaks migration protocol ${offer.version}, this snapvm ${PROTOCOL_VERSION}`);
     const name = parseInstanceName(offer.name);
     await preflight(offer, name, home);
-    const channels = { state: join(sockets, "state.sock"), disk: join(sockets, "disk.sock") };
+    const channels = { state: join(sockets, SCRATCH_NAMES.migrationState), disk: join(sockets, SCRATCH_NAMES.migrationDisk) };
     const paths = await buildIncomingInstance(offer, name, home, channel, { ...channels, timeoutMs: offer.timeoutMs, postcopy: offer.postcopy });
     made = paths;
     let resumedAt = 0;

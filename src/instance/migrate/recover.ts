@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { SCRATCH_NAMES, scratchDirPrefix } from "../../paths/index.ts";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
@@ -34,7 +34,7 @@ async function waitRunning(paths: InstancePaths): Promise<void> {
  * RAM goes back to the instance's file as after any post-copy.
  */
 export async function recoverMigration(channel: ReceiveChannel, nameText: string, home: string): Promise<void> {
-  const sockets = await mkdtemp(join(tmpdir(), "snapvm-mig-"));
+  const sockets = await mkdtemp(scratchDirPrefix("migration"));
   try {
     const name = parseInstanceName(nameText);
     const paths = instancePaths(name, home);
@@ -48,7 +48,7 @@ export async function recoverMigration(channel: ReceiveChannel, nameText: string
     const incoming = await readIncoming(paths).catch((cause: unknown) => {
       throw new SnapvmError(ErrorCode.InvalidTransition, `no migration of instance "${name}" is coming in here`, { cause });
     });
-    const socket = join(sockets, "recover.sock");
+    const socket = join(sockets, SCRATCH_NAMES.migrationRecover);
     await writeIncoming(paths, { ...incoming, recover: socket });
     for (let waited = 0; !existsSync(socket); waited += 50) {
       if (waited > LISTEN_WAIT_MS) throw new SnapvmError(ErrorCode.MigrationFailed, `the agent of "${name}" did not listen for the recovery`);

@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { SCRATCH_NAMES, scratchDirPrefix } from "../../paths/index.ts";
 import { join } from "node:path";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { instancePaths, parseMigrationDest, type InstanceName } from "../../paths/index.ts";
@@ -43,7 +43,7 @@ export async function resumeMigration(name: InstanceName, options: { home?: stri
   const dest = parseMigrationDest(to);
   step(`connecting to ${to}`);
   const control = openControl(dest, to);
-  const sockets = await mkdtemp(join(tmpdir(), "snapvm-mig-"));
+  const sockets = await mkdtemp(scratchDirPrefix("migration"));
   let tunnel: Tunnel | undefined;
   try {
     control.channel.send({ kind: "recover", name });
@@ -58,9 +58,9 @@ export async function resumeMigration(name: InstanceName, options: { home?: stri
       if (reply.kind === "failed")
         throw new SnapvmError(reply.error.code as ErrorCode, reply.error.message, { ...(reply.error.hint === undefined ? {} : { hint: reply.error.hint }) });
       if (reply.kind !== "listening") throw new SnapvmError(ErrorCode.MigrationFailed, `the destination answered "${reply.kind}"`);
-      tunnel = await openTunnel(dest, [{ local: join(sockets, "state.sock"), remote: reply.state }]);
+      tunnel = await openTunnel(dest, [{ local: join(sockets, SCRATCH_NAMES.migrationState), remote: reply.state }]);
       step("sending the rest of the memory");
-      sent = await client.resumeMigration({ stateSocket: join(sockets, "state.sock"), timeoutMs: RESUME_TIMEOUT_MS });
+      sent = await client.resumeMigration({ stateSocket: join(sockets, SCRATCH_NAMES.migrationState), timeoutMs: RESUME_TIMEOUT_MS });
       step("waiting for the destination");
       running = await control.channel.expect("running");
     }

@@ -1,5 +1,6 @@
+import { SCRATCH_NAMES, scratchDirPrefix } from "../../paths/index.ts";
 import { mkdtemp, rm } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MigrationProgress } from "../../driver/index.ts";
@@ -78,7 +79,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
   step(`connecting to ${to}`);
   const control = openControl(dest, to);
   const channel = control.channel;
-  const sockets = await mkdtemp(join(tmpdir(), "snapvm-mig-"));
+  const sockets = await mkdtemp(scratchDirPrefix("migration"));
   let tunnel: Tunnel | undefined;
   let switched = false;
   try {
@@ -114,16 +115,16 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
     const listening = await channel.expect("listening");
     if (options.postcopy === true) await recordMigration(paths, { pending: { peer: to, startedAt: new Date().toISOString() } });
     tunnel = await openTunnel(dest, [
-      { local: join(sockets, "state.sock"), remote: listening.state },
-      { local: join(sockets, "disk.sock"), remote: listening.disk },
+      { local: join(sockets, SCRATCH_NAMES.migrationState), remote: listening.state },
+      { local: join(sockets, SCRATCH_NAMES.migrationDisk), remote: listening.disk },
     ]);
     step("copying memory and disk");
     const client = agentClient(name, options.home);
     const polling = pollProgress(client, options.onProgress);
     const sent = await client
       .migrate({
-        stateSocket: join(sockets, "state.sock"),
-        diskSocket: join(sockets, "disk.sock"),
+        stateSocket: join(sockets, SCRATCH_NAMES.migrationState),
+        diskSocket: join(sockets, SCRATCH_NAMES.migrationDisk),
         timeoutMs,
         postcopy: options.postcopy === true,
         ...(options.bandwidth === undefined ? {} : { bandwidth: options.bandwidth }),
