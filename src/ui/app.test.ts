@@ -40,6 +40,7 @@ const ops: UiOperations = {
   },
   bench: () => Promise.resolve([]),
   events: () => Promise.resolve([{ time: "2026-01-01T00:00:00Z", event: "state", state: "running" }]),
+  logs: () => Promise.resolve(['{"level":30,"msg":"ready"}']),
   agentSocket: () => "/nonexistent",
 };
 const unexpected: unknown[] = [];
@@ -92,6 +93,7 @@ test("routes call the operations with parsed bodies; errors keep their code and 
   assert.deepEqual(await (await app.request(url("/api/instances/web/events"), { headers: withHeader })).json(), [
     { time: "2026-01-01T00:00:00Z", event: "state", state: "running" },
   ]);
+  assert.deepEqual(await (await app.request(url("/api/instances/web/logs"), { headers: withHeader })).json(), ['{"level":30,"msg":"ready"}']);
   const created = await app.request(url("/api/instances"), { method: "POST", headers: withHeader, body: JSON.stringify({ name: "new", memory: "256M" }) });
   assert.equal(created.status, 200);
   const fork = await app.request(url("/api/instances/web/snapshots/s1/fork"), {

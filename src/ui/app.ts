@@ -58,6 +58,7 @@ export function buildUiApp(options: UiAppOptions, onUnexpected: (error: unknown)
   app.post("/api/instances/:name/actions/:action", async (c) => c.json(await ops.act(c.req.param("name"), parseParam(InstanceAction, c.req.param("action")))));
   app.get("/api/instances/:name/snapshots", async (c) => c.json(await ops.tree(c.req.param("name"))));
   app.get("/api/instances/:name/events", async (c) => c.json(await ops.events(c.req.param("name"))));
+  app.get("/api/instances/:name/logs", async (c) => c.json(await ops.logs(c.req.param("name"))));
   app.post("/api/instances/:name/snapshots", async (c) => c.json(await ops.snapshot(c.req.param("name"), (await parseBody(c, SnapshotBody)).tag)));
   app.delete("/api/instances/:name/snapshots/:tag", async (c) => c.json(await ops.removeSnapshot(c.req.param("name"), c.req.param("tag"))));
   app.post("/api/instances/:name/snapshots/:tag/fork", async (c) =>

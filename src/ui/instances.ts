@@ -79,8 +79,20 @@ export async function snapshotTree(nameText: string): Promise<UiSnapshotTree> {
   };
 }
 
-/** How many of an instance's events the page shows. */
+/** How many of an instance's events, and of its agent log's lines, the page shows. */
 const EVENTS_SHOWN = 30;
+const LOG_LINES_SHOWN = 60;
+
+/** The newest lines of `snapvm logs NAME --agent`, oldest first (a missing log is no lines). */
+export async function instanceLogLines(nameText: string): Promise<string[]> {
+  const kept: string[] = [];
+  for await (const record of logRecords("agent", readLog(parseInstanceName(nameText), "agent"))) {
+    if (typeof record["line"] !== "string") continue;
+    kept.push(record["line"]);
+    if (kept.length > LOG_LINES_SHOWN) kept.shift();
+  }
+  return kept;
+}
 
 /** The newest events of `snapvm logs NAME --events --json`, oldest first. */
 export async function instanceEvents(nameText: string): Promise<Record<string, unknown>[]> {

@@ -48,6 +48,7 @@ export function uiOpenApiDocument(): Record<string, unknown> {
         post: operation("Take a snapshot (live while running)", [name], SnapshotBody),
       },
       "/api/instances/{name}/events": { get: operation("The instance's newest events", [name]) },
+      "/api/instances/{name}/logs": { get: operation("The newest lines of the instance's agent log (QEMU's stderr included), oldest first", [name]) },
       "/api/instances/{name}/snapshots/{tag}": { delete: operation("Delete a snapshot (refused while forks depend on it)", [name, tag]) },
       "/api/instances/{name}/snapshots/{tag}/fork": { post: operation("Fork N instances from the snapshot and start them", [name, tag], ForkBody) },
       "/api/instances/{name}/snapshots/{tag}/actions/{action}": { post: operation("Restore or compress the snapshot", [name, tag, action(SnapshotAction)]) },

@@ -11,7 +11,7 @@ import { deleteSnapshot } from "../instance/snapshots/delete.ts";
 import { restoreSnapshot } from "../instance/snapshots/restore.ts";
 import { benchResultsDir, instancePaths, parseInstanceName, parseSnapshotTag } from "../paths/index.ts";
 import { benchCharts } from "./bench.ts";
-import { instanceEvents, instanceRows, snapshotTree } from "./instances.ts";
+import { instanceEvents, instanceLogLines, instanceRows, snapshotTree } from "./instances.ts";
 import type { CreateBody, ForkBody, InstanceAction, SnapshotAction } from "./requests.ts";
 import type { UiBenchChart, UiInstanceRow, UiSnapshotTree } from "./wire.ts";
 
@@ -27,6 +27,8 @@ export interface UiOperations {
   tree(name: string): Promise<UiSnapshotTree>;
   /** The instance's newest events (events.jsonl), oldest first. */
   events(name: string): Promise<Record<string, unknown>[]>;
+  /** The newest lines of the instance's agent log (agent.log, QEMU's stderr included), oldest first. */
+  logs(name: string): Promise<string[]>;
   snapshot(name: string, tag: string): Promise<unknown>;
   snapshotAction(name: string, tag: string, action: SnapshotAction): Promise<unknown>;
   removeSnapshot(name: string, tag: string): Promise<unknown>;
@@ -63,6 +65,7 @@ export const libraryOperations: UiOperations = {
   remove: (name) => deleteInstance(parseInstanceName(name), { force: true }),
   tree: snapshotTree,
   events: instanceEvents,
+  logs: instanceLogLines,
   snapshot: (name, tag) => createSnapshot(parseInstanceName(name), parseSnapshotTag(tag)),
   snapshotAction: (name, tag, action) =>
     action === "restore" ? restoreSnapshot(parseInstanceName(name), parseSnapshotTag(tag)) : compressSnapshot(parseInstanceName(name), parseSnapshotTag(tag)),

@@ -85,11 +85,12 @@ function eventLine(record: Record<string, unknown>): HTMLElement {
   return h("li", {}, h("span", { class: "sub" }, when), " ", h("strong", {}, typeof event === "string" ? event : "?"), " ", fields);
 }
 
-/** One instance: its origin, a snapshot form, the tree and its newest events, refreshed every 3 s; returns its stop. */
+/** One instance: its origin, a snapshot form, the tree, its newest events and agent log lines, refreshed every 3 s; returns its stop. */
 export function treeView(root: HTMLElement, instance: string): () => void {
   const holder = h("div", { class: "tree-holder" });
   const origin = h("p", { class: "origin" });
   const events = h("ul", { class: "events" });
+  const log = h("pre", { class: "log" });
   let stopped = false;
   let timer: number | undefined;
   const refresh = (): void => {
@@ -99,6 +100,12 @@ export function treeView(root: HTMLElement, instance: string): () => void {
         events.replaceChildren(...records.reverse().map(eventLine));
       },
       () => undefined, // the tree's request reports the same failure
+    );
+    api<string[]>("GET", `/instances/${enc(instance)}/logs`).then(
+      (lines) => {
+        log.textContent = lines.join("\n");
+      },
+      () => undefined,
     );
     api<UiSnapshotTree>("GET", `/instances/${enc(instance)}/snapshots`)
       .then(
@@ -143,6 +150,7 @@ export function treeView(root: HTMLElement, instance: string): () => void {
       h("p", {}, h("a", { class: "button", href: `#/c/${enc(instance)}` }, "console")),
     ),
     h("section", {}, h("h2", {}, "Events (newest first)"), events),
+    h("section", {}, h("h2", {}, "Agent log (newest last)"), log),
   );
   refresh();
   return () => {
