@@ -1,9 +1,8 @@
 import { chmod, unlink } from "node:fs/promises";
 import type { Server } from "node:http";
 import { createAdaptorServer } from "@hono/node-server";
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { z } from "zod";
 import { ApiPaths } from "../api/paths.ts";
 import {
   ConfigPatch,
@@ -26,6 +25,7 @@ import {
   type StopResponse,
 } from "../api/schemas.ts";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../errors/index.ts";
+import { parseBody } from "../api/parse-body.ts";
 import { httpStatusFor } from "../api/http-status.ts";
 import { openApiDocument } from "../api/openapi.ts";
 
@@ -41,16 +41,6 @@ export interface AgentHandlers {
   migrate(request: MigrateRequest): Promise<MigrateResponse>;
   finishMigration(request: MigrateFinishRequest): Promise<MigrateFinishResponse>;
   resumeMigration(request: MigrateResumeRequest): Promise<MigrateResumeResponse>;
-}
-
-async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const raw: unknown = await c.req.json().catch(() => undefined);
-  const result = schema.safeParse(raw ?? {});
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
-    throw new SnapvmError(ErrorCode.InvalidArgument, `invalid request to ${c.req.path}: ${problems}`);
-  }
-  return result.data;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { z } from "zod";
+import { parseBody } from "../api/parse-body.ts";
 import { httpStatusFor } from "../api/http-status.ts";
 import { ErrorCode, SnapvmError, isErrno, isSnapvmError } from "../errors/index.ts";
 import { WEB_ASSETS } from "../paths/index.ts";
@@ -21,16 +22,6 @@ export interface UiAppOptions {
 
 /** Request bodies are small JSON objects. */
 const MAX_BODY_BYTES = 64 * 1024;
-
-async function parseBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const raw: unknown = await c.req.json().catch(() => undefined);
-  const result = schema.safeParse(raw ?? {});
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
-    throw new SnapvmError(ErrorCode.InvalidArgument, `invalid request to ${c.req.path}: ${problems}`);
-  }
-  return result.data;
-}
 
 function parseParam<S extends z.ZodType>(schema: S, value: string): z.infer<S> {
   const result = schema.safeParse(value);
