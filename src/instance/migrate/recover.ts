@@ -26,6 +26,12 @@ async function waitRunning(paths: InstancePaths): Promise<void> {
   }
 }
 
+/** The agent finished its bring-up (it writes `running` only then; while receiving, the state is `starting`) and lives. */
+async function broughtUp(paths: InstancePaths): Promise<boolean> {
+  const status = await readStatus(paths.status);
+  return status?.state === "running" && status.agentPid !== undefined && (await lockOwner(paths.agentLock)) === status.agentPid;
+}
+
 /**
  * `migrate-receive`'s half of `snapvm migrate NAME --resume`: the instance's agent still receives a
  * post-copy that broke (its guest runs here, missing pages). The recovery socket goes into
@@ -51,6 +57,15 @@ export async function recoverMigration(channel: ReceiveChannel, nameText: string
     const socket = join(sockets, SCRATCH_NAMES.migrationRecover);
     await writeIncoming(paths, { ...incoming, recover: socket });
     for (let waited = 0; !existsSync(socket); waited += 50) {
+      // The post-copy completed here while this was asked (its last pages crossed before the link broke,
+      // and the agent was still waiting for the guest): the agent no longer receives, and what this wrote
+      // into incoming.json is stale. The guest runs here whole, as in the case above.
+      if (await broughtUp(paths)) {
+        await rm(paths.incoming, { force: true });
+        await waitRunning(paths);
+        channel.send({ kind: "running", resumedAt: 0, readyMs: 0 });
+        return;
+      }
       if (waited > LISTEN_WAIT_MS) throw new SnapvmError(ErrorCode.MigrationFailed, `the agent of "${name}" did not listen for the recovery`);
       await sleep(50);
     }
