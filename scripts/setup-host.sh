@@ -36,6 +36,7 @@ host_pkgs=(
   openssh-client debootstrap fdisk dosfstools mtools syslinux syslinux-common librsvg2-bin
   age # age: interop test of snapshot bundle encryption
   chromium # the dashboard's browser tests (test/vm/ui.test.ts, playwright-core)
+  bash-completion # what `snapvm completion bash` builds on; its e2e test drives a real bash
   openssh-server # for scripts/test-hosts.sh: each test host runs its own sshd
   iproute2 # for scripts/test-hosts.sh: network namespaces and the veth pair
   # Ceph radosgw: the real S3 server of the tests (scripts/s3-server.sh)
