@@ -163,7 +163,7 @@ describe("the web dashboard in headless chromium", () => {
       await page.locator('li.fork-node[data-fork="uif-2"]').waitFor();
       await page.locator("li.now").waitFor();
       await page.locator("ul.events li", { hasText: "snapshot" }).first().waitFor(); // the instance's events, live
-      await page.locator("pre.log", { hasText: '"msg"' }).waitFor(); // and its agent log's newest lines
+      await page.locator("pre.log", { hasText: / info progress step=/ }).waitFor(); // and its agent log's newest lines, formatted
       for (const fork of ["uif-1", "uif-2"]) assert.equal(await home.ok(["exec", fork, "--", "echo", `hello from ${fork}`]), `hello from ${fork}\n`);
 
       await node.locator('button[data-action="delete"]').first().click();

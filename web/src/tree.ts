@@ -76,13 +76,39 @@ export function renderTree(tree: UiSnapshotTree, refresh: () => void): HTMLEleme
   return h("ul", { class: "tree" }, ...build(null));
 }
 
+/** A field as `key=value`: strings bare, fractions to one decimal (pauseMs=78.1, not 78.115966796875). */
+function field([key, value]: [string, unknown]): string {
+  if (typeof value === "string") return `${key}=${value}`;
+  if (typeof value === "number" && !Number.isInteger(value)) return `${key}=${value.toFixed(1)}`;
+  return `${key}=${JSON.stringify(value)}`;
+}
+
 function eventLine(record: Record<string, unknown>): HTMLElement {
   const { time, event, ...rest } = record;
   const when = typeof time === "string" ? new Date(time).toLocaleTimeString() : "";
-  const fields = Object.entries(rest)
-    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-    .join(" ");
+  const fields = Object.entries(rest).map(field).join(" ");
   return h("li", {}, h("span", { class: "sub" }, when), " ", h("strong", {}, typeof event === "string" ? event : "?"), " ", fields);
+}
+
+const LEVELS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" };
+
+/** An agent log line as `time level msg key=value…`; a line that is not a JSON record (QEMU's stderr) as it is. */
+function logLine(line: string): string {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (typeof record !== "object" || record === null || Array.isArray(record)) return line;
+  const { time, level, msg, ...rest } = record as Record<string, unknown>;
+  const when = typeof time === "string" || typeof time === "number" ? new Date(time).toLocaleTimeString() : "";
+  const fields = Object.entries(rest)
+    .filter(([k]) => k !== "instance") // the page is the instance's
+    .map(field);
+  return [when, typeof level === "number" ? (LEVELS[level] ?? String(level)) : "", typeof msg === "string" ? msg : "", ...fields]
+    .filter((part) => part !== "")
+    .join(" ");
 }
 
 /** One instance: its origin, a snapshot form, the tree, its newest events and agent log lines, refreshed every 3 s; returns its stop. */
@@ -103,7 +129,7 @@ export function treeView(root: HTMLElement, instance: string): () => void {
     );
     api<string[]>("GET", `/instances/${enc(instance)}/logs`).then(
       (lines) => {
-        log.textContent = lines.join("\n");
+        log.textContent = lines.map(logLine).join("\n");
       },
       () => undefined,
     );
