@@ -49,6 +49,12 @@ export interface UiSnapshotTree {
   nowParent: string | null;
 }
 
+/** What POST /api/instances/NAME/snapshots/TAG/fork answers (the fork command's --json, in part). */
+export interface UiForkResult {
+  from: { instance: string; tag: string };
+  forks: { name: string; failed?: { code: string; message: string } }[];
+}
+
 export interface UiErrorBody {
   error: { code: string; message: string; hint?: string; details?: Record<string, unknown> };
 }

@@ -159,6 +159,11 @@ describe("the web dashboard in headless chromium", () => {
       await node.locator("input.count").fill("2");
       await node.locator("input.fork-name").fill("uif");
       await node.locator('button[data-action="fork"]').first().click();
+      // The fork opens the instances table, the new ones marked and linked; then back to the tree.
+      await page.locator("section.forked", { hasText: "Forked 2 from uivm@s1: uif-1, uif-2" }).waitFor({ timeout: SLOW });
+      for (const fork of ["uif-1", "uif-2"]) await page.locator(`tr.new[data-instance="${fork}"]`).waitFor();
+      await page.locator('section.forked a[href="#/i/uif-1"]').waitFor();
+      await page.goto(`http://127.0.0.1:${dashboard.port}/#/i/uivm`);
       await page.locator('li.fork-node[data-fork="uif-1"]').waitFor({ timeout: SLOW });
       await page.locator('li.fork-node[data-fork="uif-2"]').waitFor();
       await page.locator("li.now").waitFor();

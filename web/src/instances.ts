@@ -1,6 +1,7 @@
-import type { UiInstanceRow } from "../../src/ui/wire.ts";
+import type { UiForkResult, UiInstanceRow } from "../../src/ui/wire.ts";
 import { api, enc } from "./api.ts";
 import { act, bytes, duration, h, showError } from "./dom.ts";
+import { takeForked } from "./forked.ts";
 
 const ACTIONS: Record<string, string[]> = {
   running: ["save", "stop", "restart"],
@@ -10,7 +11,7 @@ const ACTIONS: Record<string, string[]> = {
   broken: ["start"],
 };
 
-function row(instance: UiInstanceRow, refresh: () => void): HTMLElement {
+function row(instance: UiInstanceRow, refresh: () => void, fresh: ReadonlySet<string>): HTMLElement {
   const buttons = (ACTIONS[instance.state] ?? []).map((action) => {
     const button = h("button", { "data-action": action }, action);
     button.addEventListener("click", () => void act(button, () => api("POST", `/instances/${enc(instance.name)}/actions/${action}`), refresh));
@@ -24,7 +25,7 @@ function row(instance: UiInstanceRow, refresh: () => void): HTMLElement {
   const saved = instance.saved === undefined ? "" : `${bytes(instance.saved.allocatedBytes)}, ${duration(instance.saved.ageSeconds)} ago`;
   return h(
     "tr",
-    { "data-instance": instance.name, "data-state": instance.state },
+    { "data-instance": instance.name, "data-state": instance.state, ...(fresh.has(instance.name) ? { class: "new" } : {}) },
     h(
       "td",
       {},
@@ -74,8 +75,24 @@ function createForm(refresh: () => void): HTMLElement {
   return h("section", {}, h("h2", {}, "Create an instance"), form);
 }
 
+/** "Forked 2 from web@warm: web-1, web-2", each a link, and each fork that failed with its reason. */
+function forkedNotice(result: UiForkResult): HTMLElement {
+  const started = result.forks.filter((f) => f.failed === undefined);
+  const links = started.flatMap((f, i) => [i === 0 ? "" : ", ", h("a", { href: `#/i/${enc(f.name)}` }, f.name)]);
+  return h(
+    "section",
+    { class: "forked" },
+    h("p", {}, `Forked ${started.length} from ${result.from.instance}@${result.from.tag}: `, ...links),
+    ...result.forks.flatMap((f) =>
+      f.failed === undefined ? [] : [h("p", { class: "failed" }, `${f.name}: ${f.failed.message} `, h("code", {}, f.failed.code))],
+    ),
+  );
+}
+
 /** The instances table, polled every 2 s (GET /api/instances reads status files only); returns its stop. */
 export function instancesView(root: HTMLElement): () => void {
+  const forked = takeForked();
+  const fresh = new Set(forked?.forks.map((f) => f.name) ?? []);
   const body = h("tbody");
   const table = h(
     "table",
@@ -93,7 +110,7 @@ export function instancesView(root: HTMLElement): () => void {
           body.replaceChildren(
             ...(rows.length === 0
               ? [h("tr", {}, h("td", { colspan: "8", class: "empty" }, "no instances yet: create one below"))]
-              : rows.map((r) => row(r, refresh))),
+              : rows.map((r) => row(r, refresh, fresh))),
           );
         },
         (error: unknown) => {
@@ -104,7 +121,7 @@ export function instancesView(root: HTMLElement): () => void {
         if (!stopped) timer = window.setTimeout(refresh, 2000);
       });
   };
-  root.replaceChildren(h("section", {}, h("h2", {}, "Instances"), table), createForm(refresh));
+  root.replaceChildren(...(forked === undefined ? [] : [forkedNotice(forked)]), h("section", {}, h("h2", {}, "Instances"), table), createForm(refresh));
   refresh();
   return () => {
     stopped = true;

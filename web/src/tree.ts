@@ -1,6 +1,7 @@
-import type { UiSnapshotNode, UiSnapshotTree } from "../../src/ui/wire.ts";
+import type { UiForkResult, UiSnapshotNode, UiSnapshotTree } from "../../src/ui/wire.ts";
 import { api, enc } from "./api.ts";
 import { act, bytes, h, showError } from "./dom.ts";
+import { rememberForked } from "./forked.ts";
 
 function button(label: string, action: () => Promise<unknown>, refresh: () => void, attrs: Record<string, string> = {}): HTMLElement {
   const element = h("button", { "data-action": label, ...attrs }, label);
@@ -13,7 +14,11 @@ function forkControls(tree: UiSnapshotTree, node: UiSnapshotNode, refresh: () =>
   const name = h("input", { value: `${tree.instance}-${node.tag}`.slice(0, 50), class: "fork-name", "aria-label": "fork name" }) as HTMLInputElement;
   const go = button(
     "fork",
-    () => api("POST", `/instances/${enc(tree.instance)}/snapshots/${enc(node.tag)}/fork`, { name: name.value.trim(), count: Number(count.value) }),
+    async () => {
+      const body = { name: name.value.trim(), count: Number(count.value) };
+      rememberForked(await api<UiForkResult>("POST", `/instances/${enc(tree.instance)}/snapshots/${enc(node.tag)}/fork`, body));
+      location.hash = "#/"; // the instances table, the new forks marked
+    },
     refresh,
   );
   return h("span", { class: "fork" }, go, count, "×", name);
