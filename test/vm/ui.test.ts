@@ -186,9 +186,21 @@ describe("the web dashboard in headless chromium", () => {
       const done = (action: string): Promise<number> =>
         page.waitForResponse((r) => r.url().endsWith(`/actions/${action}`), { timeout: SLOW }).then((r) => r.status());
       const s2 = page.locator('li.snap[data-tag="s2"] > .node');
+      // Held back until the tree has redrawn: the redrawn button must still be busy (no second click).
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route(/\/actions\/compress$/, async (route) => {
+        await held;
+        await route.continue();
+      });
       const compressed = done("compress");
+      const before = await s2.locator('button[data-action="compress"]').elementHandle();
       await s2.locator('button[data-action="compress"]').click();
+      await page.waitForFunction("(old) => old !== null && !old.isConnected", before, { timeout: SLOW }); // redrawn
+      assert.equal(await s2.locator('button[data-action="compress"]').isDisabled(), true);
+      release();
       assert.equal(await compressed, 200);
+      await page.unroute(/\/actions\/compress$/);
       await s2.locator(".facts", { hasText: "compressed" }).waitFor();
       const restored = done("restore");
       await node.locator('> .node button[data-action="restore"]').click();

@@ -41,20 +41,38 @@ export function showError(error: unknown): void {
   );
 }
 
-/** Runs a user action with its button disabled; its error goes to the banner. */
-export async function act(button: HTMLElement, action: () => Promise<unknown>, after: () => void): Promise<void> {
-  button.setAttribute("disabled", "");
-  button.classList.add("busy");
+/**
+ * Actions in flight, by a key naming the instance (and tag) and the action: the views redraw every
+ * few seconds, and a redrawn button must stay busy until its action answers, or it could be clicked
+ * again.
+ */
+const pending = new Set<string>();
+
+/** Runs a user action with its button disabled (and, with a key, any redrawn copy of it); its error goes to the banner. */
+export async function act(button: HTMLElement, action: () => Promise<unknown>, after: () => void, key?: string): Promise<void> {
+  setBusy(button, true);
+  if (key !== undefined) pending.add(key);
   try {
     await action();
     showError(undefined);
   } catch (error) {
     showError(error);
   } finally {
-    button.removeAttribute("disabled");
-    button.classList.remove("busy");
+    if (key !== undefined) pending.delete(key);
+    setBusy(button, false);
     after();
   }
+}
+
+/** A button drawn while its action (same key) is still in flight is drawn busy. */
+export function busyIfPending(button: HTMLElement, key: string): HTMLElement {
+  if (pending.has(key)) setBusy(button, true);
+  return button;
+}
+
+function setBusy(button: HTMLElement, busy: boolean): void {
+  button.toggleAttribute("disabled", busy);
+  button.classList.toggle("busy", busy);
 }
 
 export function bytes(n: number): string {

@@ -1,6 +1,6 @@
 import type { UiForkResult, UiInstanceRow } from "../../src/ui/wire.ts";
 import { api, enc } from "./api.ts";
-import { act, bytes, duration, h, showError } from "./dom.ts";
+import { act, busyIfPending, bytes, duration, h, showError } from "./dom.ts";
 import { takeForked } from "./forked.ts";
 
 const ACTIONS: Record<string, string[]> = {
@@ -13,14 +13,16 @@ const ACTIONS: Record<string, string[]> = {
 
 function row(instance: UiInstanceRow, refresh: () => void, fresh: ReadonlySet<string>): HTMLElement {
   const buttons = (ACTIONS[instance.state] ?? []).map((action) => {
-    const button = h("button", { "data-action": action }, action);
-    button.addEventListener("click", () => void act(button, () => api("POST", `/instances/${enc(instance.name)}/actions/${action}`), refresh));
+    const key = `${instance.name} ${action}`;
+    const button = busyIfPending(h("button", { "data-action": action }, action), key);
+    button.addEventListener("click", () => void act(button, () => api("POST", `/instances/${enc(instance.name)}/actions/${action}`), refresh, key));
     return button;
   });
-  const remove = h("button", { class: "danger", "data-action": "delete" }, "delete");
+  const removeKey = `${instance.name} delete`;
+  const remove = busyIfPending(h("button", { class: "danger", "data-action": "delete" }, "delete"), removeKey);
   remove.addEventListener("click", () => {
     if (!confirm(`Delete the instance "${instance.name}"? Its VM is stopped and its disk, memory and snapshots are removed.`)) return;
-    void act(remove, () => api("DELETE", `/instances/${enc(instance.name)}`), refresh);
+    void act(remove, () => api("DELETE", `/instances/${enc(instance.name)}`), refresh, removeKey);
   });
   const saved = instance.saved === undefined ? "" : `${bytes(instance.saved.allocatedBytes)}, ${duration(instance.saved.ageSeconds)} ago`;
   return h(

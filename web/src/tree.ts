@@ -1,11 +1,12 @@
 import type { UiForkResult, UiSnapshotNode, UiSnapshotTree } from "../../src/ui/wire.ts";
 import { api, enc } from "./api.ts";
-import { act, bytes, h, showError } from "./dom.ts";
+import { act, busyIfPending, bytes, h, showError } from "./dom.ts";
 import { rememberForked } from "./forked.ts";
 
-function button(label: string, action: () => Promise<unknown>, refresh: () => void, attrs: Record<string, string> = {}): HTMLElement {
-  const element = h("button", { "data-action": label, ...attrs }, label);
-  element.addEventListener("click", () => void act(element, action, refresh));
+/** A node's action button; `key` names the snapshot, so a redraw while it runs keeps it busy. */
+function button(key: string, label: string, action: () => Promise<unknown>, refresh: () => void): HTMLElement {
+  const element = busyIfPending(h("button", { "data-action": label }, label), `${key} ${label}`);
+  element.addEventListener("click", () => void act(element, action, refresh, `${key} ${label}`));
   return element;
 }
 
@@ -13,6 +14,7 @@ function forkControls(tree: UiSnapshotTree, node: UiSnapshotNode, refresh: () =>
   const count = h("input", { type: "number", min: "1", max: "16", value: "2", class: "count", "aria-label": "how many forks" }) as HTMLInputElement;
   const name = h("input", { value: `${tree.instance}-${node.tag}`.slice(0, 50), class: "fork-name", "aria-label": "fork name" }) as HTMLInputElement;
   const go = button(
+    `${tree.instance}@${node.tag}`,
     "fork",
     async () => {
       const body = { name: name.value.trim(), count: Number(count.value) };
@@ -33,10 +35,11 @@ function nodeView(tree: UiSnapshotTree, node: UiSnapshotNode, children: HTMLElem
     node.compressed ? "compressed" : "",
     new Date(node.createdAt).toLocaleString(),
   ].filter((f) => f !== "");
-  const remove = h("button", { class: "danger", "data-action": "delete" }, "delete");
+  const key = `${tree.instance}@${node.tag}`;
+  const remove = busyIfPending(h("button", { class: "danger", "data-action": "delete" }, "delete"), `${key} delete`);
   remove.addEventListener("click", () => {
-    if (!confirm(`Delete the snapshot ${tree.instance}@${node.tag}?`)) return;
-    void act(remove, () => api("DELETE", base), refresh);
+    if (!confirm(`Delete the snapshot ${key}?`)) return;
+    void act(remove, () => api("DELETE", base), refresh, `${key} delete`);
   });
   const forks = node.forks.map((f) =>
     h("li", { class: "fork-node", "data-fork": f }, h("span", { class: "glyph" }, "↳ fork"), h("a", { href: `#/i/${enc(f)}` }, f)),
@@ -52,9 +55,9 @@ function nodeView(tree: UiSnapshotTree, node: UiSnapshotNode, children: HTMLElem
       h(
         "span",
         { class: "actions" },
-        button("restore", () => api("POST", `${base}/actions/restore`), refresh),
+        button(key, "restore", () => api("POST", `${base}/actions/restore`), refresh),
         node.hasMemory ? forkControls(tree, node, refresh) : null,
-        node.compressed ? null : button("compress", () => api("POST", `${base}/actions/compress`), refresh),
+        node.compressed ? null : button(key, "compress", () => api("POST", `${base}/actions/compress`), refresh),
         remove,
       ),
     ),
