@@ -8,6 +8,7 @@ import { canDropCaches } from "./host.ts";
 import { machineFacts } from "./machine.ts";
 import { CHAIN_METHODS } from "./methods/index.ts";
 import { runMigrationPhase, type MigrationRecord } from "./methods/migrate.ts";
+import { checkMigrationTargets } from "./methods/migrate-report.ts";
 import { renderTables } from "./report/table.ts";
 import { checkTargets } from "./report/targets.ts";
 import { summarizeRuns } from "./report/summary.ts";
@@ -131,7 +132,7 @@ async function main(): Promise<number> {
     ...measured,
   };
   const tables = renderTables(results);
-  const targets = checkTargets(summarizeRuns(results.runs), options.cases)
+  const targets = [...checkTargets(summarizeRuns(results.runs), options.cases), ...checkMigrationTargets(results.migrations ?? [])]
     .map((t) => `- ${t.verdict} ${t.text}`)
     .join("\n");
   const written = writeResults(results, tables, `Targets (this run):\n${targets}`, resolve(options.out ?? resolve(import.meta.dirname, "results")));

@@ -1,4 +1,5 @@
 import { formatBytes, formatMs } from "../report/format.ts";
+import type { TargetResult } from "../report/targets.ts";
 import { summarize, type Summary } from "../stats.ts";
 import { MIGRATION_LOADS, MIGRATION_MODES, WRITER_MIB, WRITER_PERIOD_MS, type MigrationRecord } from "./migrate.ts";
 
@@ -31,6 +32,29 @@ const HEADER = [
   "Dirty rate",
   "Load avg",
 ];
+
+/** The issue's two migration targets per guest size, judged on the medians, for the bench's target list. */
+export function checkMigrationTargets(records: readonly MigrationRecord[]): TargetResult[] {
+  const results: TargetResult[] = [];
+  for (const size of [...new Set(records.map((r) => r.size.label))]) {
+    const ok = records.filter((r) => r.size.label === size && r.error === undefined);
+    const idle = summarize(ok.filter((r) => r.load === "idle" && r.mode === "precopy").map((r) => r.downtimeMs));
+    if (idle !== undefined)
+      results.push({
+        verdict: idle.median <= IDLE_PRECOPY_DOWNTIME_TARGET_MS ? "PASS" : "FAIL",
+        text: `${size} idle pre-copy downtime ${formatMs(idle.median)} ≤ ${IDLE_PRECOPY_DOWNTIME_TARGET_MS} ms`,
+      });
+    for (const load of MIGRATION_LOADS) {
+      const answering = summarize(ok.filter((r) => r.load === load && r.mode === "postcopy").map((r) => r.answeringMs));
+      if (answering !== undefined)
+        results.push({
+          verdict: answering.median <= POSTCOPY_ANSWERING_TARGET_MS ? "PASS" : "FAIL",
+          text: `${size} ${load} post-copy stop → answering ${formatMs(answering.median)} ≤ ${POSTCOPY_ANSWERING_TARGET_MS} ms`,
+        });
+    }
+  }
+  return results;
+}
 
 /** One row per guest size, load and mode: medians (min–max) over the runs, with the targets where the issue sets one. */
 export function renderMigrations(records: readonly MigrationRecord[]): string {
