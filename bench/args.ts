@@ -1,12 +1,12 @@
 import { parseArgs } from "node:util";
 import { parseSize } from "../src/config/index.ts";
 import { DATA_CASES, type DataCase } from "./guest-workload.ts";
-import { METHOD_IDS, TRANSFER_METHOD_IDS, type MethodId } from "./methods/catalog.ts";
+import { METHOD_IDS, SLOW_METHOD_IDS, type MethodId } from "./methods/catalog.ts";
 import type { BenchOptions, GuestSize } from "./results.ts";
 
 export const USAGE = `npm run bench -- [options]
 
-  --quick              512M only, 1 run, random data only, no export/offload methods unless named in --methods
+  --quick              512M only, 1 run, random data only, no export/offload/migrate methods unless named in --methods
                        (the README's figures; under 3 minutes on 2 cores)
   --sizes LIST         guest RAM sizes, default 512M,2G (e.g. 512M,2G,8G)
   --runs N             runs per figure (median, min, max), default 3
@@ -64,8 +64,8 @@ export function parseOptions(argv: readonly string[]): CliOptions {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs ?? ""}`);
   // --quick keeps one case: each case is a whole chain of methods, most of it reading back memory.
   const cases: DataCase[] = values.cases === undefined ? (quick ? ["random"] : [...DATA_CASES]) : pick(values.cases, DATA_CASES, "case");
-  // --quick keeps its few minutes: the transfer methods run with it only when named.
-  const defaults = quick ? METHOD_IDS.filter((m) => !TRANSFER_METHOD_IDS.includes(m)) : METHOD_IDS;
+  // --quick keeps its few minutes: the transfer and migration methods run with it only when named.
+  const defaults = quick ? METHOD_IDS.filter((m) => !SLOW_METHOD_IDS.includes(m)) : METHOD_IDS;
   const chosen = pick(values.methods ?? [...defaults, "ram-backing"].join(","), [...METHOD_IDS, "ram-backing"] as const, "method");
   return {
     quick,

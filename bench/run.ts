@@ -7,6 +7,8 @@ import { BenchHome } from "./home.ts";
 import { canDropCaches } from "./host.ts";
 import { machineFacts } from "./machine.ts";
 import { CHAIN_METHODS } from "./methods/index.ts";
+import { runMigrationPhase, type MigrationRecord } from "./methods/migrate.ts";
+import { checkMigrationTargets } from "./methods/migrate-report.ts";
 import { renderTables } from "./report/table.ts";
 import { checkTargets } from "./report/targets.ts";
 import { summarizeRuns } from "./report/summary.ts";
@@ -23,7 +25,11 @@ function message(error: unknown): string {
 }
 
 /** Everything measured, in one home that is removed at the end whatever happens (Ctrl-C included). */
-async function measure(options: CliOptions, home: BenchHome, notes: string[]): Promise<{ runs: RunRecord[]; workload: WorkloadRecord[] }> {
+async function measure(
+  options: CliOptions,
+  home: BenchHome,
+  notes: string[],
+): Promise<{ runs: RunRecord[]; workload: WorkloadRecord[]; migrations?: MigrationRecord[] }> {
   const runs: RunRecord[] = [];
   const workload: WorkloadRecord[] = [];
   const chained = CHAIN_METHODS.some(([id]) => options.methods.includes(id));
@@ -70,7 +76,11 @@ async function measure(options: CliOptions, home: BenchHome, notes: string[]): P
       }
     }
   }
-  return { runs, workload };
+  if (!options.methods.includes("snapvm-migrate")) return { runs, workload };
+  // Its own two hosts and guests (scripts/test-hosts.sh), torn down inside; not part of a chain.
+  const migration = await runMigrationPhase({ sizes: options.sizes, runs: options.runs, log });
+  for (const line of migration.notes) note(line);
+  return { runs, workload, migrations: migration.records };
 }
 
 async function main(): Promise<number> {
@@ -105,7 +115,7 @@ async function main(): Promise<number> {
     `${options.sizes.map((s) => s.label).join(", ")} × ${options.cases.join(", ")}, ${options.runs} run(s), ${machine.cores} cores, ${machine.accel}, load ${machine.loadAverageStart.toFixed(2)}; home ${home.dir}`,
   );
 
-  let measured: { runs: RunRecord[]; workload: WorkloadRecord[] };
+  let measured: Awaited<ReturnType<typeof measure>>;
   try {
     measured = await measure(options, home, notes);
   } finally {
@@ -122,7 +132,7 @@ async function main(): Promise<number> {
     ...measured,
   };
   const tables = renderTables(results);
-  const targets = checkTargets(summarizeRuns(results.runs), options.cases)
+  const targets = [...checkTargets(summarizeRuns(results.runs), options.cases), ...checkMigrationTargets(results.migrations ?? [])]
     .map((t) => `- ${t.verdict} ${t.text}`)
     .join("\n");
   const written = writeResults(results, tables, `Targets (this run):\n${targets}`, resolve(options.out ?? resolve(import.meta.dirname, "results")));

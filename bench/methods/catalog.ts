@@ -14,11 +14,15 @@ export const METHOD_IDS = [
   "gist-gzip",
   "cold-boot",
   "snapvm-cold-start",
+  "snapvm-migrate",
 ] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 
 /** The methods that move a snapshot's state off the instance and back: their own table (report/transfer-table.ts), plain and encrypted rows. */
 export const TRANSFER_METHOD_IDS: readonly MethodId[] = ["snapvm-export", "diy-export", "snapvm-offload"];
+
+/** Methods `--quick` leaves out unless named: the transfers, and migration between two hosts (minutes, needs root). */
+export const SLOW_METHOD_IDS: readonly MethodId[] = [...TRANSFER_METHOD_IDS, "snapvm-migrate"];
 
 /** The gist everything is compared with. */
 export const BASELINE: MethodId = "gist-gzip";
@@ -38,6 +42,7 @@ export const METHOD_LABELS: Record<MethodId, string> = {
   "gist-gzip": "gist: exec gzip (baseline)",
   "cold-boot": "cold boot, raw QEMU (reference)",
   "snapvm-cold-start": "cold boot, snapvm start (reference)",
+  "snapvm-migrate": "snapvm migrate between two hosts (own table)",
 };
 
 /** A row's label: fork rows say how many forks started together and how their figures read. */

@@ -5,6 +5,7 @@ import { renderBreakdown } from "./breakdown.ts";
 import { renderForkGap } from "./fork-gap.ts";
 import { formatBytes, formatMs } from "./format.ts";
 import { renderTransfers } from "./transfer-table.ts";
+import { renderMigrations } from "../methods/migrate-report.ts";
 import { backingRatios, findAll, ratioToBaseline, summarizeRuns, type Figure, type MethodSummary } from "./summary.ts";
 
 /** "median (min–max)" when there was more than one run; sizes and memory show the median only. */
@@ -80,6 +81,8 @@ export function renderTables(results: BenchResults): string {
   if (gap !== "") out.push(gap);
   const transfers = renderTransfers(results);
   if (transfers !== "") out.push(transfers);
+  const migrations = renderMigrations(results.migrations ?? []);
+  if (migrations !== "") out.push(migrations);
   const breakdown = renderBreakdown(results);
   if (breakdown !== "") out.push(breakdown);
   const backing = renderBacking(results);

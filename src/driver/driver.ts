@@ -303,11 +303,12 @@ export interface HostMigration {
   listen(vm: RunningVm, channels: MigrationChannels, options: { postcopy: boolean }): Promise<void>;
   /**
    * Destination, on a VM started `incoming` and `frozen`: resolves once the whole state arrived. At the
-   * switch-over the disk export is closed and the guest resumed; `onRunning` is told then, which under
-   * post-copy is long before the last page arrives. A post-copy that broke is recovered
+   * switch-over the disk export is closed and the guest resumed; `onRunning` is told then (with the
+   * epoch ms the guest resumed at, by the VMM's clock), which under post-copy is long before the last
+   * page arrives. A post-copy that broke is recovered
    * on the socket `recoverSocket` names once it names one (QEMU's migrate-recover).
    */
-  accept(vm: RunningVm, timeoutMs: number, onRunning: () => void, recoverSocket?: () => Promise<string | undefined>): Promise<void>;
+  accept(vm: RunningVm, timeoutMs: number, onRunning: (resumedAt: number) => void, recoverSocket?: () => Promise<string | undefined>): Promise<void>;
   /**
    * Source, after a post-copy broke (the link): sends what the destination still lacks through
    * `channels.state`, where the destination listens for the recovery (accept's `recoverSocket`).

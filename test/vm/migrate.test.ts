@@ -172,7 +172,12 @@ describe("snapvm migrate between two hosts", { concurrency: false }, () => {
   // Opt-in (SNAPVM_TEST_POSTCOPY_RESUME=1): it passed 6 of 8 runs here. The two failures were races of the
   // cut with the post-copy's end: once the last pages had crossed before the cut (since handled by
   // recover.ts), once the source's QEMU went to "failed" instead of "postcopy-paused", which no resume can
-  // recover. Until that second race is understood it must not decide whether a run of the suite passes.
+  // recover. Likely cause, from QEMU 10's source (not reproduced on purpose): only the send loop's error
+  // check (migration_detect_error) pauses a post-copy; once the source has sent its last page it is in
+  // migration_completion(), and a broken link there (the return path closing without the destination's
+  // SHUT, as ssh's ServerAlive ends the forward ~6 s into the cut) goes to migration_completion_failed():
+  // "failed". If the last bytes were still in ssh's buffers, the destination stays postcopy-paused. Until
+  // snapvm handles that window it must not decide whether a run of the suite passes.
   const postcopyResume = process.env["SNAPVM_TEST_POSTCOPY_RESUME"] === "1" ? {} : { skip: "opt-in: SNAPVM_TEST_POSTCOPY_RESUME=1 (racy, see above)" };
   test("a link cut during post-copy pauses both sides; after heal, --resume finishes the move", postcopyResume, async () => {
     const name = "mig-resume";

@@ -3,7 +3,8 @@ import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import type { HostMigration, MigrationChannels, MigrationProgress, MigrationSendOptions, MigrationSent, RunningVm } from "../driver.ts";
 import { activeDisk } from "./block.ts";
 import { setCapabilities, UNLIMITED_BANDWIDTH, waitForMigration } from "./migrate.ts";
-import type { MigrationInfo, QmpClient, QmpTimestamp } from "./qmp/index.ts";
+import type { MigrationInfo, MigrationStatus, QmpClient, QmpTimestamp } from "./qmp/index.ts";
+import { writeBackWhileIncoming } from "./ram-writeback.ts";
 import { asQemuVm } from "./vm.ts";
 import { faultPoint } from "../../util/fault-point.ts";
 
@@ -46,16 +47,17 @@ async function waitMirrorReady(qmp: QmpClient, timeoutMs: number): Promise<void>
   }
 }
 
-/** Ends a ready mirror with the target a consistent copy (no pivot); returns the bytes it copied. */
+/**
+ * Ends a ready mirror with the target a consistent copy (no pivot); returns the bytes it copied. A
+ * cancelled ready mirror ends with BLOCK_JOB_COMPLETED, whose offset says that: no polling in the pause.
+ */
 async function finishMirror(qmp: QmpClient, timeoutMs: number): Promise<number> {
-  const before = (await qmp.execute("query-block-jobs")).find((j) => j.device === MIRROR_JOB);
+  const ended = qmp.waitForEvent("BLOCK_JOB_COMPLETED", { timeoutMs, predicate: (event) => event.data.device === MIRROR_JOB });
+  ended.catch(() => undefined);
   await qmp.execute("block-job-cancel", { device: MIRROR_JOB });
-  const deadline = Date.now() + timeoutMs;
-  while ((await qmp.execute("query-block-jobs")).some((j) => j.device === MIRROR_JOB)) {
-    if (Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the disk mirror did not finish within ${timeoutMs} ms`);
-    await sleep(1);
-  }
-  return before?.offset ?? 0;
+  const event = await ended;
+  if (event.data.error !== undefined) throw new SnapvmError(ErrorCode.QemuFailed, `the disk mirror to the destination failed: ${event.data.error}`);
+  return event.data.offset;
 }
 
 /** Polls query-migrate at 1 ms (the switch-over waits on it) until pre-switchover; reports progress twice a second. */
@@ -108,11 +110,12 @@ async function send(vm: RunningVm, channels: MigrationChannels, options: Migrati
     // The guest is paused: the mirror has nothing left to follow, and its target matches this instant.
     const diskBytes = await finishMirror(qmp, options.timeoutMs);
     mirroring = false;
-    await qmp.execute("blockdev-del", { "node-name": MIRROR_TARGET });
-    targetAdded = false;
     await qmp.execute("migrate-continue", { state: "pre-switchover" });
     // From here under post-copy the destination runs the guest: this side must never resume it.
     postcopyRunning = postcopy;
+    // The NBD client goes after the pause: nothing writes to it once its mirror ended.
+    await qmp.execute("blockdev-del", { "node-name": MIRROR_TARGET });
+    targetAdded = false;
     if (postcopy) await waitPostcopy(qmp, options.timeoutMs);
     else await waitForMigration(qmp, "finishing the migration", options.timeoutMs);
     const info = await qmp.execute("query-migrate");
@@ -173,45 +176,80 @@ async function listen(vm: RunningVm, channels: MigrationChannels, options: { pos
   await qmp.execute("nbd-server-start", { addr: { type: "unix", data: { path: channels.disk } } });
   await qmp.execute("block-export-add", { type: "nbd", id: EXPORT_NAME, "node-name": disk.nodeName, writable: true, name: EXPORT_NAME });
   await setCapabilities(qmp, options.postcopy ? ["postcopy-ram"] : []);
+  // MIGRATION events tell accept() the switch-over at once (see there).
+  await qmp.execute("migrate-set-capabilities", { capabilities: [{ capability: "events", state: true }] });
   await qmp.execute("migrate-incoming", { uri: `unix:${channels.state}` });
 }
 
-async function accept(vm: RunningVm, timeoutMs: number, onRunning: () => void, recoverSocket?: () => Promise<string | undefined>): Promise<void> {
+/**
+ * The switch-over on the destination: the disk export goes before the guest runs, as it holds the
+ * disk's write permission, which the guest's device needs (libvirt does the same). Both commands go
+ * at once (QMP runs them in order); the guest runs from the RESUME event, whose time this returns.
+ */
+async function startGuest(qmp: QmpClient): Promise<number> {
+  const resumed = qmp.waitForEvent("RESUME", { timeoutMs: 30_000 });
+  resumed.catch(() => undefined);
+  await Promise.all([qmp.execute("nbd-server-stop"), qmp.execute("cont")]);
+  return epochMs((await resumed).timestamp);
+}
+
+function switchedOver(status: MigrationStatus | undefined): boolean {
+  return status === "postcopy-active" || status === "completed";
+}
+
+async function accept(
+  vm: RunningVm,
+  timeoutMs: number,
+  onRunning: (resumedAt: number) => void,
+  recoverSocket?: () => Promise<string | undefined>,
+): Promise<void> {
   const { qmp } = asQemuVm(vm);
   const deadline = Date.now() + timeoutMs;
-  let running = false;
+  // The VM was started frozen (-S). The MIGRATION event starts it: a query-migrate waits behind the
+  // incoming stream's load in QEMU's main loop (tens of ms under load), polling stays the fallback.
+  const writeback = vm.spec.memoryBacking === "file" ? writeBackWhileIncoming(vm.spec.memoryPath) : undefined;
+  let starting: Promise<void> | undefined;
+  const start = (): Promise<void> => {
+    writeback?.stop();
+    return (starting ??= startGuest(qmp).then((resumedAt) => {
+      onRunning(resumedAt);
+    }));
+  };
+  const off = qmp.onEvent("MIGRATION", (event) => {
+    if (switchedOver(event.data.status)) start().catch(() => undefined);
+  });
   let recovering: string | undefined;
   let askedAt = 0;
-  for (;;) {
-    const info = await qmp.execute("query-migrate");
-    // The VM was started frozen (-S): the disk export goes before the guest runs, as it holds the
-    // disk's write permission, which the guest's device needs (libvirt does the same).
-    if (!running && (info.status === "postcopy-active" || info.status === "completed")) {
-      await qmp.execute("nbd-server-stop");
-      await qmp.execute("cont");
-      running = true;
-      onRunning();
-    }
-    const broken = info.status === "postcopy-paused" || info.status === "postcopy-active";
-    if (running && broken && recoverSocket !== undefined && Date.now() - askedAt > 200) {
-      askedAt = Date.now();
-      const socket = await recoverSocket();
-      if (socket !== undefined && socket !== recovering) {
-        // A link cut sends no FIN: the stream may still look alive here; pausing it makes it recoverable.
-        if (info.status === "postcopy-active") await qmp.execute("migrate-pause").catch(() => undefined);
-        else {
-          await qmp.execute("migrate-recover", { uri: `unix:${socket}` });
-          recovering = socket;
+  try {
+    for (;;) {
+      const info = await qmp.execute("query-migrate");
+      if (switchedOver(info.status)) await start();
+      const running = starting !== undefined;
+      const broken = info.status === "postcopy-paused" || info.status === "postcopy-active";
+      if (running && broken && recoverSocket !== undefined && Date.now() - askedAt > 200) {
+        askedAt = Date.now();
+        const socket = await recoverSocket();
+        if (socket !== undefined && socket !== recovering) {
+          // A link cut sends no FIN: the stream may still look alive here; pausing it makes it recoverable.
+          if (info.status === "postcopy-active") await qmp.execute("migrate-pause").catch(() => undefined);
+          else {
+            await qmp.execute("migrate-recover", { uri: `unix:${socket}` });
+            recovering = socket;
+          }
         }
       }
+      if (info.status === "completed") break;
+      if (info.status === "failed" || info.status === "cancelled")
+        throw new SnapvmError(ErrorCode.QemuFailed, `receiving the migration failed: ${info["error-desc"] ?? info.status}`);
+      // A post-copied guest runs here and only here: no deadline ends it (a paused post-copy waits for recovery).
+      const postcopyHere = running && info.status !== undefined && info.status.startsWith("postcopy");
+      if (!postcopyHere && Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the migration did not arrive within ${timeoutMs} ms`);
+      await sleep(2);
     }
-    if (info.status === "completed") break;
-    if (info.status === "failed" || info.status === "cancelled")
-      throw new SnapvmError(ErrorCode.QemuFailed, `receiving the migration failed: ${info["error-desc"] ?? info.status}`);
-    // A post-copied guest runs here and only here: no deadline ends it (a paused post-copy waits for recovery).
-    const postcopyHere = running && info.status !== undefined && info.status.startsWith("postcopy");
-    if (!postcopyHere && Date.now() > deadline) throw new SnapvmError(ErrorCode.QmpTimeout, `the migration did not arrive within ${timeoutMs} ms`);
-    await sleep(2);
+  } finally {
+    off();
+    writeback?.stop();
+    await writeback?.done;
   }
 }
 

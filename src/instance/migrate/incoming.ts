@@ -25,6 +25,20 @@ export interface IncomingMigration {
 /** Progress steps the receiving side (migrate-receive) waits for in the agent's reports. */
 export const INCOMING_LISTENING = "migration: listening";
 export const INCOMING_RESUMED = "migration: resumed";
+/** After the switch-over, the guest answered its agent here. */
+export const INCOMING_ANSWERING = "migration: answering";
+
+/** A step with the epoch ms it happened at, as the agent reports it: "STEP at MS". */
+function timedStep(step: string, at: number): string {
+  return `${step} at ${at}`;
+}
+
+/** The epoch ms of a timed `step` (INCOMING_RESUMED, INCOMING_ANSWERING) in a reported line, if it is one. */
+export function stepTime(line: string, step: string): number | undefined {
+  if (!line.startsWith(`${step} at `)) return undefined;
+  const at = Number(line.slice(step.length + 4));
+  return Number.isFinite(at) && at > 0 ? at : undefined;
+}
 
 export async function writeIncoming(paths: InstancePaths, incoming: IncomingMigration): Promise<void> {
   await writeJsonAtomic(paths.incoming, incoming);
@@ -68,14 +82,15 @@ export async function receiveIncoming(paths: InstancePaths, hooks: BootHooks): P
     await driver.migration.accept(
       vm,
       incoming.timeoutMs,
-      () => {
+      (resumedAt) => {
         seen.resumed = true;
-        hooks.onProgress(INCOMING_RESUMED);
+        hooks.onProgress(timedStep(INCOMING_RESUMED, resumedAt));
       },
       async () => (await readIncoming(paths).catch(() => undefined))?.recover,
     );
     if (!seen.resumed) throw new SnapvmError(ErrorCode.MigrationFailed, "the migration completed without the guest being resumed");
     await waitGuestReady(vm, 30_000);
+    hooks.onProgress(timedStep(INCOMING_ANSWERING, Date.now()));
     await rm(paths.incoming, { force: true });
     return { vm, accelReason: launch.accelReason, readyMs: performance.now() - started, launch };
   } catch (error) {

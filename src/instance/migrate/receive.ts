@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
 import { parseInstanceName, snapvmHome, type InstancePaths } from "../../paths/index.ts";
 import { startInstance } from "../lifecycle/start.ts";
-import { INCOMING_LISTENING, INCOMING_RESUMED } from "./incoming.ts";
+import { INCOMING_ANSWERING, INCOMING_LISTENING, INCOMING_RESUMED, stepTime } from "./incoming.ts";
 import { buildIncomingInstance } from "./build-incoming.ts";
 import { preflight } from "./preflight.ts";
 import { PROTOCOL_VERSION, type ReceiveChannel } from "./protocol.ts";
@@ -49,11 +49,13 @@ export async function receiveMigration(channel: ReceiveChannel, home = snapvmHom
     const paths = await buildIncomingInstance(offer, name, home, channel, { ...channels, timeoutMs: offer.timeoutMs, postcopy: offer.postcopy });
     made = paths;
     let resumedAt = 0;
+    let answeredAt: number | undefined;
     const start = startInstance(name, {
       home,
       onProgress: (step) => {
         if (step === INCOMING_LISTENING) channel.send({ kind: "listening", ...channels });
-        if (step === INCOMING_RESUMED) resumedAt = Date.now();
+        resumedAt = stepTime(step, INCOMING_RESUMED) ?? resumedAt;
+        answeredAt = stepTime(step, INCOMING_ANSWERING) ?? answeredAt;
       },
     });
     start.catch(() => undefined);
@@ -83,7 +85,13 @@ export async function receiveMigration(channel: ReceiveChannel, home = snapvmHom
     await recordMigration(paths, {
       cameFrom: { peer: `${offer.sourceHost}:${offer.sourceHome}`, startedAt: started.toISOString(), finishedAt: new Date().toISOString() },
     });
-    channel.send({ kind: "running", resumedAt, readyMs: outcome.result.totalMs, ...(ramSettle === undefined ? {} : { ramSettle }) });
+    channel.send({
+      kind: "running",
+      resumedAt,
+      readyMs: outcome.result.totalMs,
+      ...(answeredAt === undefined ? {} : { answeredAt }),
+      ...(ramSettle === undefined ? {} : { ramSettle }),
+    });
   } catch (error) {
     if (!running && made !== undefined && existsSync(made.dir)) {
       const tmpfsRam = await postcopyRamTarget(made).catch(() => undefined);

@@ -33,6 +33,8 @@ export interface MigrateResult {
   downtimeMs: number;
   /** The part of it the source's QEMU counts (its stop to the end of its stream). */
   sourceDowntimeMs: number;
+  /** From the guest stopping here to it answering its agent there (under post-copy, pages still arriving). */
+  answeringMs?: number;
   totalMs: number;
   /** RAM stream bytes, disk mirror bytes, and files copied before (lower layers, boot files). */
   bytes: number;
@@ -80,7 +82,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
   const control = openControl(dest, to);
   const channel = control.channel;
   const sockets = await mkdtemp(scratchDirPrefix("migration"));
-  let tunnel: Tunnel | undefined;
+  const tunnels: Tunnel[] = [];
   let switched = false;
   try {
     channel.send({
@@ -114,10 +116,13 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
     step("waiting for the destination to listen");
     const listening = await channel.expect("listening");
     if (options.postcopy === true) await recordMigration(paths, { pending: { peer: to, startedAt: new Date().toISOString() } });
-    tunnel = await openTunnel(dest, [
-      { local: join(sockets, SCRATCH_NAMES.migrationState), remote: listening.state },
-      { local: join(sockets, SCRATCH_NAMES.migrationDisk), remote: listening.disk },
-    ]);
+    // One SSH connection each: the disk mirror's last writes and flush at the switch-over must not
+    // queue behind the RAM stream's data in flight in a shared connection (head-of-line blocking).
+    for (const [local, remote] of [
+      [SCRATCH_NAMES.migrationState, listening.state],
+      [SCRATCH_NAMES.migrationDisk, listening.disk],
+    ] as const)
+      tunnels.push(await openTunnel(dest, [{ local: join(sockets, local), remote }]));
     step("copying memory and disk");
     const client = agentClient(name, options.home);
     const polling = pollProgress(client, options.onProgress);
@@ -161,6 +166,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
       to,
       downtimeMs: Math.max(0, running.resumedAt - sent.stoppedAt),
       sourceDowntimeMs: sent.vmmDowntimeMs,
+      ...(running.answeredAt === undefined ? {} : { answeringMs: Math.max(0, running.answeredAt - sent.stoppedAt) }),
       totalMs: performance.now() - started,
       bytes: sent.bytes,
       diskBytes: sent.diskBytes,
@@ -185,7 +191,7 @@ export async function migrateInstance(name: InstanceName, dest: MigrationDest, o
     if (!switched) channel.send({ kind: "abort", reason: error instanceof Error ? error.message : String(error) });
     throw control.explain(error);
   } finally {
-    await tunnel?.close();
+    await Promise.all(tunnels.map((t) => t.close()));
     // The destination cleans up when the channel closes; wait for it, so nothing of this move is left there.
     await control.close();
     await rm(sockets, { recursive: true, force: true });
