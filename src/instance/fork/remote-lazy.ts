@@ -1,0 +1,237 @@
+import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { PassThrough } from "node:stream";
+import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
+import { instancePaths, parseInstanceName, snapvmHome, type InstanceName, type RemoteSnapshot } from "../../paths/index.ts";
+import { claimNewInstance } from "../lifecycle/new-instance.ts";
+import { deleteInstance } from "../lifecycle/delete.ts";
+import { LineChannel } from "../migrate/line-channel.ts";
+import { localVmmVersion } from "../migrate/preflight.ts";
+import type { DestinationMessage, Offer, RamSettle, SourceMessage } from "../migrate/protocol.ts";
+import { receiveMigration } from "../migrate/receive.ts";
+import { recordMigration } from "../migrate/record.ts";
+import { postcopyRamTarget } from "../migrate/settle-ram.ts";
+import { copySparse } from "../../util/sparse-copy.ts";
+import { layerHere } from "./layer-here.ts";
+import { openReverseTunnel, downloadFile, type ReverseTunnel } from "./remote-transport.ts";
+import { openServeLink, type ServeLink } from "./remote-serve-link.ts";
+
+export interface RemoteForkResult {
+  name: string;
+  from: string;
+  lazy: boolean;
+  /** From the command to the guest answering here. */
+  answeringMs: number;
+  /** From the command to the end: the files, the whole post-copy, and the RAM settled into its file. */
+  totalMs: number;
+  /** Files copied before (the snapshot's disk layers, boot files, key). */
+  fileBytes: number;
+  /** Lazy only: the snapshot's disk layers found here by digest (not copied). */
+  reusedLayers?: string[];
+  /** Lazy only: how the RAM went back from tmpfs to the instance's file once every page was here. */
+  ramSettle?: RamSettle;
+}
+
+function refused(name: string, why: string, hint: string, details: Record<string, unknown>): SnapvmError {
+  return new SnapvmError(ErrorCode.MigrationRefused, `cannot fork "${name}" here: ${why}; nothing was moved`, { hint, details });
+}
+
+/**
+ * Carries the conversation between the snapshot's host (fork-serve, over ssh) and this process's
+ * migrate-receive code (receiveMigration, over an in-memory channel), doing here what the source does
+ * in `snapvm migrate`: it pulls the files the receiver asks for and forwards the receiver's sockets to
+ * the snapshot's host (reverse SSH forwards), since that host may not reach this one.
+ */
+class Relay {
+  private offer: Offer | undefined;
+  private remoteSockets: { state: string; disk: string } | undefined;
+  private tunnel: ReverseTunnel | undefined;
+  /** The snapshot's host's own error, preferred over the receiver's account of it. */
+  sourceError: SnapvmError | undefined;
+  running: Extract<DestinationMessage, { kind: "running" }> | undefined;
+  /** The receiver asked for files: it passed its checks and will build the instance. */
+  accepted = false;
+  fileBytes = 0;
+  /** Layers found here by digest instead of copied. */
+  readonly reused: string[] = [];
+  readonly inbound = new PassThrough();
+  readonly outbound = new PassThrough();
+
+  constructor(
+    private readonly remote: RemoteSnapshot,
+    private readonly link: ServeLink,
+    private readonly step: (text: string) => void,
+    private readonly home: string,
+  ) {}
+
+  private toReceiver(message: SourceMessage): void {
+    if (!this.inbound.writableEnded) this.inbound.write(`${JSON.stringify(message)}\n`);
+  }
+
+  /** The snapshot's host → the receiver, until that host's channel ends. */
+  async fromSource(): Promise<void> {
+    for (;;) {
+      let message;
+      try {
+        message = await this.link.channel.next();
+      } catch {
+        this.inbound.end();
+        return;
+      }
+      if (message.kind === "offer") this.step("the snapshot runs there; offered");
+      if (message.kind === "sockets") this.remoteSockets = { state: message.state, disk: message.disk };
+      else if (message.kind === "failed") {
+        this.sourceError ??= new SnapvmError(message.error.code as ErrorCode, message.error.message, {
+          ...(message.error.hint === undefined ? {} : { hint: message.error.hint }),
+        });
+        this.toReceiver({ kind: "abort", reason: message.error.message });
+      } else if (message.kind === "offer") {
+        this.offer = message;
+        this.toReceiver(message);
+      } else if (message.kind === "abort" || message.kind === "files-sent") this.toReceiver(message);
+    }
+  }
+
+  /** The receiver → the snapshot's host, doing the source's part of `accepted` and `listening` here. */
+  async fromReceiver(): Promise<void> {
+    for await (const line of createInterface({ input: this.outbound, crlfDelay: Infinity })) {
+      if (line.trim() === "") continue;
+      const message = JSON.parse(line) as DestinationMessage;
+      try {
+        if (message.kind === "accepted") {
+          this.accepted = true;
+          for (const upload of message.uploads) {
+            const file = this.offer?.files.find((f) => f.name === upload.name && f.role === upload.role);
+            if (file === undefined) throw new SnapvmError(ErrorCode.MigrationFailed, `the receiver asked for ${upload.name}, which was not offered`);
+            const here = await layerHere(file, this.home);
+            if (here !== undefined) {
+              this.step(`found ${file.name} here`);
+              await copySparse(here, upload.path);
+              this.reused.push(file.name);
+            } else {
+              this.step(`copying ${file.name}`);
+              await downloadFile(this.remote.host, file.path, upload.path);
+              this.fileBytes += file.sizeBytes;
+            }
+          }
+          this.link.channel.send(message);
+          this.toReceiver({ kind: "files-sent" });
+        } else if (message.kind === "listening") {
+          const remote = this.remoteSockets;
+          if (remote === undefined) throw new SnapvmError(ErrorCode.MigrationFailed, "the snapshot's host named no sockets to forward");
+          this.tunnel = openReverseTunnel(this.remote.host, [
+            { remote: remote.state, local: message.state },
+            { remote: remote.disk, local: message.disk },
+          ]);
+          this.link.channel.send({ kind: "listening", state: remote.state, disk: remote.disk });
+          this.step("post-copy: the guest starts here, its pages follow");
+        } else {
+          if (message.kind === "running") this.running = message;
+          this.link.channel.send(message);
+        }
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.sourceError ??= error instanceof SnapvmError ? error : new SnapvmError(ErrorCode.MigrationFailed, reason);
+        this.link.channel.send({ kind: "failed", error: { code: ErrorCode.MigrationFailed, message: reason } });
+        this.toReceiver({ kind: "abort", reason });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.inbound.end();
+    this.outbound.end();
+    await this.tunnel?.close();
+  }
+}
+
+/** Kills and removes what a failed lazy fork made here, the tmpfs RAM file included. */
+async function removeHere(name: InstanceName, home: string): Promise<void> {
+  const paths = instancePaths(name, home);
+  if (!existsSync(paths.dir)) return;
+  const tmpfsRam = await postcopyRamTarget(paths).catch(() => undefined);
+  await deleteInstance(name, { force: true, home }).catch(() => rm(paths.dir, { recursive: true, force: true }));
+  if (tmpfsRam !== undefined) await rm(tmpfsRam, { force: true });
+}
+
+/**
+ * `snapvm fork ssh://HOST[/HOME]/NAME@TAG NEW --lazy`: the snapshot's host starts a temporary fork of it
+ * and post-copies it here at once (remote-serve.ts), so NEW answers after its device state and pulls its
+ * pages on demand while the rest streams in the background. Steps here:
+ *   1. NEW must be free here; the snapshot's QEMU version and accelerator must match this host's
+ *      (refused before anything starts there);
+ *   2. receive it as `snapvm migrate-receive` would (preflight, the files pulled by digest, an empty top
+ *      disk layer over the snapshot's frozen layers, RAM on tmpfs meanwhile), the sockets forwarded there;
+ *   3. the guest answers here; once every page is here, the RAM goes to NEW's own file (settle-ram.ts).
+ * Undo: any failure removes NEW here (if this command made it) and the temporary fork there.
+ */
+export async function lazyForkFromRemote(
+  remote: RemoteSnapshot,
+  newName: string,
+  options: { home?: string; onProgress?: (step: string) => void } = {},
+): Promise<RemoteForkResult> {
+  const started = performance.now();
+  const startedAt = Date.now();
+  const home = options.home ?? snapvmHome();
+  const step = options.onProgress ?? (() => undefined);
+  const name = parseInstanceName(newName);
+  claimNewInstance(name, home);
+  step(`connecting to ${remote.url}`);
+  const link = openServeLink(remote);
+  const relay = new Relay(remote, link, step, home);
+  let done = false;
+  try {
+    const facts = await link.channel.expect("snapshot").catch(async (error: unknown) => {
+      const explained = await link.explain(error);
+      // The snapshot's host's own refusal (no such instance or tag), named by where it was asked.
+      if (explained === error && isSnapvmError(error) && !error.message.startsWith("the snapshot's host"))
+        throw new SnapvmError(error.code, `${remote.url}: ${error.message}`, { ...(error.hint === undefined ? {} : { hint: error.hint }), cause: error });
+      throw explained;
+    });
+    const local = await localVmmVersion();
+    if (facts.qemuVersion !== local)
+      throw refused(
+        name,
+        `the snapshot was taken under QEMU ${facts.qemuVersion} and this host runs QEMU ${local}`,
+        `Install QEMU ${facts.qemuVersion} here.`,
+        {
+          source: facts.qemuVersion,
+          destination: local,
+        },
+      );
+    link.channel.send({ kind: "go", name });
+    step("starting the snapshot there and receiving it");
+    const channel = new LineChannel<SourceMessage, DestinationMessage>(relay.inbound, relay.outbound, `the snapshot's host (${remote.url})`);
+    const pumps = Promise.all([relay.fromSource(), relay.fromReceiver()]);
+    pumps.catch(() => undefined);
+    const received = await receiveMigration(channel, home).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const running = relay.running;
+    if (running === undefined) {
+      if (relay.sourceError !== undefined) throw relay.sourceError;
+      throw received instanceof Error ? await link.explain(received) : new SnapvmError(ErrorCode.MigrationFailed, "the fork never ran here");
+    }
+    done = true;
+    const finishedAt = new Date().toISOString();
+    await recordMigration(instancePaths(name, home), {
+      cameFrom: { peer: `${remote.url} (lazy fork)`, startedAt: new Date(startedAt).toISOString(), finishedAt },
+    });
+    return {
+      name,
+      from: remote.url,
+      lazy: true,
+      answeringMs: (running.answeredAt ?? running.resumedAt) - startedAt,
+      totalMs: performance.now() - started,
+      fileBytes: relay.fileBytes,
+      reusedLayers: relay.reused,
+      ...(running.ramSettle === undefined ? {} : { ramSettle: running.ramSettle }),
+    };
+  } finally {
+    await relay.close();
+    await link.close();
+    if (!done && relay.accepted) await removeHere(name, home);
+  }
+}
