@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { PassThrough } from "node:stream";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
-import { instancePaths, parseInstanceName, snapvmHome, type InstanceName, type RemoteSnapshot } from "../../paths/index.ts";
+import { instancePaths, parseInstanceName, snapvmHome, type InstanceName, type InstancePaths, type RemoteSnapshot } from "../../paths/index.ts";
 import { claimNewInstance } from "../lifecycle/new-instance.ts";
 import { deleteInstance } from "../lifecycle/delete.ts";
 import { LineChannel } from "../migrate/line-channel.ts";
@@ -146,6 +146,17 @@ class Relay {
   }
 }
 
+/** When the guest first answered here: the agent's `migrated-in` event (events.jsonl), if it is there. */
+async function migratedInAt(paths: InstancePaths): Promise<number | undefined> {
+  const text = await readFile(paths.events, "utf8").catch(() => "");
+  for (const line of text.split("\n")) {
+    if (!line.includes('"migrated-in"')) continue;
+    const event = JSON.parse(line) as { time?: unknown };
+    if (typeof event.time === "string") return Date.parse(event.time);
+  }
+  return undefined;
+}
+
 /** Kills and removes what a failed lazy fork made here, the tmpfs RAM file included. */
 async function removeHere(name: InstanceName, home: string): Promise<void> {
   const paths = instancePaths(name, home);
@@ -223,7 +234,7 @@ export async function lazyForkFromRemote(
       name,
       from: remote.url,
       lazy: true,
-      answeringMs: (running.answeredAt ?? running.resumedAt) - startedAt,
+      answeringMs: (running.answeredAt ?? (await migratedInAt(instancePaths(name, home))) ?? running.resumedAt) - startedAt,
       totalMs: performance.now() - started,
       fileBytes: relay.fileBytes,
       reusedLayers: relay.reused,

@@ -65,7 +65,7 @@ export type SourceMessage = Offer | { kind: "files-sent" } | { kind: "abort"; re
 export type DestinationMessage =
   | { kind: "accepted"; uploads: Upload[]; skipped: string[] }
   | { kind: "listening"; state: string; disk: string }
-  | { kind: "running"; resumedAt: number; readyMs: number; ramSettle?: RamSettle; answeredAt?: number }
+  | { kind: "running"; resumedAt: number; readyMs: number; answeredAt?: number; ramSettle?: RamSettle }
   | { kind: "failed"; error: { code: string; message: string; hint?: string } };
 
 /** The destination's end of the control channel: it reads the source's messages and answers with its own. */

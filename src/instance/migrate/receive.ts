@@ -79,13 +79,11 @@ export async function receiveMigration(channel: ReceiveChannel, home = snapvmHom
       throw new SnapvmError(ErrorCode.MigrationFailed, `the source ended the migration: ${outcome.reason}`);
     }
     running = true;
-    // Epoch ms at which the guest answered here (before a post-copy's RAM settles).
-    const answeredAt = Date.now();
     const ramSettle = offer.postcopy ? await settlePostcopyRam(name, home) : undefined;
     await recordMigration(paths, {
       cameFrom: { peer: `${offer.sourceHost}:${offer.sourceHome}`, startedAt: started.toISOString(), finishedAt: new Date().toISOString() },
     });
-    channel.send({ kind: "running", resumedAt, readyMs: outcome.result.totalMs, answeredAt, ...(ramSettle === undefined ? {} : { ramSettle }) });
+    channel.send({ kind: "running", resumedAt, readyMs: outcome.result.totalMs, ...(ramSettle === undefined ? {} : { ramSettle }) });
   } catch (error) {
     if (!running && made !== undefined && existsSync(made.dir)) {
       const tmpfsRam = await postcopyRamTarget(made).catch(() => undefined);
