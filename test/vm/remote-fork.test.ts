@@ -48,6 +48,11 @@ function remote(tag = TAG, instance = SOURCE): string {
 function nothingLeftOnA(): void {
   assert.deepEqual(hosts.instances("a"), [SOURCE]);
   assert.equal(hosts.qemuPids("a").length, 1, "only the source's QEMU runs on host a");
+  assert.deepEqual(
+    readdirSync("/tmp").filter((f) => f.startsWith("snapvm-rfork-")),
+    [],
+    "fork-serve removed the sockets the fork's ssh made",
+  );
 }
 
 function tmpfsRamOf(name: string): string[] {

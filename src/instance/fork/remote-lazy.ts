@@ -1,9 +1,17 @@
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { PassThrough } from "node:stream";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
-import { instancePaths, parseInstanceName, snapvmHome, type InstanceName, type InstancePaths, type RemoteSnapshot } from "../../paths/index.ts";
+import {
+  instancePaths,
+  parseInstanceName,
+  scratchDirPrefix,
+  snapvmHome,
+  type InstanceName,
+  type InstancePaths,
+  type RemoteSnapshot,
+} from "../../paths/index.ts";
 import { claimNewInstance } from "../lifecycle/new-instance.ts";
 import { deleteInstance } from "../lifecycle/delete.ts";
 import { LineChannel } from "../migrate/line-channel.ts";
@@ -14,7 +22,7 @@ import { recordMigration } from "../migrate/record.ts";
 import { postcopyRamTarget } from "../migrate/settle-ram.ts";
 import { copySparse } from "../../util/sparse-copy.ts";
 import { layerHere } from "./layer-here.ts";
-import { openReverseTunnel, downloadFile, type ReverseTunnel } from "./remote-transport.ts";
+import { downloadFile } from "./remote-transport.ts";
 import { openServeLink, type ServeLink } from "./remote-serve-link.ts";
 
 export interface RemoteForkResult {
@@ -45,8 +53,6 @@ function refused(name: string, why: string, hint: string, details: Record<string
  */
 class Relay {
   private offer: Offer | undefined;
-  private remoteSockets: { state: string; disk: string } | undefined;
-  private tunnel: ReverseTunnel | undefined;
   /** The snapshot's host's own error, preferred over the receiver's account of it. */
   sourceError: SnapvmError | undefined;
   running: Extract<DestinationMessage, { kind: "running" }> | undefined;
@@ -80,8 +86,7 @@ class Relay {
         return;
       }
       if (message.kind === "offer") this.step("the snapshot runs there; offered");
-      if (message.kind === "sockets") this.remoteSockets = { state: message.state, disk: message.disk };
-      else if (message.kind === "failed") {
+      if (message.kind === "failed") {
         this.sourceError ??= new SnapvmError(message.error.code as ErrorCode, message.error.message, {
           ...(message.error.hint === undefined ? {} : { hint: message.error.hint }),
         });
@@ -111,20 +116,17 @@ class Relay {
               this.reused.push(file.name);
             } else {
               this.step(`copying ${file.name}`);
-              await downloadFile(this.remote.host, file.path, upload.path);
+              await downloadFile(this.remote.host, file.path, upload.path, this.link.shared);
               this.fileBytes += file.sizeBytes;
             }
           }
           this.link.channel.send(message);
           this.toReceiver({ kind: "files-sent" });
         } else if (message.kind === "listening") {
-          const remote = this.remoteSockets;
-          if (remote === undefined) throw new SnapvmError(ErrorCode.MigrationFailed, "the snapshot's host named no sockets to forward");
-          this.tunnel = openReverseTunnel(this.remote.host, [
-            { remote: remote.state, local: message.state },
-            { remote: remote.disk, local: message.disk },
-          ]);
-          this.link.channel.send({ kind: "listening", state: remote.state, disk: remote.disk });
+          // The link's forwards lead here; from now on to the receiver's sockets.
+          await symlink(message.state, this.link.local.state);
+          await symlink(message.disk, this.link.local.disk);
+          this.link.channel.send(message);
           this.step("post-copy: the guest starts here, its pages follow");
         } else {
           if (message.kind === "running") this.running = message;
@@ -139,10 +141,9 @@ class Relay {
     }
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.inbound.end();
     this.outbound.end();
-    await this.tunnel?.close();
   }
 }
 
@@ -189,7 +190,8 @@ export async function lazyForkFromRemote(
   const name = parseInstanceName(newName);
   claimNewInstance(name, home);
   step(`connecting to ${remote.url}`);
-  const link = openServeLink(remote);
+  const scratch = await mkdtemp(scratchDirPrefix("migration"));
+  const link = openServeLink(remote, scratch);
   const relay = new Relay(remote, link, step, home);
   let done = false;
   try {
@@ -211,7 +213,7 @@ export async function lazyForkFromRemote(
           destination: local,
         },
       );
-    link.channel.send({ kind: "go", name });
+    link.channel.send({ kind: "go", name, sockets: link.socketsId });
     step("starting the snapshot there and receiving it");
     const channel = new LineChannel<SourceMessage, DestinationMessage>(relay.inbound, relay.outbound, `the snapshot's host (${remote.url})`);
     const pumps = Promise.all([relay.fromSource(), relay.fromReceiver()]);
@@ -241,8 +243,9 @@ export async function lazyForkFromRemote(
       ...(running.ramSettle === undefined ? {} : { ramSettle: running.ramSettle }),
     };
   } finally {
-    await relay.close();
+    relay.close();
     await link.close();
+    await rm(scratch, { recursive: true, force: true });
     if (!done && relay.accepted) await removeHere(name, home);
   }
 }

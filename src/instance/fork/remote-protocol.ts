@@ -3,15 +3,13 @@ import type { DestinationMessage, SourceMessage } from "../migrate/protocol.ts";
 /**
  * The JSON-lines conversation of a remote lazy fork: `snapvm fork ssh://A/NAME@TAG NEW --lazy` on host B
  * runs `snapvm fork-serve NAME@TAG` on A over ssh. A says what the snapshot needs (`snapshot`), B checks it
- * and says `go`; A starts a temporary fork and plays the source of a post-copy migration (the messages of
- * migrate/protocol.ts, with `sockets`: where on A B's reverse SSH forwards must appear); B plays the
- * destination with migrate-receive's code in its own process, pulls the files itself and forwards the
- * sockets. Any `failed` from A carries its error; A removes its temporary fork in every case.
+ * and says `go` with the id of the two sockets its ssh made on A (`-R`, paths/scratch.ts forkServeSockets);
+ * A starts a temporary fork and plays the source of a post-copy migration (the messages of
+ * migrate/protocol.ts); B plays the destination with migrate-receive's code in its own process, pulls the
+ * files itself and points its ends of those sockets at the receiver's. Any `failed` from A carries its
+ * error; A removes its temporary fork and the sockets in every case.
  */
 export type ServeMessage =
-  | SourceMessage
-  | { kind: "snapshot"; qemuVersion: string; accel: string }
-  | { kind: "sockets"; state: string; disk: string }
-  | { kind: "failed"; error: { code: string; message: string; hint?: string } };
+  SourceMessage | { kind: "snapshot"; qemuVersion: string; accel: string } | { kind: "failed"; error: { code: string; message: string; hint?: string } };
 
-export type ClientMessage = DestinationMessage | { kind: "go"; name: string };
+export type ClientMessage = DestinationMessage | { kind: "go"; name: string; sockets: string };

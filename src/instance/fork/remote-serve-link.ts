@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
-import type { RemoteSnapshot } from "../../paths/index.ts";
+import { forkServeSockets, SCRATCH_NAMES, type RemoteSnapshot } from "../../paths/index.ts";
 import { LineChannel } from "../migrate/line-channel.ts";
 import { remoteSnapvm, sshArgs } from "../migrate/ssh.ts";
 import type { ClientMessage, ServeMessage } from "./remote-protocol.ts";
@@ -14,14 +16,42 @@ const EXIT_WAIT_MS = 30_000;
 
 export interface ServeLink {
   channel: LineChannel<ServeMessage, ClientMessage>;
+  /** ssh options that reuse this connection (its ControlPath) instead of opening another. */
+  shared: string[];
+  /** The id `go` names, of the sockets this connection made on the snapshot's host. */
+  socketsId: string;
+  /** Here: the ends of those sockets, which `pointSockets` makes lead to the receiver's. */
+  local: { state: string; disk: string };
   /** ssh's own failure (exit 255 before a word: the host is unreachable) or the remote stderr, as the error. */
   explain(error: unknown): Promise<unknown>;
   close(): Promise<void>;
 }
 
-/** `snapvm fork-serve NAME@TAG` on the snapshot's host over ssh, with a heartbeat each second. */
-export function openServeLink(remote: RemoteSnapshot): ServeLink {
-  const child = spawn("ssh", [...sshArgs(remote.host), remoteSnapvm(remote.host, ["fork-serve", `${remote.instance}@${remote.tag}`])], {
+/**
+ * `snapvm fork-serve NAME@TAG` on the snapshot's host over ssh, with a heartbeat each second. The same
+ * connection makes the migration's two sockets there (`-R`, leading to `local`, which exist only once
+ * the receiver listens: ssh connects per use) and is the master the file copies share: one SSH
+ * handshake in all instead of three. `scratch` is a private directory of this side's.
+ */
+export function openServeLink(remote: RemoteSnapshot, scratch: string): ServeLink {
+  const socketsId = randomBytes(8).toString("hex");
+  const there = forkServeSockets(socketsId);
+  if (there === undefined) throw new Error("a fresh id is 16 hex digits");
+  const local = { state: join(scratch, SCRATCH_NAMES.migrationState), disk: join(scratch, SCRATCH_NAMES.migrationDisk) };
+  const control = join(scratch, SCRATCH_NAMES.sshControl);
+  const options = [
+    "-o",
+    "ExitOnForwardFailure=yes",
+    "-R",
+    `${there.state}:${local.state}`,
+    "-R",
+    `${there.disk}:${local.disk}`,
+    "-o",
+    "ControlMaster=yes",
+    "-o",
+    `ControlPath=${control}`,
+  ];
+  const child = spawn("ssh", [...sshArgs(remote.host, options), remoteSnapvm(remote.host, ["fork-serve", `${remote.instance}@${remote.tag}`])], {
     stdio: ["pipe", "pipe", "pipe"],
   });
   let remoteErr = "";
@@ -38,6 +68,9 @@ export function openServeLink(remote: RemoteSnapshot): ServeLink {
   }, HEARTBEAT_MS);
   return {
     channel,
+    shared: ["-o", "ControlMaster=no", "-o", `ControlPath=${control}`],
+    socketsId,
+    local,
     explain: async (error) => {
       if (!isSnapvmError(error) || !error.message.endsWith("closed the connection")) return error;
       // ssh's exit status comes after its output closes.

@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
-import { instancePaths, parseInstanceName, SCRATCH_NAMES, scratchDirPrefix, snapvmHome, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
+import { forkServeSockets, instancePaths, parseInstanceName, snapvmHome, type InstanceName, type SnapshotTag } from "../../paths/index.ts";
 import { inspectInstance } from "../../store/inspect.ts";
 import { agentClient } from "../access/agent-client.ts";
 import { deleteInstance } from "../lifecycle/delete.ts";
@@ -19,7 +18,7 @@ import { forkInstance } from "./fork.ts";
 import type { ClientMessage, ServeMessage } from "./remote-protocol.ts";
 
 const TIMEOUT_MS = 15 * 60_000;
-/** How long the fork's host gets to make its reverse forwards appear here. */
+/** How long the fork's host's reverse forwards get to appear here (its ssh makes them as it connects). */
 const SOCKETS_WAIT_MS = 20_000;
 
 export type ServeChannel = LineChannel<ClientMessage, ServeMessage>;
@@ -44,8 +43,8 @@ async function waitForSockets(paths: readonly string[]): Promise<void> {
  *      mismatch before anything starts here; wait for `go`;
  *   2. a temporary fork of the snapshot (the local lazy restore: the RAM file mapped copy-on-write, the
  *      snapshot itself untouched), named lazy-<random>;
- *   3. offer it under the new name, as a migration source; the other side pulls the files and forwards
- *      two sockets here (`sockets` says where);
+ *   3. offer it under the new name, as a migration source; the other side pulls the files, and its
+ *      ssh made two sockets here (`go` names them) that lead to its receiver;
  *   4. post-copy at once: the guest runs there from its device state and pulls its pages from here;
  *   5. once the other side runs it (`running`), the temporary QEMU ends.
  * Undo, always: the temporary fork is deleted (killed first if it runs). Before the switch-over the other
@@ -54,7 +53,7 @@ async function waitForSockets(paths: readonly string[]): Promise<void> {
  */
 export async function serveRemoteFork(channel: ServeChannel, instance: InstanceName, tag: SnapshotTag, home = snapvmHome()): Promise<ServeResult> {
   let temp: InstanceName | undefined;
-  let sockets: string | undefined;
+  let sockets: { state: string; disk: string } | undefined;
   let starting: Promise<unknown> | undefined;
   try {
     const snapshot = await snapshotDetails(instance, tag, home);
@@ -66,14 +65,14 @@ export async function serveRemoteFork(channel: ServeChannel, instance: InstanceN
     channel.send({ kind: "snapshot", qemuVersion: launch.qemuVersion, accel: launch.spec.accel });
     const go = await channel.expect("go");
     const name = parseInstanceName(go.name);
+    sockets = forkServeSockets(go.sockets);
+    if (sockets === undefined)
+      throw new SnapvmError(ErrorCode.MigrationFailed, `the fork's host named bad sockets ${JSON.stringify(go.sockets.slice(0, 100))}`);
+    const { state, disk } = sockets;
     temp = parseInstanceName(`lazy-${randomBytes(4).toString("hex")}`);
     await forkInstance(`${instance}@${tag}`, temp, { home, identity: name, start: false });
     const paths = instancePaths(temp, home);
     const collected = await collectInstance(paths);
-    sockets = await mkdtemp(scratchDirPrefix("migration"));
-    const state = join(sockets, SCRATCH_NAMES.migrationState);
-    const disk = join(sockets, SCRATCH_NAMES.migrationDisk);
-    channel.send({ kind: "sockets", state, disk });
     channel.send({
       kind: "offer",
       version: PROTOCOL_VERSION,
@@ -114,6 +113,7 @@ export async function serveRemoteFork(channel: ServeChannel, instance: InstanceN
   } finally {
     await starting?.catch(() => undefined);
     if (temp !== undefined && existsSync(instancePaths(temp, home).dir)) await deleteInstance(temp, { force: true, home });
-    if (sockets !== undefined) await rm(sockets, { recursive: true, force: true });
+    // The fork's host's ssh made them; sshd leaves them behind.
+    if (sockets !== undefined) await Promise.all([rm(sockets.state, { force: true }), rm(sockets.disk, { force: true })]);
   }
 }

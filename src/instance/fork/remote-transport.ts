@@ -19,36 +19,12 @@ function stderrTail(child: ChildProcess): () => string {
  * Copies `remotePath` on the other host to `localPath` here (`cat` over ssh): the fork's side pulls
  * the snapshot's files, since the snapshot's host may have no way to reach this one.
  */
-export async function downloadFile(host: MigrationDest, remotePath: string, localPath: string): Promise<void> {
-  const child = spawn("ssh", [...sshArgs(host), `cat -- ${shellQuote([remotePath])}`], { stdio: ["ignore", "pipe", "pipe"] });
+export async function downloadFile(host: MigrationDest, remotePath: string, localPath: string, sshOptions: readonly string[] = []): Promise<void> {
+  const child = spawn("ssh", [...sshArgs(host, sshOptions), `cat -- ${shellQuote([remotePath])}`], { stdio: ["ignore", "pipe", "pipe"] });
   const tail = stderrTail(child);
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
   await pipeline(child.stdout, createWriteStream(localPath, { flags: "wx", mode: 0o600 }));
   const code = await exited;
   if (code !== 0)
     throw new SnapvmError(ErrorCode.MigrationFailed, `copying ${remotePath} from the snapshot's host failed (ssh exited ${code ?? "by a signal"}): ${tail()}`);
-}
-
-export interface ReverseTunnel {
-  close(): Promise<void>;
-}
-
-/**
- * Makes unix sockets on the other host that lead to sockets here (`ssh -N -R remote:local`): the QEMU
- * there connects to them once they exist, which the other side waits for. Ends with close().
- */
-export function openReverseTunnel(host: MigrationDest, forwards: readonly { remote: string; local: string }[]): ReverseTunnel {
-  const options = ["-N", "-o", "ExitOnForwardFailure=yes", "-o", "StreamLocalBindUnlink=yes", ...forwards.flatMap((f) => ["-R", `${f.remote}:${f.local}`])];
-  const child = spawn("ssh", sshArgs(host, options), { stdio: ["ignore", "ignore", "ignore"] });
-  const exited = new Promise<void>((resolve) => {
-    child.on("close", () => {
-      resolve();
-    });
-  });
-  return {
-    close: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }
