@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseRemoteSnapshot } from "./remote-snapshot.ts";
+import { forkServeSockets } from "./scratch.ts";
 
 test("the last segment is NAME@TAG, the rest the host and its home", () => {
   const r = parseRemoteSnapshot("ssh://root@10.0.0.2:2222/var/lib/snapvm/dev@warm");
@@ -17,4 +18,12 @@ test("a URL without /NAME@TAG, or with a bad part, is refused", () => {
     assert.throws(() => parseRemoteSnapshot(bad), { code: "E_INVALID_ARGUMENT" }, bad);
   assert.throws(() => parseRemoteSnapshot("ssh://hosta/Bad_Name@warm"), { code: "E_INVALID_NAME" });
   assert.throws(() => parseRemoteSnapshot("ssh://hosta/x/../y/dev@warm"), { code: "E_INVALID_ARGUMENT" });
+});
+
+test("fork-serve's socket paths come only from a 16-hex-digit id", () => {
+  assert.deepEqual(forkServeSockets("0123456789abcdef"), {
+    state: "/tmp/snapvm-rfork-0123456789abcdef-state.sock",
+    disk: "/tmp/snapvm-rfork-0123456789abcdef-disk.sock",
+  });
+  for (const bad of ["", "0123456789abcde", "0123456789ABCDEF", "../../etc/passwd", "0123456789abcdef0"]) assert.equal(forkServeSockets(bad), undefined, bad);
 });

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, symlink } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { PassThrough } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCode, SnapvmError, isSnapvmError } from "../../errors/index.ts";
 import {
   instancePaths,
@@ -48,8 +49,8 @@ function refused(name: string, why: string, hint: string, details: Record<string
 /**
  * Carries the conversation between the snapshot's host (fork-serve, over ssh) and this process's
  * migrate-receive code (receiveMigration, over an in-memory channel), doing here what the source does
- * in `snapvm migrate`: it pulls the files the receiver asks for and forwards the receiver's sockets to
- * the snapshot's host (reverse SSH forwards), since that host may not reach this one.
+ * in `snapvm migrate`: it pulls the files the receiver asks for and points the link's forwarded sockets
+ * at the receiver's, since the snapshot's host may not reach this one.
  */
 class Relay {
   private offer: Offer | undefined;
@@ -69,7 +70,22 @@ class Relay {
     private readonly link: ServeLink,
     private readonly step: (text: string) => void,
     private readonly home: string,
-  ) {}
+  ) {
+    this.failed = new Promise((resolve) => {
+      this.fail = resolve;
+    });
+  }
+
+  /** Resolves once either side failed (the snapshot's host, or a step here). */
+  readonly failed: Promise<void>;
+  private fail: () => void = () => undefined;
+
+  /** Stops the move as the source would: the receiver removes what it made. */
+  abort(error: SnapvmError): void {
+    this.sourceError ??= error;
+    this.fail();
+    this.toReceiver({ kind: "abort", reason: error.message });
+  }
 
   private toReceiver(message: SourceMessage): void {
     if (!this.inbound.writableEnded) this.inbound.write(`${JSON.stringify(message)}\n`);
@@ -87,10 +103,11 @@ class Relay {
       }
       if (message.kind === "offer") this.step("the snapshot runs there; offered");
       if (message.kind === "failed") {
-        this.sourceError ??= new SnapvmError(message.error.code as ErrorCode, message.error.message, {
-          ...(message.error.hint === undefined ? {} : { hint: message.error.hint }),
-        });
-        this.toReceiver({ kind: "abort", reason: message.error.message });
+        this.abort(
+          new SnapvmError(message.error.code as ErrorCode, message.error.message, {
+            ...(message.error.hint === undefined ? {} : { hint: message.error.hint }),
+          }),
+        );
       } else if (message.kind === "offer") {
         this.offer = message;
         this.toReceiver(message);
@@ -134,9 +151,8 @@ class Relay {
         }
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        this.sourceError ??= error instanceof SnapvmError ? error : new SnapvmError(ErrorCode.MigrationFailed, reason);
         this.link.channel.send({ kind: "failed", error: { code: ErrorCode.MigrationFailed, message: reason } });
-        this.toReceiver({ kind: "abort", reason });
+        this.abort(error instanceof SnapvmError ? error : new SnapvmError(ErrorCode.MigrationFailed, reason));
       }
     }
   }
@@ -146,6 +162,9 @@ class Relay {
     this.outbound.end();
   }
 }
+
+/** After a failure, how long the receiver gets to clean up on its own before NEW is removed. */
+const FAILED_WAIT_MS = 10_000;
 
 /** When the guest first answered here: the agent's `migrated-in` event (events.jsonl), if it is there. */
 async function migratedInAt(paths: InstancePaths): Promise<number | undefined> {
@@ -194,6 +213,12 @@ export async function lazyForkFromRemote(
   const link = openServeLink(remote, scratch);
   const relay = new Relay(remote, link, step, home);
   let done = false;
+  // Ctrl-C or a kill: the receiver removes what it made, the link's end stops the snapshot's host.
+  const onSignal = (): void => {
+    relay.abort(new SnapvmError(ErrorCode.MigrationFailed, `the fork of ${remote.url} was interrupted`));
+    link.channel.close();
+  };
+  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
   try {
     const facts = await link.channel.expect("snapshot").catch(async (error: unknown) => {
       const explained = await link.explain(error);
@@ -218,10 +243,13 @@ export async function lazyForkFromRemote(
     const channel = new LineChannel<SourceMessage, DestinationMessage>(relay.inbound, relay.outbound, `the snapshot's host (${remote.url})`);
     const pumps = Promise.all([relay.fromSource(), relay.fromReceiver()]);
     pumps.catch(() => undefined);
-    const received = await receiveMigration(channel, home).then(
+    const receiving = receiveMigration(channel, home).then(
       () => undefined,
       (error: unknown) => error,
     );
+    // A post-copy broken after its switch-over leaves the receiver waiting for a guest that cannot run
+    // (its pages are on the snapshot's host): give it a little, then remove NEW regardless (finally).
+    const received = await Promise.race([receiving, relay.failed.then(() => sleep(FAILED_WAIT_MS, undefined, { ref: false }))]);
     const running = relay.running;
     if (running === undefined) {
       if (relay.sourceError !== undefined) throw relay.sourceError;
@@ -243,6 +271,7 @@ export async function lazyForkFromRemote(
       ...(running.ramSettle === undefined ? {} : { ramSettle: running.ramSettle }),
     };
   } finally {
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
     relay.close();
     await link.close();
     await rm(scratch, { recursive: true, force: true });
