@@ -391,9 +391,10 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
   program
     .command("fork-serve", { hidden: true })
     .argument("<source>")
-    .action(async (source) => {
+    .requiredOption("--sockets <id>", "the id of the sockets the caller's ssh made here")
+    .action(async (source, o) => {
       await runAction(false, async () => {
-        await (await import("./fork-serve.ts")).forkServeCommand(source);
+        await (await import("./fork-serve.ts")).forkServeCommand(source, o);
       });
     });
 

@@ -238,7 +238,7 @@ export async function lazyForkFromRemote(
           destination: local,
         },
       );
-    link.channel.send({ kind: "go", name, sockets: link.socketsId });
+    link.channel.send({ kind: "go", name });
     step("starting the snapshot there and receiving it");
     const channel = new LineChannel<SourceMessage, DestinationMessage>(relay.inbound, relay.outbound, `the snapshot's host (${remote.url})`);
     const pumps = Promise.all([relay.fromSource(), relay.fromReceiver()]);

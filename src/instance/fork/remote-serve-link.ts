@@ -18,8 +18,6 @@ export interface ServeLink {
   channel: LineChannel<ServeMessage, ClientMessage>;
   /** ssh options that reuse this connection (its ControlPath) instead of opening another. */
   shared: string[];
-  /** The id `go` names, of the sockets this connection made on the snapshot's host. */
-  socketsId: string;
   /** Here: the ends of those sockets, which `pointSockets` makes lead to the receiver's. */
   local: { state: string; disk: string };
   /** ssh's own failure (exit 255 before a word: the host is unreachable) or the remote stderr, as the error. */
@@ -51,9 +49,13 @@ export function openServeLink(remote: RemoteSnapshot, scratch: string): ServeLin
     "-o",
     `ControlPath=${control}`,
   ];
-  const child = spawn("ssh", [...sshArgs(remote.host, options), remoteSnapvm(remote.host, ["fork-serve", `${remote.instance}@${remote.tag}`])], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    "ssh",
+    [...sshArgs(remote.host, options), remoteSnapvm(remote.host, ["fork-serve", `${remote.instance}@${remote.tag}`, "--sockets", socketsId])],
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   let remoteErr = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
     remoteErr = (remoteErr + chunk).slice(-4000);
@@ -69,7 +71,6 @@ export function openServeLink(remote: RemoteSnapshot, scratch: string): ServeLin
   return {
     channel,
     shared: ["-o", "ControlMaster=no", "-o", `ControlPath=${control}`],
-    socketsId,
     local,
     explain: async (error) => {
       if (!isSnapvmError(error) || !error.message.endsWith("closed the connection")) return error;

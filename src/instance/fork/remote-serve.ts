@@ -44,18 +44,26 @@ async function waitForSockets(paths: readonly string[]): Promise<void> {
  *   2. a temporary fork of the snapshot (the local lazy restore: the RAM file mapped copy-on-write, the
  *      snapshot itself untouched), named lazy-<random>;
  *   3. offer it under the new name, as a migration source; the other side pulls the files, and its
- *      ssh made two sockets here (`go` names them) that lead to its receiver;
+ *      ssh made two sockets here (`socketsId` names them) that lead to its receiver;
  *   4. post-copy at once: the guest runs there from its device state and pulls its pages from here;
  *   5. once the other side runs it (`running`), the temporary QEMU ends.
  * Undo, always: the temporary fork is deleted (killed first if it runs). Before the switch-over the other
  * side removes what it made on `failed`; after it, a broken post-copy loses the fork there too (the
  * snapshot here is intact, so the fork can be made again).
  */
-export async function serveRemoteFork(channel: ServeChannel, instance: InstanceName, tag: SnapshotTag, home = snapvmHome()): Promise<ServeResult> {
+export async function serveRemoteFork(
+  channel: ServeChannel,
+  instance: InstanceName,
+  tag: SnapshotTag,
+  socketsId: string,
+  home = snapvmHome(),
+): Promise<ServeResult> {
   let temp: InstanceName | undefined;
-  let sockets: { state: string; disk: string } | undefined;
+  // Made by the fork's host's ssh before this runs; removed here whatever happens.
+  const sockets = forkServeSockets(socketsId);
   let starting: Promise<unknown> | undefined;
   try {
+    if (sockets === undefined) throw new SnapvmError(ErrorCode.InvalidArgument, `bad socket id ${JSON.stringify(socketsId.slice(0, 100))}`);
     const snapshot = await snapshotDetails(instance, tag, home);
     if (!snapshot.hasMemory)
       throw new SnapvmError(ErrorCode.NotSupported, `snapshot "${tag}" of "${instance}" has no RAM file to fork from`, {
@@ -65,9 +73,6 @@ export async function serveRemoteFork(channel: ServeChannel, instance: InstanceN
     channel.send({ kind: "snapshot", qemuVersion: launch.qemuVersion, accel: launch.spec.accel });
     const go = await channel.expect("go");
     const name = parseInstanceName(go.name);
-    sockets = forkServeSockets(go.sockets);
-    if (sockets === undefined)
-      throw new SnapvmError(ErrorCode.MigrationFailed, `the fork's host named bad sockets ${JSON.stringify(go.sockets.slice(0, 100))}`);
     const { state, disk } = sockets;
     temp = parseInstanceName(`lazy-${randomBytes(4).toString("hex")}`);
     await forkInstance(`${instance}@${tag}`, temp, { home, identity: name, start: false });
