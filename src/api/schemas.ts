@@ -102,6 +102,8 @@ export const MigrateRequest = z
     bandwidth: z.number().int().positive().optional(),
     /** Switch to post-copy after the first pass; the destination must listen with it. */
     postcopy: z.boolean().optional(),
+    /** With postcopy: switch at once, before any RAM is sent (a remote lazy fork: the destination pulls every page). */
+    postcopyAtOnce: z.boolean().optional(),
     timeoutMs: z.number().int().positive().max(86_400_000),
   })
   .strict();

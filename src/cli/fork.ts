@@ -1,7 +1,11 @@
+import { ErrorCode, SnapvmError } from "../errors/index.ts";
 import { importForFork } from "../instance/bundles/fork-remote.ts";
+import { copyForkFromRemote } from "../instance/fork/remote-copy.ts";
+import { lazyForkFromRemote } from "../instance/fork/remote-lazy.ts";
+import { isRemoteSnapshotUrl, parseRemoteSnapshot } from "../paths/index.ts";
 import { forkInstance } from "../instance/fork/fork.ts";
 import { identitiesOf } from "./bundle.ts";
-import { ms } from "./format.ts";
+import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { withProgress } from "./progress.ts";
 
@@ -13,10 +17,40 @@ export interface ForkFlags {
   passphraseFile?: string;
   passphrase?: true;
   endpoint?: string;
+  lazy?: true;
   json?: true;
 }
 
+/** `snapvm fork ssh://HOST[/HOME]/NAME@TAG NEW [--lazy]`: one fork of a snapshot on another host. */
+async function remoteForkCommand(source: string, name: string, flags: ForkFlags): Promise<void> {
+  const remote = parseRemoteSnapshot(source);
+  if (flags.count !== undefined && flags.count !== 1)
+    throw new SnapvmError(ErrorCode.InvalidArgument, "an ssh:// fork makes one instance; --count is for local snapshots", {
+      hint: `Fork once from ${remote.url} without --lazy (it copies the snapshot here), then \`snapvm fork ${remote.instance}-${remote.tag}@${remote.tag} NAME --count N\`.`,
+    });
+  if (flags.start === false || (flags.lazy === true && flags.template !== undefined))
+    throw new SnapvmError(ErrorCode.InvalidArgument, `${flags.start === false ? "--no-start" : "--template"} does not go with a lazy ssh:// fork`, {
+      hint: "A lazy fork runs at once and keeps no copy of the snapshot here; drop --lazy to copy it first.",
+    });
+  const r = await withProgress(name, (progress) =>
+    flags.lazy === true
+      ? lazyForkFromRemote(remote, name, { onProgress: progress.step })
+      : copyForkFromRemote(remote, name, { onProgress: progress.step, ...(flags.template === undefined ? {} : { template: flags.template }) }),
+  );
+  printResult(r, flags.json === true, () =>
+    r.lazy
+      ? `forked ${r.name} from ${r.from} (lazy): answering after ${ms(r.answeringMs)}, every page here after ${ms(r.totalMs)}` +
+        (r.ramSettle === undefined ? "" : `; RAM moved from tmpfs to its file (${bytes(r.ramSettle.copiedBytes)}, guest paused ${ms(r.ramSettle.pauseMs)})`)
+      : `forked ${r.name} from ${r.from} (copied first, ${bytes(r.fileBytes)}): answering after ${ms(r.answeringMs)}`,
+  );
+}
+
 export async function forkCommand(source: string, name: string, flags: ForkFlags): Promise<void> {
+  if (isRemoteSnapshotUrl(source)) return remoteForkCommand(source, name, flags);
+  if (flags.lazy === true)
+    throw new SnapvmError(ErrorCode.InvalidArgument, "--lazy is for a snapshot on another host (ssh://HOST/NAME@TAG)", {
+      hint: "A local fork is always lazy: its RAM file is mapped copy-on-write.",
+    });
   // The status line is labelled with the source: the fork names are only known once parsed.
   const remote = source.startsWith("s3://");
   // Asked before the progress line starts drawing on the terminal.

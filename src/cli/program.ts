@@ -372,7 +372,7 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
   program
     .command("fork")
     .description("new instances resuming from a snapshot, sharing its memory copy-on-write")
-    .argument("<source>", "NAME@TAG, or s3://BUCKET/KEY of a bundle (imported once, then forked)")
+    .argument("<source>", "NAME@TAG, s3://BUCKET/KEY of a bundle (imported once, then forked), or ssh://[USER@]HOST[:PORT][/SNAPVM_HOME]/NAME@TAG")
     .argument("<name>", "the new instance (NAME-1..N with --count)")
     .option("--count <n>", "how many forks", int)
     .option("--no-start", "create them without starting")
@@ -381,10 +381,20 @@ export function buildProgram(options: { completion?: boolean } = {}): Command {
     .option("--passphrase-file <file>", "with s3://: decrypt with the passphrase on this file's first line")
     .option("--passphrase", "with s3://: decrypt with a passphrase asked on the terminal")
     .option("--endpoint <url>", "with s3://: S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)")
+    .option("--lazy", "with ssh://: start it there and post-copy it here at once (answers after its device state; pages follow) instead of copying first")
     .addOption(json)
     .action(async (source, name, o) => {
       await runAction(o.json === true, async () => {
         await (await import("./fork.ts")).forkCommand(source, name, o);
+      });
+    });
+  program
+    .command("fork-serve", { hidden: true })
+    .argument("<source>")
+    .requiredOption("--sockets <id>", "the id of the sockets the caller's ssh made here")
+    .action(async (source, o) => {
+      await runAction(false, async () => {
+        await (await import("./fork-serve.ts")).forkServeCommand(source, o);
       });
     });
 

@@ -273,6 +273,8 @@ export interface MigrationSendOptions {
    * missing, so a busy guest moves with a bounded pause. The destination must have listened with it too.
    */
   postcopy?: boolean;
+  /** With postcopy: switch at once instead of after the first pass (a remote lazy fork). */
+  postcopyAtOnce?: boolean;
   timeoutMs: number;
   onProgress?: (progress: MigrationProgress) => void;
 }

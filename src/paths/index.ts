@@ -45,4 +45,5 @@ export {
   type FailedStateId,
 } from "./names.ts";
 export { webAssetsDir, WEB_ASSETS, benchResultsDir } from "./web-assets.ts";
-export { scratchDirPrefix, captureSockets, CAPTURE_QMP_NAME, SCRATCH_NAMES, type ScratchKind } from "./scratch.ts";
+export { scratchDirPrefix, captureSockets, forkServeSockets, CAPTURE_QMP_NAME, SCRATCH_NAMES, type ScratchKind } from "./scratch.ts";
+export { parseRemoteSnapshot, isRemoteSnapshotUrl, type RemoteSnapshot } from "./remote-snapshot.ts";

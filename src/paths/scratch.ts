@@ -34,6 +34,8 @@ export const SCRATCH_NAMES = {
   migrationState: "state.sock",
   migrationDisk: "disk.sock",
   migrationRecover: "recover.sock",
+  /** The ssh connection a remote lazy fork's other ssh commands share (ControlPath). */
+  sshControl: "ssh.ctl",
   /** A decompressed state stream. */
   rawStream: "stream.raw",
 } as const;
@@ -58,3 +60,16 @@ export function captureSockets(dir: string): {
 }
 
 export const CAPTURE_QMP_NAME = "qmp";
+
+const FORK_SERVE_ID = /^[0-9a-f]{16}$/;
+
+/**
+ * A remote lazy fork's two sockets on the snapshot's host: the fork's host's ssh makes them there
+ * (`-R`) as its connection opens, before anything of the fork exists there, so they are straight in
+ * /tmp with a random id (16 hex digits; anything else is refused), private to the user (sshd's bind
+ * mask), and removed by `snapvm fork-serve` when it ends.
+ */
+export function forkServeSockets(id: string): { state: string; disk: string } | undefined {
+  if (!FORK_SERVE_ID.test(id)) return undefined;
+  return { state: `/tmp/snapvm-rfork-${id}-state.sock`, disk: `/tmp/snapvm-rfork-${id}-disk.sock` };
+}

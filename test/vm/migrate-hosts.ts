@@ -65,6 +65,11 @@ export class MigrationHosts {
     return this.script(["run", host, "node", CLI, ...args], remoteEnv === "" ? {} : { SNAPVM_REMOTE_COMMAND: `${remoteEnv} node ${CLI}` });
   }
 
+  /** `snapvm ARGS` on host `host` with `env` set for that snapvm only (not for one ssh starts on the other host). */
+  runWithEnv(host: Host, env: Record<string, string>, args: readonly string[]): Promise<CliResult> {
+    return this.script(["run", host, "env", ...Object.entries(env).map(([key, value]) => `${key}=${value}`), "node", CLI, ...args]);
+  }
+
   /** The veth down on both ends (a link cut mid-migration); heal() brings it back. */
   async cut(): Promise<void> {
     const r = await this.script(["cut"]);

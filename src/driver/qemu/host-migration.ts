@@ -71,7 +71,9 @@ async function waitPreSwitchover(qmp: QmpClient, options: MigrationSendOptions):
     faultPoint("migrate:precopy");
     if (info.status === "pre-switchover") return postcopyStarted;
     // The first pass is over once RAM was synced twice (the start and the end of the pass).
-    if (options.postcopy === true && !postcopyStarted && info.status === "active" && (info.ram?.["dirty-sync-count"] ?? 0) >= 2) {
+    // At once (a remote lazy fork): QEMU switches as soon as only RAM is left, sending none before.
+    const firstPassOver = options.postcopyAtOnce === true || (info.ram?.["dirty-sync-count"] ?? 0) >= 2;
+    if (options.postcopy === true && !postcopyStarted && (info.status === "active" || info.status === "setup") && firstPassOver) {
       await qmp.execute("migrate-start-postcopy");
       postcopyStarted = true;
     }

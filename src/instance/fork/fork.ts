@@ -38,6 +38,8 @@ export interface ForkOptions {
   start?: boolean;
   home?: string;
   onProgress?: (step: string) => void;
+  /** The guest's hostname and the MAC's source, when not the fork's name (a remote lazy fork's temporary fork: the name it will have there). */
+  identity?: string;
 }
 
 export interface ForkResult {
@@ -76,7 +78,14 @@ async function freshPorts(ports: readonly PortForward[], context: PortContext): 
   return fresh;
 }
 
-async function forkSpec(name: InstanceName, paths: InstancePaths, template: LaunchSpec, snapshot: SnapshotDetails, context: PortContext): Promise<LaunchSpec> {
+async function forkSpec(
+  name: InstanceName,
+  paths: InstancePaths,
+  template: LaunchSpec,
+  snapshot: SnapshotDetails,
+  context: PortContext,
+  identity: string,
+): Promise<LaunchSpec> {
   const guestAccess =
     template.guestAccess?.kind === "ssh"
       ? { ...template.guestAccess, port: await pickUnclaimedPort("tcp", "127.0.0.1", context.claims, context.reserved), keyPath: paths.sshKey }
@@ -88,7 +97,7 @@ async function forkSpec(name: InstanceName, paths: InstancePaths, template: Laun
     memoryPath: stateDirPaths(snapshot.dir).memory,
     disk: paths.disk,
     ports: await freshPorts(template.ports, context),
-    mac: macForName(name),
+    mac: macForName(identity),
     vmgenid: randomUUID(),
     ...(guestAccess === undefined ? {} : { guestAccess }),
   };
@@ -107,13 +116,14 @@ async function buildFork(
   snapshot: SnapshotDetails,
   context: PortContext,
   home?: string,
+  identity: string = name,
 ): Promise<{ name: InstanceName; ports: PortForward[] }> {
   const { result } = await buildNewInstance(name, home, async (temp, paths) => {
     const manifest = snapshot.manifest;
     const from = stateDirPaths(snapshot.dir);
     const suspend = stateDirPaths(temp.suspendDir);
     // The spec names the final paths: QEMU runs after the rename.
-    const spec = await forkSpec(name, paths, manifest.launch.spec, snapshot, context);
+    const spec = await forkSpec(name, paths, manifest.launch.spec, snapshot, context, identity);
     const launch: PinnedLaunch = { ...manifest.launch, spec, argvOptions: { shareMemory: false }, argv: driver.launcher.argv(spec, { shareMemory: false }) };
     const config = await readFile(source.config, "utf8");
     await writeFileAtomic(temp.config, rewriteForkPorts(config, manifest.launch.spec.ports, spec.ports), PRIVATE_FILE_MODE);
@@ -133,7 +143,7 @@ async function buildFork(
       kind: "suspend",
       launch,
       files: manifest.files.map((f) => (f.role === "memory" ? { ...f, name: join(snapshot.dir, f.name) } : f)),
-      identity: { hostname: name, mac: spec.mac },
+      identity: { hostname: identity, mac: spec.mac },
     };
     delete state.snapshot;
     await writeJsonAtomic(suspend.manifest, state);
@@ -164,12 +174,13 @@ async function buildForks(
   source: InstancePaths,
   snapshot: SnapshotDetails,
   home?: string,
+  identity?: string,
 ): Promise<{ name: InstanceName; ports: PortForward[] }[]> {
   let built = 0;
   const context: PortContext = { claims: await readPortClaims(home), reserved: new Set() };
   const results = await Promise.allSettled(
     names.map(async (name) => {
-      const fork = await buildFork(name, source, snapshot, context, home);
+      const fork = await buildFork(name, source, snapshot, context, home, identity ?? name);
       if (++built === 1) faultPoint("fork:built-one"); // crash tests: one fork built, the others under way
       return fork;
     }),
@@ -239,7 +250,8 @@ export async function forkInstance(sourceText: string, newName: string, options:
   const source = instancePaths(sourceName, options.home);
   const progress = options.onProgress ?? (() => undefined);
   progress(`building ${count === 1 ? "the fork" : `${count} forks`}`);
-  const built = await buildForks(names, source, snapshot, options.home);
+  if (options.identity !== undefined && count !== 1) throw new Error("an identity names one fork");
+  const built = await buildForks(names, source, snapshot, options.home, options.identity);
   if (options.start !== false) progress(count === 1 ? `starting ${built[0]?.name ?? newName}` : `starting ${count} forks, 0 answering`);
   const forks =
     options.start === false

@@ -33,6 +33,7 @@ export async function migrateOut(vm: RunningVm, request: MigrateRequest, onProgr
         timeoutMs: request.timeoutMs,
         onProgress,
         postcopy: request.postcopy === true,
+        postcopyAtOnce: request.postcopyAtOnce === true,
         ...(request.bandwidth === undefined ? {} : { bandwidth: request.bandwidth }),
       },
     );

@@ -20,13 +20,18 @@ function refused(name: string, why: string, hint: string, details: Record<string
   });
 }
 
+/** This host's QEMU version as a migration's checks see it. */
+export async function localVmmVersion(): Promise<string> {
+  return process.env[FAKE_VERSION_ENV] ?? (await driver.host.vmmVersion());
+}
+
 /**
  * The destination's checks before anything moves: the same QEMU version and accelerator as the source
  * (a migration stream only loads into the same QEMU, DESIGN.md §2 gotcha 4), the name free here, and
  * every host port the instance forwards free here (bindable now and claimed by no instance of this home).
  */
 export async function preflight(offer: Offer, name: InstanceName, home: string): Promise<void> {
-  const local = process.env[FAKE_VERSION_ENV] ?? (await driver.host.vmmVersion());
+  const local = await localVmmVersion();
   if (local !== offer.qemuVersion)
     throw refused(name, `it runs QEMU ${offer.qemuVersion} and this host runs QEMU ${local}`, `Install QEMU ${offer.qemuVersion} on the destination.`, {
       source: offer.qemuVersion,
