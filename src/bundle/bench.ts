@@ -8,7 +8,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createDecryptStream, createEncryptStream, generateIdentity, parseIdentity, parseRecipient } from "../crypto/age/index.ts";
@@ -22,7 +22,7 @@ const encrypted = mode === "age";
 const keys = generateIdentity();
 const work = await mkdtemp(join(dirname(file), "bundle-bench-"));
 const keyFile = join(work, "key.txt");
-await import("node:fs/promises").then((fs) => fs.writeFile(keyFile, `${keys.identity}\n`, { mode: 0o600 }));
+await writeFile(keyFile, `${keys.identity}\n`, { mode: 0o600 });
 const size = (await stat(file)).size;
 const source: BundleSource = { entry: { name: basename(file), role: "memory", sizeBytes: size, allocatedBytes: size }, path: file };
 const manifest: BundleManifest = {
@@ -72,7 +72,7 @@ for (let run = 0; run < Number(runsText); run++) {
   rows["snapvm import"]?.push(
     await timed(async () => {
       await rm(into, { recursive: true, force: true });
-      await import("node:fs/promises").then((fs) => fs.mkdir(into));
+      await mkdir(into);
       const input = createReadStream(out, { highWaterMark: 4 * 2 ** 20 });
       const reader = new BundleReader(encrypted ? input.pipe(createDecryptStream([parseIdentity(keys.identity)])) : input);
       const read = await reader.manifest();

@@ -189,9 +189,10 @@ export class BundleReader {
 
   /**
    * Reads the next file into `target` (created, or truncated to the file's length): only its frames are
-   * written, and within them only non-zero 64 KiB blocks, so holes stay holes.
+   * written, and within them only non-zero 64 KiB blocks, so holes stay holes. The file is fsynced
+   * unless `sync` is false (a scratch file removed once used: a live offload's stream).
    */
-  async readFile(entry: BundleFile, target: string, onData?: (bytes: number) => void): Promise<FileEnd> {
+  async readFile(entry: BundleFile, target: string, onData?: (bytes: number) => void, sync = true): Promise<FileEnd> {
     const manifest = this.#manifest;
     if (manifest === undefined) throw new Error("BundleReader.readFile before manifest()");
     if (manifest.files[this.#next]?.name !== entry.name) throw new Error(`BundleReader.readFile(${entry.name}) out of order`);
@@ -241,7 +242,7 @@ export class BundleReader {
             throw invalidBundle("bad-record", `the end of ${entry.name} gives no length or one that does not fit its frames (${String(length)})`);
           }
           if (streamed) await handle.truncate(length);
-          await handle.sync();
+          if (sync) await handle.sync();
           return end;
         }
         if (head.kind !== RecordKind.Data || head.length < DATA_HEAD_BYTES)

@@ -193,7 +193,9 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
         const target = targetOf(file, temp, tagDir);
         await ensurePrivateDir(dirname(target));
         progress(`receiving ${file.name}`);
-        await reader.readFile(file, target, (bytes) => (dataBytes += bytes));
+        // A live offload's stream is scratch, removed once loaded into memory.ram (which is fsynced): its fsync would only wait for the disk.
+        const scratch = file.role === "memory-stream" && file.streamed === true;
+        await reader.readFile(file, target, (bytes) => (dataBytes += bytes), !scratch);
       }
       const trailer = await reader.finish();
       // The layers name their backing by its path on the exporting host: point each at its new place.
