@@ -36,6 +36,8 @@ export const SCRATCH_NAMES = {
   migrationRecover: "recover.sock",
   /** A decompressed state stream. */
   rawStream: "stream.raw",
+  /** A live offload's stream fed into the importing QEMU (QEMU listens, the import connects). */
+  importStream: "load.sock",
 } as const;
 
 /** A capture receiver's sockets in its scratch directory (the helper-QEMU search matches `qmpSocket`'s name). */
