@@ -55,35 +55,38 @@ const out = join(work, "out.bundle");
 const diyOut = join(work, "out.tar.zst");
 const into = join(work, "in");
 const rows: Record<string, number[]> = { "snapvm export": [], "diy export": [], "snapvm import": [], "diy import": [] };
-for (let run = 0; run < Number(runsText); run++) {
-  rows["snapvm export"]?.push(
-    await timed(async () => {
-      const { stream } = writeBundle(manifest, [source]);
-      const sink = createWriteStream(out);
-      if (encrypted) await pipeline(stream, createEncryptStream([parseRecipient(keys.recipient)]), sink);
-      else await pipeline(stream, sink);
-    }),
-  );
-  const copy = join(work, "copy");
-  const age = encrypted ? `| age -r ${keys.recipient}` : "";
-  rows["diy export"]?.push(
-    await timed(() => shell(`cp --sparse=always ${file} ${copy} && tar -C ${work} -cS copy | zstd -q -T0 -3 ${age} > ${diyOut} && rm ${copy}`)),
-  );
-  rows["snapvm import"]?.push(
-    await timed(async () => {
-      await rm(into, { recursive: true, force: true });
-      await mkdir(into);
-      const input = createReadStream(out, { highWaterMark: 4 * 2 ** 20 });
-      const reader = new BundleReader(encrypted ? input.pipe(createDecryptStream([parseIdentity(keys.identity)])) : input);
-      const read = await reader.manifest();
-      for (const entry of read.files) await reader.readFile(entry, join(into, entry.name));
-      await reader.finish();
-    }),
-  );
-  const decrypt = encrypted ? `age -d -i ${keyFile} < ${diyOut} |` : `cat ${diyOut} |`;
-  rows["diy import"]?.push(await timed(() => shell(`rm -rf ${into} && mkdir ${into} && ${decrypt} zstd -q -d -T0 | tar -C ${into} -xS`)));
+try {
+  for (let run = 0; run < Number(runsText); run++) {
+    rows["snapvm export"]?.push(
+      await timed(async () => {
+        const { stream } = writeBundle(manifest, [source]);
+        const sink = createWriteStream(out);
+        if (encrypted) await pipeline(stream, createEncryptStream([parseRecipient(keys.recipient)]), sink);
+        else await pipeline(stream, sink);
+      }),
+    );
+    const copy = join(work, "copy");
+    const age = encrypted ? `| age -r ${keys.recipient}` : "";
+    rows["diy export"]?.push(
+      await timed(() => shell(`cp --sparse=always ${file} ${copy} && tar -C ${work} -cS copy | zstd -q -T0 -3 ${age} > ${diyOut} && rm ${copy}`)),
+    );
+    rows["snapvm import"]?.push(
+      await timed(async () => {
+        await rm(into, { recursive: true, force: true });
+        await mkdir(into);
+        const input = createReadStream(out, { highWaterMark: 4 * 2 ** 20 });
+        const reader = new BundleReader(encrypted ? input.pipe(createDecryptStream([parseIdentity(keys.identity)])) : input);
+        const read = await reader.manifest();
+        for (const entry of read.files) await reader.readFile(entry, join(into, entry.name));
+        await reader.finish();
+      }),
+    );
+    const decrypt = encrypted ? `age -d -i ${keyFile} < ${diyOut} |` : `cat ${diyOut} |`;
+    rows["diy import"]?.push(await timed(() => shell(`rm -rf ${into} && mkdir ${into} && ${decrypt} zstd -q -d -T0 | tar -C ${into} -xS`)));
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
 }
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 for (const [name, values] of Object.entries(rows))
   console.log(`${mode} ${name}: ${values.map((v) => v.toFixed(2)).join(" ")} s, median ${median(values).toFixed(2)} s`);
-await rm(work, { recursive: true, force: true });
