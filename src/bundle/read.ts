@@ -16,6 +16,9 @@ import {
   type Trailer,
 } from "./format.ts";
 import { FramePool, type DecodedFrame } from "./frame-pool.ts";
+
+/** Zeros sent per write where a stream has a gap. */
+const FRAME_ZERO_BYTES = 1024 * 1024;
 import { parseBundleManifest, parseFileEnd, parseTrailer } from "./manifest-schema.ts";
 import { invalidBundle } from "./errors.ts";
 
@@ -189,9 +192,22 @@ export class BundleReader {
 
   /**
    * Reads the next file into `target` (created, or truncated to the file's length): only its frames are
-   * written, and within them only non-zero 64 KiB blocks, so holes stay holes.
+   * written, and within them only non-zero 64 KiB blocks, so holes stay holes. The file is fsynced
+   * unless `sync` is false (a scratch file removed once used: a live offload's stream).
    */
-  async readFile(entry: BundleFile, target: string, onData?: (bytes: number) => void): Promise<FileEnd> {
+  async readFile(entry: BundleFile, target: string, onData?: (bytes: number) => void, sync = true): Promise<FileEnd> {
+    return this.#readInto(entry, await fileSink(target, entry, sync), onData);
+  }
+
+  /**
+   * Reads the next file as one byte stream through `send` (holes as zeros), which MUST resolve only once it is
+   * done with the buffer it was given: a live offload's migration stream fed straight into a loading QEMU.
+   */
+  async streamFile(entry: BundleFile, what: string, send: (bytes: Buffer) => Promise<void>, onData?: (bytes: number) => void): Promise<FileEnd> {
+    return this.#readInto(entry, streamSink(what, send), onData);
+  }
+
+  async #readInto(entry: BundleFile, sink: FileSink, onData?: (bytes: number) => void): Promise<FileEnd> {
     const manifest = this.#manifest;
     if (manifest === undefined) throw new Error("BundleReader.readFile before manifest()");
     if (manifest.files[this.#next]?.name !== entry.name) throw new Error(`BundleReader.readFile(${entry.name}) out of order`);
@@ -209,28 +225,26 @@ export class BundleReader {
     const bound = streamed ? BUNDLE_LIMITS.fileBytes : entry.sizeBytes;
     const pool = (this.#pool ??= new FramePool());
     const inFlight: InFlight[] = [];
-    const land = async (sent: InFlight, handle: FileHandle): Promise<void> => {
+    const land = async (sent: InFlight): Promise<void> => {
       const frame = await sent.frame;
       try {
         if (!frame.ok) throw invalidBundle("bad-frame", `a frame of ${entry.name} at byte ${sent.at} does not decode to the ${sent.length} bytes it declares`);
         hash.update(Buffer.from(frame.digest, "hex"));
         frames.push([sent.offset, sent.length, sent.at, sent.bodyLength, frame.digest]);
-        await writeRuns(handle, frame.raw, sent.offset, frame.runs);
+        await sink.write(frame.raw, sent.offset, frame.runs);
       } finally {
         pool.releaseRaw(frame.raw);
       }
       dataBytes += sent.length;
       onData?.(sent.length);
     };
-    const handle = await open(target, "w", 0o600);
     try {
-      if (!streamed) await handle.truncate(entry.sizeBytes);
       for (;;) {
         const what = `a frame of ${entry.name}`;
         const head = await this.#head(what);
         if (head.kind === RecordKind.FileEnd) {
           const record = await this.#body(head, `the end of ${entry.name}`, fileEndRecordBytes(bound));
-          for (let sent = inFlight.shift(); sent !== undefined; sent = inFlight.shift()) await land(sent, handle);
+          for (let sent = inFlight.shift(); sent !== undefined; sent = inFlight.shift()) await land(sent);
           const end = parseFileEnd(this.#json(record, "file end"));
           const digest = hash.digest("hex");
           if (end.name !== entry.name || end.sha256 !== digest || end.dataBytes !== dataBytes || JSON.stringify(end.frames) !== JSON.stringify(frames)) {
@@ -240,8 +254,7 @@ export class BundleReader {
           if (length === undefined || length < nextOffset || (!streamed && length !== entry.sizeBytes)) {
             throw invalidBundle("bad-record", `the end of ${entry.name} gives no length or one that does not fit its frames (${String(length)})`);
           }
-          if (streamed) await handle.truncate(length);
-          await handle.sync();
+          await sink.end(length);
           return end;
         }
         if (head.kind !== RecordKind.Data || head.length < DATA_HEAD_BYTES)
@@ -261,20 +274,20 @@ export class BundleReader {
         inFlight.push({ at: head.at, offset, length, bodyLength: head.length, frame: pool.decode(body, length) });
         if (inFlight.length >= pool.inFlight) {
           const sent = inFlight.shift();
-          if (sent !== undefined) await land(sent, handle);
+          if (sent !== undefined) await land(sent);
         }
       }
     } catch (error) {
       await this.close();
       if (isErrno(error, "ENOSPC")) {
-        throw new SnapvmError(ErrorCode.NoSpace, `the filesystem of ${target} is full`, {
+        throw new SnapvmError(ErrorCode.NoSpace, `the filesystem of ${sink.what} is full`, {
           hint: "Free space there and import again; nothing was kept.",
           cause: error,
         });
       }
       throw error;
     } finally {
-      await handle.close();
+      await sink.close();
     }
   }
 
@@ -302,11 +315,62 @@ export class BundleReader {
   }
 }
 
-/** Writes only the runs of non-zero blocks the worker found: holes stay holes. */
-async function writeRuns(handle: FileHandle, data: Buffer, offset: number, runs: readonly number[]): Promise<void> {
-  for (let i = 0; i + 1 < runs.length; i += 2) {
-    const start = runs[i] ?? 0;
-    const end = runs[i + 1] ?? start;
-    await handle.write(data, start, end - start, offset + start);
+/** Where a file's frames land, in increasing offset order. */
+interface FileSink {
+  what: string;
+  /** A frame's raw bytes at `offset`; `runs` are its non-zero blocks ([start, end) pairs, flattened). */
+  write(raw: Buffer, offset: number, runs: readonly number[]): Promise<void>;
+  /** The file ends at `length` (at or past every frame's end); zeros up to it. */
+  end(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A file at `target`: only the runs of non-zero blocks are written, so holes stay holes; fsynced if `sync`. */
+async function fileSink(target: string, entry: BundleFile, sync: boolean): Promise<FileSink> {
+  const handle: FileHandle = await open(target, "w", 0o600);
+  try {
+    if (entry.streamed !== true) await handle.truncate(entry.sizeBytes);
+  } catch (error) {
+    await handle.close();
+    throw error;
   }
+  return {
+    what: target,
+    write: async (raw, offset, runs) => {
+      for (let i = 0; i + 1 < runs.length; i += 2) {
+        const start = runs[i] ?? 0;
+        const end = runs[i + 1] ?? start;
+        await handle.write(raw, start, end - start, offset + start);
+      }
+    },
+    end: async (length) => {
+      if (entry.streamed === true) await handle.truncate(length);
+      if (sync) await handle.sync();
+    },
+    close: () => handle.close(),
+  };
+}
+
+const ZEROS = Buffer.alloc(FRAME_ZERO_BYTES);
+
+/** One byte stream: the gaps between frames (windows the writer found all zero) are sent as zeros. */
+function streamSink(what: string, send: (bytes: Buffer) => Promise<void>): FileSink {
+  let position = 0;
+  const zeros = async (to: number): Promise<void> => {
+    while (position < to) {
+      const n = Math.min(ZEROS.length, to - position);
+      await send(ZEROS.subarray(0, n));
+      position += n;
+    }
+  };
+  return {
+    what,
+    write: async (raw, offset) => {
+      await zeros(offset);
+      await send(raw);
+      position = offset + raw.length;
+    },
+    end: (length) => zeros(length),
+    close: () => Promise.resolve(),
+  };
 }

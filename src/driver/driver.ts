@@ -161,7 +161,10 @@ export interface StreamLayout {
 export interface ConvertInput {
   /** The new instance's spec with the converter's own paths: RAM file, disk copy, sockets. */
   spec: LaunchSpec;
+  /** The stream's file, or with `fromSocket` a unix socket path QEMU listens on for the stream's one writer. */
   rawStream: string;
+  fromSocket?: boolean;
+  /** The stream's length, or an estimate when it comes through a socket (it sets the load's timeout). */
   streamBytes: number;
   layout: StreamLayout;
   deviceStateFile: string;

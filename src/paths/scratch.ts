@@ -38,6 +38,8 @@ export const SCRATCH_NAMES = {
   sshControl: "ssh.ctl",
   /** A decompressed state stream. */
   rawStream: "stream.raw",
+  /** A live offload's stream fed into the importing QEMU (QEMU listens, the import connects). */
+  importStream: "load.sock",
 } as const;
 
 /** A capture receiver's sockets in its scratch directory (the helper-QEMU search matches `qmpSocket`'s name). */

@@ -4,13 +4,12 @@ import { randomBytes } from "node:crypto";
 import { wrapFileKey } from "./file-key.ts";
 import { encodeHeader } from "./header-encode.ts";
 import type { Recipient } from "./keys.ts";
-import { PayloadCipher } from "./payload.ts";
+import { ChunkRuns, RUN_CHUNKS } from "./chunk-runs.ts";
+import type { ChunkResult } from "./chunk-worker.ts";
+import { hkdf32 } from "./primitives.ts";
 
-/**
- * Plaintext in, age v1 file out. Memory is bounded: at most one 64 KiB plaintext chunk is held, because a
- * chunk is known to be non-final only once a byte after it arrives (the final chunk may be full).
- * Key wrapping (scrypt takes ~1 s at work factor 18) runs in construct() off the event loop.
- */
+const RUN_BYTES = RUN_CHUNKS * CHUNK_SIZE;
+
 /**
  * What makes an age file's bytes: the file key and the header and payload nonce written with it. Given
  * the same key material and plaintext, the encryptor writes the same file byte for byte — what lets an
@@ -29,13 +28,21 @@ export interface EncryptOptions {
   onKeyMaterial?: (material: AgeKeyMaterial) => void;
 }
 
+/**
+ * Plaintext in, age v1 file out. The payload is cut into runs of RUN_CHUNKS chunks, sealed on worker threads
+ * (ChunkRuns) and pushed in order: the main thread only copies input into runs, so encryption runs beside the
+ * bundle's reads and zstd instead of after them. Memory is bounded: the run being filled plus ChunkRuns'
+ * runs in flight. Key wrapping (scrypt takes ~1 s at work factor 18) runs in construct() off the event loop.
+ */
 class EncryptStream extends Transform {
   readonly #recipients: readonly Recipient[];
   readonly #options: EncryptOptions;
-  #cipher: PayloadCipher | undefined;
+  #runs: ChunkRuns | undefined;
   #prefix: Buffer | undefined;
-  readonly #pending = Buffer.allocUnsafe(CHUNK_SIZE);
-  #pendingLength = 0;
+  #run: Buffer<ArrayBuffer> | undefined;
+  #runLength = 0;
+  /** The counter of the run being filled. */
+  #counter = 0;
 
   constructor(recipients: readonly Recipient[], options: EncryptOptions) {
     super();
@@ -54,7 +61,15 @@ class EncryptStream extends Transform {
       (material) => {
         this.#options.onKeyMaterial?.(material);
         this.#prefix = material.prefix;
-        this.#cipher = new PayloadCipher(material.fileKey, material.prefix.subarray(material.prefix.length - PAYLOAD_NONCE_SIZE));
+        const payloadKey = hkdf32(material.fileKey, material.prefix.subarray(material.prefix.length - PAYLOAD_NONCE_SIZE), "payload");
+        this.#runs = new ChunkRuns(
+          payloadKey,
+          (result) => {
+            this.#sealed(result);
+          },
+          () => this.readableLength < this.readableHighWaterMark,
+          (error) => this.destroy(error),
+        );
         callback();
       },
       (error: unknown) => {
@@ -63,51 +78,78 @@ class EncryptStream extends Transform {
     );
   }
 
-  /** Sealed pieces of the current input chunk, pushed as one buffer: a sink gets one write per input chunk, not two per 64 KiB. */
-  #out: Buffer[] = [];
-
-  #pushSealed(plaintext: Buffer, last: boolean): void {
-    if (this.#cipher === undefined) throw new Error("age: encrypt stream used before construct()");
-    if (this.#prefix !== undefined) {
-      this.#out.push(this.#prefix);
-      this.#prefix = undefined;
-    }
-    const [body, tag] = this.#cipher.seal(plaintext, last);
-    this.#out.push(body, tag);
+  #runsOrThrow(): ChunkRuns {
+    if (this.#runs === undefined) throw new Error("age: encrypt stream used before construct()");
+    return this.#runs;
   }
 
-  #flushOut(): void {
-    if (this.#out.length > 0) this.push(this.#out.length === 1 ? this.#out[0] : Buffer.concat(this.#out));
-    this.#out = [];
+  #sealed(result: ChunkResult): void {
+    if (result.kind !== "seal") throw new Error("age: a chunk worker answered a seal with an open result");
+    if (this.#prefix !== undefined) {
+      this.push(this.#prefix);
+      this.#prefix = undefined;
+    }
+    this.push(Buffer.from(result.sealed.buffer, result.sealed.byteOffset, result.sealed.byteLength));
+    this.#runsOrThrow().recycle(result.plain);
+  }
+
+  /** Sends the run being filled; `last` marks its final chunk as the payload's last. */
+  async #submit(last: boolean): Promise<void> {
+    const runs = this.#runsOrThrow();
+    const run = this.#run ?? runs.buffer(RUN_BYTES);
+    const only = last && this.#counter === 0;
+    if (!only) await runs.room();
+    runs.submit({ kind: "seal", counter: this.#counter, plain: run, length: this.#runLength, last }, run, only);
+    this.#counter += RUN_CHUNKS;
+    this.#run = undefined;
+    this.#runLength = 0;
+  }
+
+  /**
+   * A full run goes only once a byte after it has arrived: the final chunk (which may be full) is known to
+   * be final only at the end of input.
+   */
+  async #accept(data: Buffer): Promise<void> {
+    const runs = this.#runsOrThrow();
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.#runLength === RUN_BYTES) await this.#submit(false);
+      this.#run ??= runs.buffer(RUN_BYTES);
+      const n = data.copy(this.#run, this.#runLength, offset, Math.min(offset + RUN_BYTES - this.#runLength, data.length));
+      this.#runLength += n;
+      offset += n;
+    }
+  }
+
+  override _read(size: number): void {
+    this.#runs?.pump();
+    super._read(size);
   }
 
   override _transform(data: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    let offset = 0;
-    while (offset < data.length) {
-      if (this.#pendingLength === CHUNK_SIZE) {
-        this.#pushSealed(this.#pending, false);
-        this.#pendingLength = 0;
-      }
-      // Fast path, no copy: a whole chunk with at least one byte after it is sealed straight from the input.
-      if (this.#pendingLength === 0 && data.length - offset > CHUNK_SIZE) {
-        this.#pushSealed(data.subarray(offset, offset + CHUNK_SIZE), false);
-        offset += CHUNK_SIZE;
-        continue;
-      }
-      const n = Math.min(CHUNK_SIZE - this.#pendingLength, data.length - offset);
-      data.copy(this.#pending, this.#pendingLength, offset, offset + n);
-      this.#pendingLength += n;
-      offset += n;
-    }
-    this.#flushOut();
-    callback();
+    this.#accept(data).then(() => {
+      callback();
+    }, callback);
   }
 
   override _flush(callback: TransformCallback): void {
     // Empty input still gets one (empty) final chunk; a non-empty final chunk is never empty.
-    this.#pushSealed(this.#pending.subarray(0, this.#pendingLength), true);
-    this.#flushOut();
-    callback();
+    this.#submit(true)
+      .then(() => this.#runsOrThrow().drain())
+      .then(() => {
+        callback();
+      }, callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    (this.#runs?.close() ?? Promise.resolve()).then(
+      () => {
+        callback(error);
+      },
+      () => {
+        callback(error);
+      },
+    );
   }
 }
 

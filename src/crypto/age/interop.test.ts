@@ -66,7 +66,7 @@ test("age -d decrypts what we encrypt to X25519 recipients (with our key file)",
         .trim(),
       ours.recipient,
     );
-    for (const size of [0, 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024]) {
+    for (const size of [0, 1, 64 * 1024, 64 * 1024 + 1, 1024 * 1024, 3 * 1024 * 1024 + 7]) {
       const plaintext = randomBytes(size);
       const file = await encryptBuffer(plaintext, [parseRecipient(other.recipient), parseRecipient(ours.recipient)]);
       writeFileSync(join(dir, "file.age"), file);
@@ -84,7 +84,7 @@ test("we decrypt what age -r encrypts to an age-keygen key", { skip }, () =>
       .trim();
     assert.match(keyFile, new RegExp(`^# created: .+\\n# public key: ${recipient}\\nAGE-SECRET-KEY-1[0-9A-Z]+\\n$`));
     const identities = parseIdentityFile(keyFile);
-    for (const size of [0, 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024]) {
+    for (const size of [0, 1, 64 * 1024, 64 * 1024 + 1, 1024 * 1024, 3 * 1024 * 1024 + 7]) {
       const plaintext = randomBytes(size);
       const file = run("age", ["-r", recipient, "-r", generateIdentity().recipient], plaintext);
       assert.ok((await decryptBuffer(file, identities)).equals(plaintext), `${size} bytes`);

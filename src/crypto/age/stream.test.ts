@@ -5,7 +5,9 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { ErrorCode, isSnapvmError } from "../../errors/index.ts";
+import { liveWorkerCount } from "../../util/worker-pool.ts";
 import { decryptBuffer, encryptBuffer } from "./buffer.ts";
+import { RUN_CHUNKS } from "./chunk-runs.ts";
 import { CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE } from "./constants.ts";
 import { createEncryptStream } from "./encrypt-stream.ts";
 import { generateIdentity, parseIdentity, parseRecipient } from "./key-text.ts";
@@ -27,7 +29,10 @@ function payloadOffset(file: Buffer): number {
   return file.indexOf("\n---") + file.subarray(file.indexOf("\n---") + 1).indexOf("\n") + 2 + 16;
 }
 
-for (const size of [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, 5 * 1024 * 1024 + 3]) {
+/** Plaintext bytes of one run of chunks that a worker seals or opens: sizes around it cross the inline/worker line. */
+const RUN = RUN_CHUNKS * CHUNK_SIZE;
+
+for (const size of [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE, RUN, RUN + 1, 2 * RUN, 5 * 1024 * 1024 + 3]) {
   test(`${size} bytes round-trip, fed whole and in odd pieces`, async () => {
     const plaintext = randomBytes(size);
     const file = await encryptBuffer(plaintext, toAlice);
@@ -173,4 +178,31 @@ test("the same key material and plaintext give the same file byte for byte (a re
   assert.ok(again.equals(first));
   assert.ok((await decryptBuffer(again, asAlice)).equals(plaintext));
   assert.ok(!(await encrypt({})).equals(first), "a fresh key otherwise");
+});
+
+test("on worker threads, a flipped bit, a cut or trailing bytes in a later run are errors at the right chunk, and no worker stays", async () => {
+  const plaintext = randomBytes(3 * RUN + 5);
+  const file = await encryptBuffer(plaintext, toAlice);
+  const start = payloadOffset(file);
+  const chunkAt = (index: number): number => start + index * ENCRYPTED_CHUNK_SIZE;
+  const fails = async (bytes: Buffer, message: RegExp, chunk: number): Promise<void> => {
+    const outcome = await decryptInPieces(bytes, asAlice, 65_537);
+    assert.ok(stage("payload")(outcome.error), String(outcome.error));
+    assert.match((outcome.error as Error).message, message);
+    assert.equal((outcome.error as { details: Record<string, unknown> }).details["chunk"], chunk);
+    // What came out is a prefix of the plaintext, and stops before the bad chunk.
+    assert.ok(outcome.plaintext.length <= chunk * CHUNK_SIZE && plaintext.subarray(0, outcome.plaintext.length).equals(outcome.plaintext));
+  };
+  const flipped = Buffer.from(file);
+  flipped[chunkAt(40) + 100] = (flipped[chunkAt(40) + 100] ?? 0) ^ 1;
+  await fails(flipped, /chunk 40 does not authenticate/, 40);
+  // Cut at a run boundary (whole runs, none final) and inside a later run.
+  await fails(file.subarray(0, chunkAt(2 * RUN_CHUNKS)), /truncated/, 2 * RUN_CHUNKS);
+  await fails(file.subarray(0, chunkAt(33) + 1000), /final chunk 33 does not authenticate/, 33);
+  // The final chunk, then a whole run more.
+  const finalOnly = await encryptBuffer(plaintext.subarray(0, RUN), toAlice);
+  await fails(Buffer.concat([finalOnly, file.subarray(chunkAt(0), chunkAt(RUN_CHUNKS))]), /data after the final chunk/, RUN_CHUNKS);
+  for (let i = 0; i < 100 && liveWorkerCount() > 0; i++) await nextTurn();
+  for (let i = 0; i < 50 && liveWorkerCount() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(liveWorkerCount(), 0, "every chunk worker exited");
 });

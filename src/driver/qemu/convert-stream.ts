@@ -13,7 +13,8 @@ function loadTimeoutMs(streamBytes: number): number {
  * DESIGN.md §3a's conversion of a full-RAM stream into a lazily restorable state:
  *   1. start QEMU from `spec` (RAM a share=on file) with `-incoming defer` and `-S`: the guest never
  *      runs, so RAM and disk stay exactly as the stream left them (no `cont`, ever);
- *   2. migrate-incoming the stream with its own capabilities: every page lands in the RAM file;
+ *   2. migrate-incoming the stream (a file, or a unix socket its writer connects to once QEMU listens) with
+ *      its own capabilities: every page lands in the RAM file;
  *   3. save device state only (x-ignore-shared) to `deviceStateFile`; quit.
  * QEMU is killed on any failure, with its own last words in the error; the caller removes files.
  */
@@ -23,7 +24,8 @@ export async function convertStream(input: ConvertInput): Promise<ConvertFigures
     const loadStarted = performance.now();
     await setCapabilities(vm.qmp, streamCapabilities(input.layout));
     // exit-on-error off: a stream QEMU rejects leaves QEMU up, so query-migrate can say why.
-    await vm.qmp.execute("migrate-incoming", { uri: `file:${input.rawStream}`, "exit-on-error": false });
+    const uri = `${input.fromSocket === true ? "unix" : "file"}:${input.rawStream}`;
+    await vm.qmp.execute("migrate-incoming", { uri, "exit-on-error": false });
     await waitForMigration(vm.qmp, `loading ${input.rawStream}`, loadTimeoutMs(input.streamBytes), 20);
     const loadMs = performance.now() - loadStarted;
     // A stream saved from a running guest would autostart it; -S prevents that, this makes sure.

@@ -3,7 +3,7 @@ import { dirname, join, relative } from "node:path";
 import { type BundleFile, type BundleManifest } from "../../bundle/format.ts";
 import { invalidBundle } from "../../bundle/errors.ts";
 import { BundleReader } from "../../bundle/read.ts";
-import { parseConfigText } from "../../config/index.ts";
+import { parseConfigText, resolveConfig } from "../../config/index.ts";
 import { relocateSockets, type LaunchSpec } from "../../config/launch-spec.ts";
 import type { Identity } from "../../crypto/age/index.ts";
 import { driver } from "../../driver/index.ts";
@@ -27,7 +27,7 @@ import { newLayerId } from "../disk/layers.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
 import { describeEndpoint, openSource, type Endpoint, type S3Options } from "./endpoints.ts";
 import { isBundleAtFault } from "./download-cache.ts";
-import { carriesLiveStream, loadStreamIntoSnapshot } from "./load-stream.ts";
+import { carriesLiveStream, loadStreamIntoSnapshot, streamableLiveStream, streamIntoSnapshot, type LoadedStream } from "./load-stream.ts";
 import { plaintext } from "./plaintext.ts";
 
 export interface ImportOptions extends S3Options {
@@ -182,18 +182,34 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
     claimNewInstance(name, options.home);
     const layer = manifest.files.find((f) => f.role === "disk-layer" && f.name === `${facts.diskLayer}.qcow2`);
     if (layer === undefined) throw invalidBundle("bad-manifest", `the bundle lacks the snapshot's disk layer ${facts.diskLayer}`);
-    parseConfigText(manifest.config, "the bundle's snapvm.yaml");
+    const config = parseConfigText(manifest.config, "the bundle's snapvm.yaml");
     await preflight(manifest, state, home, download?.remainingBytes ?? 0);
     let dataBytes = 0;
     const notes: string[] = [];
     const { paths } = await buildNewInstance(name, options.home, async (temp, final) => {
       const tagDir = snapshotPaths(temp, tagParsed.tag).dir;
       for (const dir of [temp.snapshotsDir, tagDir, temp.disksDir]) await ensurePrivateDir(dir);
+      const onData = (bytes: number): void => {
+        dataBytes += bytes;
+      };
+      // A live offload's stream goes straight into the converting QEMU when the boot files it needs came first.
+      const feedStream = streamableLiveStream(manifest);
+      let loaded: LoadedStream | undefined;
       for (const file of manifest.files) {
         const target = targetOf(file, temp, tagDir);
         await ensurePrivateDir(dirname(target));
+        if (file === feedStream) {
+          progress(`loading ${file.name} into the snapshot's RAM file as it arrives`);
+          const diskBytes = resolveConfig(config, { sourceName: "the bundle's snapvm.yaml" }).disk.sizeBytes;
+          loaded = await streamIntoSnapshot(localSpec(state.launch.spec, name, temp, manifest), tagDir, diskBytes, file.sizeBytes, async (send) => {
+            await reader.streamFile(file, file.name, send, onData);
+          });
+          continue;
+        }
         progress(`receiving ${file.name}`);
-        await reader.readFile(file, target, (bytes) => (dataBytes += bytes));
+        // A live offload's stream is scratch, removed once loaded into memory.ram (which is fsynced): its fsync would only wait for the disk.
+        const scratch = file.role === "memory-stream" && file.streamed === true;
+        await reader.readFile(file, target, onData, !scratch);
       }
       const trailer = await reader.finish();
       // The layers name their backing by its path on the exporting host: point each at its new place.
@@ -210,9 +226,11 @@ export async function importBundle(endpoint: Endpoint, options: ImportOptions = 
       await symlink(relative(temp.dir, top), temp.disk);
       const spec = localSpec(state.launch.spec, name, final, manifest);
       let stateFiles = state.files;
-      if (carriesLiveStream(manifest)) {
+      if (loaded === undefined && carriesLiveStream(manifest)) {
         progress("loading the streamed state into the snapshot's RAM file");
-        const loaded = await loadStreamIntoSnapshot(localSpec(state.launch.spec, name, temp, manifest), tagDir, virtualSize);
+        loaded = await loadStreamIntoSnapshot(localSpec(state.launch.spec, name, temp, manifest), tagDir, virtualSize);
+      }
+      if (loaded !== undefined) {
         stateFiles = loaded.files;
         notes.push(...loaded.notes);
       }

@@ -110,10 +110,12 @@ export async function offloadSnapshot(name: InstanceName, tag: SnapshotTag, endp
     snapshot: { tag, diskLayer: layerIdOf(frozen), hasMemory: true, live: true, memoryCopy: "precopy" },
   });
   const stream = new PassThrough({ highWaterMark: 8 * 2 ** 20 });
+  // Boot files first: an import starts the converting QEMU with them and feeds it the stream as it arrives.
+  // The disk chain last: its top layer takes the guest's writes until the switch-over.
   const sources: BundleSource[] = [
+    ...(await launchFileSources(paths, launch.spec)),
     { entry: { ...streamFile, streamed: true }, stream },
     ...(await diskChainSources(frozen, true)),
-    ...(await launchFileSources(paths, launch.spec)),
   ];
   const manifest = await bundleManifest(paths, { instance: name, tag }, state, sources);
 
