@@ -2,6 +2,7 @@ import type { MemoryBacking } from "../src/config/launch-spec.ts";
 import type { DataCase } from "./guest-workload.ts";
 import type { MachineFacts } from "./machine.ts";
 import type { MethodId } from "./methods/catalog.ts";
+import type { CloudGuestRecord } from "./methods/cloud-guest.ts";
 import type { ImportFigures, RestoreFigures, SaveFigures, TransferFigures, TransferVariant } from "./methods/types.ts";
 
 export interface GuestSize {
@@ -70,4 +71,6 @@ export interface BenchResults {
   notes: string[];
   runs: RunRecord[];
   workload: WorkloadRecord[];
+  /** The cloud guest's runs (method cloud-guest), when it ran. */
+  cloudGuest?: { gapMs: number; records: CloudGuestRecord[] };
 }

@@ -7,6 +7,7 @@ import { BenchHome } from "./home.ts";
 import { canDropCaches } from "./host.ts";
 import { machineFacts } from "./machine.ts";
 import { CHAIN_METHODS } from "./methods/index.ts";
+import { runCloudGuest, type CloudGuestRecord } from "./methods/cloud-guest.ts";
 import { renderTables } from "./report/table.ts";
 import { checkTargets } from "./report/targets.ts";
 import { summarizeRuns } from "./report/summary.ts";
@@ -23,7 +24,16 @@ function message(error: unknown): string {
 }
 
 /** Everything measured, in one home that is removed at the end whatever happens (Ctrl-C included). */
-async function measure(options: CliOptions, home: BenchHome, notes: string[]): Promise<{ runs: RunRecord[]; workload: WorkloadRecord[] }> {
+/** Between `stop` and `start` of the cloud guest: the guest's clock falls that far behind. */
+const CLOUD_GAP_MS = 10_000;
+
+interface Measured {
+  runs: RunRecord[];
+  workload: WorkloadRecord[];
+  cloudGuest?: { gapMs: number; records: CloudGuestRecord[] };
+}
+
+async function measure(options: CliOptions, home: BenchHome, notes: string[]): Promise<Measured> {
   const runs: RunRecord[] = [];
   const workload: WorkloadRecord[] = [];
   const chained = CHAIN_METHODS.some(([id]) => options.methods.includes(id));
@@ -70,7 +80,14 @@ async function measure(options: CliOptions, home: BenchHome, notes: string[]): P
       }
     }
   }
-  return { runs, workload };
+  if (!options.methods.includes("cloud-guest")) return { runs, workload };
+  try {
+    const records = await runCloudGuest({ home, runs: options.runs, gapMs: CLOUD_GAP_MS, ssh: true, log });
+    return { runs, workload, cloudGuest: { gapMs: CLOUD_GAP_MS, records } };
+  } catch (error) {
+    note(`the cloud guest could not be measured: ${message(error)}`);
+    return { runs, workload };
+  }
 }
 
 async function main(): Promise<number> {
@@ -105,7 +122,7 @@ async function main(): Promise<number> {
     `${options.sizes.map((s) => s.label).join(", ")} × ${options.cases.join(", ")}, ${options.runs} run(s), ${machine.cores} cores, ${machine.accel}, load ${machine.loadAverageStart.toFixed(2)}; home ${home.dir}`,
   );
 
-  let measured: { runs: RunRecord[]; workload: WorkloadRecord[] };
+  let measured: Measured;
   try {
     measured = await measure(options, home, notes);
   } finally {
@@ -129,7 +146,8 @@ async function main(): Promise<number> {
   process.stdout.write(`${tables}\n\nTargets (this run):\n${targets}\n\n${notes.map((n) => `Note: ${n}\n`).join("")}`);
   log(`done in ${results.durationS.toFixed(0)} s: ${[written.json, written.markdown, written.svg, written.png].filter((p) => p !== undefined).join(", ")}`);
   for (const note of written.notes) log(note);
-  const failed = results.runs.some((r) => r.error !== undefined || r.check?.ok === false);
+  const failed =
+    results.runs.some((r) => r.error !== undefined || r.check?.ok === false) || results.cloudGuest?.records.some((r) => r.error !== undefined) === true;
   return failed ? 1 : 0;
 }
 

@@ -14,11 +14,18 @@ export const METHOD_IDS = [
   "gist-gzip",
   "cold-boot",
   "snapvm-cold-start",
+  "cloud-guest",
 ] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 
 /** The methods that move a snapshot's state off the instance and back: their own table (report/transfer-table.ts), plain and encrypted rows. */
 export const TRANSFER_METHOD_IDS: readonly MethodId[] = ["snapvm-export", "diy-export", "snapvm-offload"];
+
+/**
+ * Methods that run only when named in --methods: the cloud guest needs the Debian cloud test image
+ * (test/vm/cloud-image.ts: built once, minutes, root) and its own guest; it has its own table.
+ */
+export const OPT_IN_METHOD_IDS: readonly MethodId[] = ["cloud-guest"];
 
 /** The gist everything is compared with. */
 export const BASELINE: MethodId = "gist-gzip";
@@ -38,6 +45,7 @@ export const METHOD_LABELS: Record<MethodId, string> = {
   "gist-gzip": "gist: exec gzip (baseline)",
   "cold-boot": "cold boot, raw QEMU (reference)",
   "snapvm-cold-start": "cold boot, snapvm start (reference)",
+  "cloud-guest": "cloud guest: Debian cloud image through qemu-guest-agent, vs SSH",
 };
 
 /** A row's label: fork rows say how many forks started together and how their figures read. */

@@ -22,6 +22,12 @@ const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
 const PASSWD_TIMEOUT_MS = 10_000;
 /** Between looks for the SSH user while cloud-init has not made it yet. */
 const USER_POLL_MS = 500;
+/**
+ * SNAPVM_FORCE_SSH=1 in the agent's environment (the one `start` spawns) leaves the guest agent
+ * unused: readiness, commands and the clock go over SSH, as for a guest without it. For comparisons
+ * (the benchmark's cloud guest baseline) and for working around a misbehaving guest agent.
+ */
+const FORCE_SSH = process.env["SNAPVM_FORCE_SSH"] === "1";
 
 export interface CloudGuestChannels {
   ssh: SshGuest;
@@ -55,6 +61,7 @@ export class CloudGuest implements GuestExec {
   }
 
   async waitReady(timeoutMs: number, options: WaitReadyOptions = {}): Promise<void> {
+    if (FORCE_SSH) return this.channels.ssh.waitReady(timeoutMs);
     const abandon = new AbortController();
     const viaAgent = this.waitForAgent(timeoutMs, abandon.signal, options.resumed === true);
     const viaSsh = new Promise<void>((resolve) => setTimeout(resolve, Math.min(SSH_GRACE_MS, timeoutMs))).then(() => {

@@ -110,8 +110,8 @@ export async function restoreSuspended(
     };
     const guest = await vm.guest();
     if (guest.route() === "qemu-guest-agent") {
-      // Exact, and awaited: the restore returns with the guest's clock at the host's (qemu-guest-agent's
-      // guest-set-time; its reply waits for `hwclock -w`, 0.5–1 s here). A fork's identity follows, not awaited.
+      // Exact, and awaited: the restore returns with the guest's clock within a few ms of the host's
+      // (qga/guest-clock.ts). A fork's identity follows, not awaited.
       hooks.onProgress("setting the guest's clock");
       await guest.syncClock().catch(warn("clock"));
       trace("restore: clock set");
