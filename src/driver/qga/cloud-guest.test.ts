@@ -159,6 +159,31 @@ describe("CloudGuest", () => {
     assert.deepEqual(paths, ["setpriv", "runuser", "runuser"]);
   });
 
+  it("runs a resumed guest's commands through runuser when its /etc/passwd cannot be read", async (t) => {
+    const paths: unknown[] = [];
+    const server = fakeQga(join(dir, "nopasswd.sock"), (request) => {
+      switch (request.execute) {
+        case "guest-file-open":
+          return '{"error": {"class": "GenericError", "desc": "failed to open file"}}\n';
+        case "guest-exec":
+          paths.push(request.arguments?.["path"]);
+          return '{"return": {"pid": 9}}\n';
+        case "guest-exec-status":
+          return '{"return": {"exited": true, "exitcode": 0}}\n';
+        default:
+          return '{"return": {}}\n';
+      }
+    });
+    const guest = cloudGuest("nopasswd.sock");
+    t.after(() => {
+      guest.close();
+      server.close();
+    });
+    await guest.waitReady(10_000, { resumed: true });
+    assert.equal((await guest.exec("true")).exitCode, 0);
+    assert.deepEqual(paths, ["runuser"]);
+  });
+
   it("sets the clock with relative `date -s` shifts, each losing what the guest took between reading and setting", async (t) => {
     // The fake guest's clock: the host's plus `offsetMs`; a shift lands 30 ms behind, then 15 ms, then 1 ms.
     let offsetMs = -61_000;

@@ -150,7 +150,8 @@ export class CloudGuest implements GuestExec {
     if (agent === undefined) return this.channels.ssh.exec(command, options);
     const run = (argv: ExecArgv): Promise<ExecResult> =>
       qgaExec(agent, { ...argv, stdin: options.stdin ?? Buffer.alloc(0), timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS });
-    const account = this.setpriv ? await this.accountOf(agent) : undefined;
+    // No entry (or no readable /etc/passwd): runuser, which looks the user up itself.
+    const account = this.setpriv ? await this.accountOf(agent).catch(() => undefined) : undefined;
     if (account !== undefined) {
       try {
         return await run(setprivArgv(account, command));
