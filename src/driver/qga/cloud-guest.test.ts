@@ -185,9 +185,9 @@ describe("CloudGuest", () => {
   });
 
   it("sets the clock with relative `date -s` shifts, each losing what the guest took between reading and setting", async (t) => {
-    // The fake guest's clock: the host's plus `offsetMs`; a shift lands 30 ms behind, then 15 ms, then 1 ms.
+    // The fake guest's clock: the host's plus `offsetMs`; a shift lands 45 ms behind, then 25 ms, then 1 ms.
     let offsetMs = -61_000;
-    const late = [30, 15, 1];
+    const late = [45, 25, 1];
     const shifts: unknown[] = [];
     const server = fakeQga(join(dir, "shift.sock"), (request) => {
       switch (request.execute) {
@@ -216,7 +216,7 @@ describe("CloudGuest", () => {
     });
     await guest.waitReady(10_000, { resumed: true });
     assert.equal(await guest.syncClock(), "exact");
-    assert.equal(shifts.length, 9, "three shifts: 61 s, then the 30 ms and the 15 ms lost");
+    assert.equal(shifts.length, 9, "three shifts: 61 s, then the 45 ms and the 25 ms lost");
     assert.deepEqual(shifts.slice(0, 3), ["date", "-u", "-s"]);
     assert.ok(Math.abs(offsetMs) < 2, `the guest's clock ends ${offsetMs.toFixed(1)} ms off`);
   });
