@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { parseSize } from "../src/config/index.ts";
 import { DATA_CASES, type DataCase } from "./guest-workload.ts";
-import { METHOD_IDS, SLOW_METHOD_IDS, type MethodId } from "./methods/catalog.ts";
+import { METHOD_IDS, OPT_IN_METHOD_IDS, SLOW_METHOD_IDS, type MethodId } from "./methods/catalog.ts";
 import type { BenchOptions, GuestSize } from "./results.ts";
 
 export const USAGE = `npm run bench -- [options]
@@ -11,7 +11,11 @@ export const USAGE = `npm run bench -- [options]
   --sizes LIST         guest RAM sizes, default 512M,2G (e.g. 512M,2G,8G)
   --runs N             runs per figure (median, min, max), default 3
   --cases LIST         ${DATA_CASES.join(",")} (default both, random with --quick): what half the RAM is dirtied with
-  --methods LIST       default all: ${METHOD_IDS.join(",")},ram-backing
+  --methods LIST       default all but cloud-guest: ${METHOD_IDS.filter((m) => !OPT_IN_METHOD_IDS.includes(m)).join(",")},ram-backing
+                       cloud-guest (only when named; not in --quick): a Debian cloud image (cloud-init, sshd,
+                       qemu-guest-agent; built once by test/vm/cloud-image.ts: minutes, root): cold boot → exec,
+                       restore → start returns, → first exec, guest clock offset; restores also through SSH
+                       (SNAPVM_FORCE_SSH=1) as the baseline. --runs times each, 10 s between stop and start
   --warm               keep the host page cache before restores (default: drop it)
   --idle-cpu SECONDS   after a ×16 fork fan-out answers, the host CPU its processes use while idle over
                        SECONDS (default 0: not measured)
@@ -64,8 +68,9 @@ export function parseOptions(argv: readonly string[]): CliOptions {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${values.runs ?? ""}`);
   // --quick keeps one case: each case is a whole chain of methods, most of it reading back memory.
   const cases: DataCase[] = values.cases === undefined ? (quick ? ["random"] : [...DATA_CASES]) : pick(values.cases, DATA_CASES, "case");
-  // --quick keeps its few minutes: the transfer and migration methods run with it only when named.
-  const defaults = quick ? METHOD_IDS.filter((m) => !SLOW_METHOD_IDS.includes(m)) : METHOD_IDS;
+  // --quick keeps its few minutes: the transfer and migration methods run with it only when named;
+  // the opt-in ones (the cloud guest) only when named, always.
+  const defaults = METHOD_IDS.filter((m) => !OPT_IN_METHOD_IDS.includes(m) && !(quick && SLOW_METHOD_IDS.includes(m)));
   const chosen = pick(values.methods ?? [...defaults, "ram-backing"].join(","), [...METHOD_IDS, "ram-backing"] as const, "method");
   return {
     quick,

@@ -58,11 +58,12 @@ export class BenchHome {
     return home;
   }
 
-  cli(args: readonly string[]): Promise<CliRun> {
+  /** `env`: added to the CLI's environment (and so to an agent `start` spawns). */
+  cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
     return new Promise((resolvePromise, reject) => {
       const spawnedAtEpochMs = Date.now();
       const started = performance.now();
-      const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SNAPVM_HOME: this.dir }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env, SNAPVM_HOME: this.dir }, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout.setEncoding("utf8").on("data", (d: string) => {

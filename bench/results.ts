@@ -3,6 +3,7 @@ import type { DataCase } from "./guest-workload.ts";
 import type { MachineFacts } from "./machine.ts";
 import type { MethodId } from "./methods/catalog.ts";
 import type { MigrationRecord } from "./methods/migrate.ts";
+import type { CloudGuestRecord } from "./methods/cloud-guest.ts";
 import type { ImportFigures, RestoreFigures, SaveFigures, TransferFigures, TransferVariant } from "./methods/types.ts";
 
 export interface GuestSize {
@@ -73,4 +74,6 @@ export interface BenchResults {
   workload: WorkloadRecord[];
   /** `snapvm migrate` between the two namespaced hosts (method snapvm-migrate). */
   migrations?: MigrationRecord[];
+  /** The cloud guest's runs (method cloud-guest), when it ran. */
+  cloudGuest?: { gapMs: number; records: CloudGuestRecord[] };
 }

@@ -9,6 +9,7 @@ import { machineFacts } from "./machine.ts";
 import { CHAIN_METHODS } from "./methods/index.ts";
 import { runMigrationPhase, type MigrationRecord } from "./methods/migrate.ts";
 import { checkMigrationTargets } from "./methods/migrate-report.ts";
+import { runCloudGuest, type CloudGuestRecord } from "./methods/cloud-guest.ts";
 import { renderTables } from "./report/table.ts";
 import { checkTargets } from "./report/targets.ts";
 import { summarizeRuns } from "./report/summary.ts";
@@ -25,11 +26,17 @@ function message(error: unknown): string {
 }
 
 /** Everything measured, in one home that is removed at the end whatever happens (Ctrl-C included). */
-async function measure(
-  options: CliOptions,
-  home: BenchHome,
-  notes: string[],
-): Promise<{ runs: RunRecord[]; workload: WorkloadRecord[]; migrations?: MigrationRecord[] }> {
+/** Between `stop` and `start` of the cloud guest: the guest's clock falls that far behind. */
+const CLOUD_GAP_MS = 10_000;
+
+interface Measured {
+  runs: RunRecord[];
+  workload: WorkloadRecord[];
+  migrations?: MigrationRecord[];
+  cloudGuest?: { gapMs: number; records: CloudGuestRecord[] };
+}
+
+async function measure(options: CliOptions, home: BenchHome, notes: string[]): Promise<Measured> {
   const runs: RunRecord[] = [];
   const workload: WorkloadRecord[] = [];
   const chained = CHAIN_METHODS.some(([id]) => options.methods.includes(id));
@@ -76,11 +83,22 @@ async function measure(
       }
     }
   }
-  if (!options.methods.includes("snapvm-migrate")) return { runs, workload };
-  // Its own two hosts and guests (scripts/test-hosts.sh), torn down inside; not part of a chain.
-  const migration = await runMigrationPhase({ sizes: options.sizes, runs: options.runs, log });
-  for (const line of migration.notes) note(line);
-  return { runs, workload, migrations: migration.records };
+  const measured: Measured = { runs, workload };
+  if (options.methods.includes("snapvm-migrate")) {
+    // Its own two hosts and guests (scripts/test-hosts.sh), torn down inside; not part of a chain.
+    const migration = await runMigrationPhase({ sizes: options.sizes, runs: options.runs, log });
+    for (const line of migration.notes) note(line);
+    measured.migrations = migration.records;
+  }
+  if (options.methods.includes("cloud-guest")) {
+    try {
+      const records = await runCloudGuest({ home, runs: options.runs, gapMs: CLOUD_GAP_MS, ssh: true, log });
+      measured.cloudGuest = { gapMs: CLOUD_GAP_MS, records };
+    } catch (error) {
+      note(`the cloud guest could not be measured: ${message(error)}`);
+    }
+  }
+  return measured;
 }
 
 async function main(): Promise<number> {
@@ -115,7 +133,7 @@ async function main(): Promise<number> {
     `${options.sizes.map((s) => s.label).join(", ")} × ${options.cases.join(", ")}, ${options.runs} run(s), ${machine.cores} cores, ${machine.accel}, load ${machine.loadAverageStart.toFixed(2)}; home ${home.dir}`,
   );
 
-  let measured: Awaited<ReturnType<typeof measure>>;
+  let measured: Measured;
   try {
     measured = await measure(options, home, notes);
   } finally {
@@ -139,7 +157,8 @@ async function main(): Promise<number> {
   process.stdout.write(`${tables}\n\nTargets (this run):\n${targets}\n\n${notes.map((n) => `Note: ${n}\n`).join("")}`);
   log(`done in ${results.durationS.toFixed(0)} s: ${[written.json, written.markdown, written.svg, written.png].filter((p) => p !== undefined).join(", ")}`);
   for (const note of written.notes) log(note);
-  const failed = results.runs.some((r) => r.error !== undefined || r.check?.ok === false);
+  const failed =
+    results.runs.some((r) => r.error !== undefined || r.check?.ok === false) || results.cloudGuest?.records.some((r) => r.error !== undefined) === true;
   return failed ? 1 : 0;
 }
 

@@ -15,6 +15,7 @@ export const METHOD_IDS = [
   "cold-boot",
   "snapvm-cold-start",
   "snapvm-migrate",
+  "cloud-guest",
 ] as const;
 export type MethodId = (typeof METHOD_IDS)[number];
 
@@ -23,6 +24,11 @@ export const TRANSFER_METHOD_IDS: readonly MethodId[] = ["snapvm-export", "diy-e
 
 /** Methods `--quick` leaves out unless named: the transfers, and migration between two hosts (minutes, needs root). */
 export const SLOW_METHOD_IDS: readonly MethodId[] = [...TRANSFER_METHOD_IDS, "snapvm-migrate"];
+/**
+ * Methods that run only when named in --methods: the cloud guest needs the Debian cloud test image
+ * (test/vm/cloud-image.ts: built once, minutes, root) and its own guest; it has its own table.
+ */
+export const OPT_IN_METHOD_IDS: readonly MethodId[] = ["cloud-guest"];
 
 /** The gist everything is compared with. */
 export const BASELINE: MethodId = "gist-gzip";
@@ -43,6 +49,7 @@ export const METHOD_LABELS: Record<MethodId, string> = {
   "cold-boot": "cold boot, raw QEMU (reference)",
   "snapvm-cold-start": "cold boot, snapvm start (reference)",
   "snapvm-migrate": "snapvm migrate between two hosts (own table)",
+  "cloud-guest": "cloud guest: Debian cloud image through qemu-guest-agent, vs SSH",
 };
 
 /** A row's label: fork rows say how many forks started together and how their figures read. */

@@ -2,6 +2,7 @@ import { METHOD_IDS, TRANSFER_METHOD_IDS, methodLabel } from "../methods/catalog
 import type { BenchResults } from "../results.ts";
 import type { Summary } from "../stats.ts";
 import { renderBreakdown } from "./breakdown.ts";
+import { renderCloudGuest } from "./cloud-table.ts";
 import { renderForkGap } from "./fork-gap.ts";
 import { formatBytes, formatMs } from "./format.ts";
 import { renderTransfers } from "./transfer-table.ts";
@@ -87,6 +88,8 @@ export function renderTables(results: BenchResults): string {
   if (breakdown !== "") out.push(breakdown);
   const backing = renderBacking(results);
   if (backing !== "") out.push(backing);
+  const cloud = renderCloudGuest(results.cloudGuest?.records, results.cloudGuest?.gapMs);
+  if (cloud !== "") out.push(cloud);
   return out.join("\n\n");
 }
 

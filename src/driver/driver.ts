@@ -3,6 +3,8 @@ import type { PinnedLaunch } from "../snapshot/launch.ts";
 import type { StreamReport } from "../snapshot/stream/index.ts";
 import type { GuestExec } from "./guest/guest-exec.ts";
 
+export type { WaitReadyOptions } from "./guest/guest-exec.ts";
+
 /**
  * What snapvm asks of a VMM, as role interfaces plus a capability record (Lima's DriverFeatures,
  * hypeman's hypervisor interface): starting a VMM is separate from controlling a running one, saving

@@ -2,8 +2,11 @@ import type { Socket } from "node:net";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import { connectUnixWithRetry } from "../../util/connect-unix.ts";
 import { LineReader } from "../../util/line-reader.ts";
-import type { ClockPrecision, ExecResult, GuestExec, GuestRoute } from "./guest-exec.ts";
+import type { ClockPrecision, ExecResult, GuestExec, GuestRoute, WaitReadyOptions } from "./guest-exec.ts";
 import { encodeExec, encodePing, encodeTime, parseReply, TIME_VERB_SINCE, type GuestReply } from "./protocol.ts";
+
+/** Readiness sends a ping this often until one is answered. */
+const PING_INTERVAL_MS = 250;
 
 interface Pending {
   resolve: (reply: GuestReply) => void;
@@ -120,9 +123,11 @@ export class GuestChannel implements GuestExec {
 
   /**
    * Pings until the guest agent answers. A ping written before the agent opened its port may be
-   * lost, so one is sent every `intervalMs`; any answer counts, and the rest are withdrawn.
+   * lost, so one is sent every 250 ms; any answer counts, and the rest are withdrawn. The built-in
+   * guest has nothing a first boot makes: `resumed` changes nothing.
    */
-  waitReady(timeoutMs: number, intervalMs = 250): Promise<void> {
+  waitReady(timeoutMs: number, _options: WaitReadyOptions = {}): Promise<void> {
+    const intervalMs = PING_INTERVAL_MS;
     const deadline = Date.now() + timeoutMs;
     const sent: number[] = [];
     return new Promise<void>((resolve, reject) => {

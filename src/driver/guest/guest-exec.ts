@@ -10,6 +10,14 @@ export interface ExecResult {
   stderr: Buffer;
 }
 
+export interface WaitReadyOptions {
+  /**
+   * The guest was restored from a state saved after it had been ready: what a first boot makes
+   * (cloud-init's SSH user) exists already and need not be waited for.
+   */
+  resumed?: boolean;
+}
+
 export interface ExecOptions {
   /** Written to the command's standard input, which is then closed; empty by default. */
   stdin?: Buffer;
@@ -24,7 +32,7 @@ export interface ExecOptions {
  */
 export interface GuestExec {
   /** Resolves once the guest runs commands; rejects after `timeoutMs`. */
-  waitReady(timeoutMs: number): Promise<void>;
+  waitReady(timeoutMs: number, options?: WaitReadyOptions): Promise<void>;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /**
    * Sets the guest's clock (UTC) to the host's, as root; rejects when the guest could not. "exact": to

@@ -88,7 +88,11 @@ export class QgaClient {
         new SnapvmError(ErrorCode.GuestChannel, `${this.label}: qemu-guest-agent answered ${current.command} with ${JSON.stringify(line.text.slice(0, 200))}`),
       );
     } else if (reply.error !== undefined) {
-      current.reject(new SnapvmError(ErrorCode.GuestChannel, `${this.label}: qemu-guest-agent refused ${current.command}: ${reply.error}`));
+      current.reject(
+        new SnapvmError(ErrorCode.GuestChannel, `${this.label}: qemu-guest-agent refused ${current.command}: ${reply.error}`, {
+          details: { refusedCommand: current.command },
+        }),
+      );
     } else current.resolve(reply.value);
   }
 

@@ -1,10 +1,17 @@
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
 import type { ExecResult } from "../guest/guest-exec.ts";
+import { trace } from "../../util/trace.ts";
 import type { QgaClient } from "./client.ts";
 
-/** Polling guest-exec-status: first soon (a short command is done in milliseconds), then backing off. */
+/**
+ * Polling guest-exec-status: first soon (a short command is done in milliseconds), then backing off
+ * to STATUS_POLL_SHORT_MS while the command is young (a first command after a restore takes 0.1–0.5 s
+ * under TCG, and each poll costs the guest well under a millisecond), then to STATUS_POLL_LONG_MS.
+ */
 const STATUS_POLL_FIRST_MS = 5;
-const STATUS_POLL_MAX_MS = 100;
+const STATUS_POLL_SHORT_MS = 25;
+const STATUS_POLL_LONG_MS = 200;
+const YOUNG_COMMAND_MS = 2000;
 
 function malformed(client: QgaClient, command: string, value: unknown): SnapvmError {
   // JSON.stringify(undefined) is undefined, whatever its declared type says.
@@ -73,6 +80,8 @@ export async function qgaShutdown(client: QgaClient, timeoutMs: number): Promise
 export interface QgaExecRequest {
   path: string;
   args: string[];
+  /** The command's whole environment; absent: the agent's own. */
+  env?: string[];
   stdin: Buffer;
   timeoutMs: number;
 }
@@ -90,6 +99,7 @@ export async function qgaExec(client: QgaClient, request: QgaExecRequest): Promi
     {
       path: request.path,
       arg: request.args,
+      ...(request.env === undefined ? {} : { env: request.env }),
       "capture-output": true,
       ...(request.stdin.length === 0 ? {} : { "input-data": request.stdin.toString("base64") }),
     },
@@ -97,17 +107,20 @@ export async function qgaExec(client: QgaClient, request: QgaExecRequest): Promi
   );
   if (!isRecord(started) || typeof started["pid"] !== "number") throw malformed(client, "guest-exec", started);
   const pid = started["pid"];
+  const startedAt = Date.now();
+  trace("exec: started", { pid });
   let pollMs = STATUS_POLL_FIRST_MS;
   for (;;) {
     const status = await client.execute("guest-exec-status", { pid }, { timeoutMs: left() });
     if (!isRecord(status) || typeof status["exited"] !== "boolean") throw malformed(client, "guest-exec-status", status);
+    trace("exec: status", { exited: String(status["exited"]) });
     if (status["exited"]) return execResult(status);
     if (Date.now() + pollMs >= deadline)
       throw new SnapvmError(ErrorCode.GuestTimeout, `${client.label}: the command (pid ${pid} in the guest) did not finish within ${request.timeoutMs} ms`, {
         details: { guestPid: pid },
       });
     await new Promise((resolve) => setTimeout(resolve, pollMs));
-    pollMs = Math.min(STATUS_POLL_MAX_MS, pollMs * 2);
+    pollMs = Math.min(Date.now() - startedAt < YOUNG_COMMAND_MS ? STATUS_POLL_SHORT_MS : STATUS_POLL_LONG_MS, pollMs * 2);
   }
 }
 

@@ -12,6 +12,7 @@ export interface QgaRequest {
 export function fakeQga(path: string, handle: (request: QgaRequest, socket: Socket) => string | undefined): Server {
   const server = createServer((socket) => {
     let buffer = "";
+    socket.on("error", () => undefined); // the client went away mid-reply
     socket.on("data", (chunk: Buffer) => {
       const reset = chunk.lastIndexOf(0xff);
       buffer = reset >= 0 ? chunk.subarray(reset + 1).toString("utf8") : buffer + chunk.toString("utf8");

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { ErrorCode, SnapvmError } from "../../errors/index.ts";
-import type { ClockPrecision, ExecOptions, ExecResult, GuestExec, GuestRoute } from "../guest/guest-exec.ts";
+import type { ClockPrecision, ExecOptions, ExecResult, GuestExec, GuestRoute, WaitReadyOptions } from "../guest/guest-exec.ts";
 import type { SshAccess } from "../../config/launch-spec.ts";
 import { SSH_BINARY, SSH_FAILURE_EXIT, SSH_HOST, sshCommandArgs } from "./ssh-args.ts";
 
@@ -65,7 +65,7 @@ export class SshGuest implements GuestExec {
    * Retries a trivial command until it succeeds: before the guest's network and sshd are up, QEMU's
    * forward accepts and then drops the connection, or the handshake stalls until ConnectTimeout.
    */
-  async waitReady(timeoutMs: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async waitReady(timeoutMs: number, options: WaitReadyOptions & { signal?: AbortSignal } = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = "no attempt finished";
     for (;;) {

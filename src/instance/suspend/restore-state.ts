@@ -9,6 +9,7 @@ import type { GuestIdentity, StateManifest } from "../../snapshot/manifest.ts";
 import { fileSizes, sha256File } from "../../util/file-facts.ts";
 import { shellQuote } from "../../util/shell-quote.ts";
 import { failPoint, faultPoint } from "../../util/fault-point.ts";
+import { trace } from "../../util/trace.ts";
 import type { BootHooks, BootedVm } from "../boot/cold-boot.ts";
 import { waitGuestReady } from "../boot/guest-ready.ts";
 import { hostForwardsOf } from "../boot/host-ports.ts";
@@ -82,6 +83,7 @@ export async function restoreSuspended(
     throw (await watch.refusal(spec.name, hostForwardsOf(spec), "restore")) ?? error;
   }
   hooks.onQemuUp?.(vm);
+  trace("restore: QEMU up");
   let guestRan = false;
   try {
     const { timeoutMs } = await checked;
@@ -96,20 +98,23 @@ export async function restoreSuspended(
     await writeFile(paths.suspendResumed, "");
     guestRan = true;
     await vm.resume();
+    trace("restore: cont");
     faultPoint("restore:after-cont");
     hooks.onProgress("waiting for the guest");
     await failPoint("restore:guest-ready");
-    await waitGuestReady(vm, timeoutMs);
+    await waitGuestReady(vm, timeoutMs, { resumed: true });
+    trace("restore: guest ready");
     await consumeState(paths);
     const warn = (what: string) => (error: unknown) => {
       hooks.onWarning?.(`could not set the guest's ${what}: ${error instanceof Error ? error.message : String(error)}`);
     };
     const guest = await vm.guest();
     if (guest.route() === "qemu-guest-agent") {
-      // Exact, and awaited: the restore returns with the guest's clock at the host's (qemu-guest-agent's
-      // guest-set-time; its reply waits for `hwclock -w`, 0.5–1 s here). A fork's identity follows, not awaited.
+      // Exact, and awaited: the restore returns with the guest's clock within a few ms of the host's
+      // (qga/guest-clock.ts). A fork's identity follows, not awaited.
       hooks.onProgress("setting the guest's clock");
       await guest.syncClock().catch(warn("clock"));
+      trace("restore: clock set");
       if (manifest.identity !== undefined) applyIdentity(vm, manifest.identity, { clock: false }).catch(warn("identity"));
     } else {
       // Not awaited: the guest agent serves requests one at a time, in order, so every command sent
