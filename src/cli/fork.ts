@@ -1,6 +1,4 @@
-import { importForFork } from "../instance/bundles/fork-remote.ts";
 import { forkInstance } from "../instance/fork/fork.ts";
-import { identitiesOf } from "./bundle.ts";
 import { ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { withProgress } from "./progress.ts";
@@ -19,13 +17,16 @@ export interface ForkFlags {
 export async function forkCommand(source: string, name: string, flags: ForkFlags): Promise<void> {
   // The status line is labelled with the source: the fork names are only known once parsed.
   const remote = source.startsWith("s3://");
+  // The S3, bundle and crypto code (and zod with it, ~0.1 s of loading) only for a remote source: a
+  // local fork's command is on the path of every fork answering.
+  const bundles = remote ? await Promise.all([import("../instance/bundles/fork-remote.ts"), import("./bundle.ts")]) : undefined;
   // Asked before the progress line starts drawing on the terminal.
-  const identities = remote ? await identitiesOf(flags) : [];
+  const identities = bundles === undefined ? [] : await bundles[1].identitiesOf(flags);
   const r = await withProgress(source, async (progress) => {
     let local = source;
-    if (remote) {
+    if (bundles !== undefined) {
       local = (
-        await importForFork(source, {
+        await bundles[0].importForFork(source, {
           identities,
           onProgress: progress.step,
           ...(flags.template === undefined ? {} : { template: flags.template }),
