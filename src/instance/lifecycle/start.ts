@@ -22,12 +22,11 @@ export interface StartResult {
 }
 
 /**
- * V8 flags for the agent, a long-lived process that mostly waits: they cut its private memory from
- * ~27 to ~19 MiB (the agent's modules loaded, docs/design/fork-supervisor.md), and PSS per fork counts
- * it. A young generation of 1 MiB semi-spaces instead of up to 16 MiB (-4 MiB), no background V8 threads
- * (-2 MiB: the two cores have no idle one for them while forks start), V8's size-over-speed choices
- * (-2 MiB). --jitless and --lite-mode would save more but disable WebAssembly, which Node's fetch
- * (undici, loaded by the API server) needs at load: the agent dies at start.
+ * V8 flags for the agent, a long-lived process that mostly waits, whose memory PSS per fork counts:
+ * together they cut its private memory from ~23–27 to ~18 MiB (1 MiB semi-spaces instead of up to
+ * 16 MiB, no background V8 threads, V8's size-over-speed choices; each alone saves at most ~4 MiB), for
+ * ~0.1 s more CPU at start (docs/design/fork-supervisor.md). --jitless and --lite-mode would save more
+ * but disable WebAssembly, which Node 20's undici (loaded by the API server) needs: the agent dies at start.
  */
 export const AGENT_NODE_FLAGS = ["--max-semi-space-size=1", "--single-threaded", "--optimize-for-size"] as const;
 
