@@ -21,21 +21,11 @@ export interface StartResult {
   notices: string[];
 }
 
-/**
- * V8 flags for the agent, a long-lived process that mostly waits, whose memory PSS per fork counts:
- * together they cut its private memory from ~23–27 to ~18 MiB (1 MiB semi-spaces instead of up to
- * 16 MiB, no background V8 threads, V8's size-over-speed choices; each alone saves at most ~4 MiB), for
- * ~0.1 s more CPU at start (docs/design/fork-supervisor.md). --jitless and --lite-mode would save more
- * but disable WebAssembly, which Node 20's undici (loaded by the API server) needs: the agent dies at start.
- */
-export const AGENT_NODE_FLAGS = ["--max-semi-space-size=1", "--single-threaded", "--optimize-for-size"] as const;
-
 /** How to run `snapvm agent NAME...` with the same Node, flags (e.g. tsx in tests) and entry script as this CLI. */
 function agentCommand(names: readonly string[]): { command: string; args: string[] } {
   const script = process.argv[1];
   if (script === undefined) throw new Error("cannot locate the snapvm entry script to spawn the agent");
-  const own = AGENT_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
-  return { command: process.execPath, args: [...process.execArgv, ...own, script, "agent", ...names] };
+  return { command: process.execPath, args: [...process.execArgv, script, "agent", ...names] };
 }
 
 /** One instance's start: what it reported ready, or why it failed. */
