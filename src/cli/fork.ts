@@ -1,10 +1,6 @@
 import { ErrorCode, SnapvmError } from "../errors/index.ts";
-import { importForFork } from "../instance/bundles/fork-remote.ts";
-import { copyForkFromRemote } from "../instance/fork/remote-copy.ts";
-import { lazyForkFromRemote } from "../instance/fork/remote-lazy.ts";
 import { isRemoteSnapshotUrl, parseRemoteSnapshot } from "../paths/index.ts";
 import { forkInstance } from "../instance/fork/fork.ts";
-import { identitiesOf } from "./bundle.ts";
 import { bytes, ms } from "./format.ts";
 import { printResult } from "./output.ts";
 import { withProgress } from "./progress.ts";
@@ -32,6 +28,11 @@ async function remoteForkCommand(source: string, name: string, flags: ForkFlags)
     throw new SnapvmError(ErrorCode.InvalidArgument, `${flags.start === false ? "--no-start" : "--template"} does not go with a lazy ssh:// fork`, {
       hint: "A lazy fork runs at once and keeps no copy of the snapshot here; drop --lazy to copy it first.",
     });
+  // Loaded only for an ssh:// source, like the S3 code below: a local fork's command stays light.
+  const [{ lazyForkFromRemote }, { copyForkFromRemote }] = await Promise.all([
+    import("../instance/fork/remote-lazy.ts"),
+    import("../instance/fork/remote-copy.ts"),
+  ]);
   const r = await withProgress(name, (progress) =>
     flags.lazy === true
       ? lazyForkFromRemote(remote, name, { onProgress: progress.step })
@@ -53,13 +54,16 @@ export async function forkCommand(source: string, name: string, flags: ForkFlags
     });
   // The status line is labelled with the source: the fork names are only known once parsed.
   const remote = source.startsWith("s3://");
+  // The S3, bundle and crypto code (and zod with it, ~0.1 s of loading) only for a remote source: a
+  // local fork's command is on the path of every fork answering.
+  const bundles = remote ? await Promise.all([import("../instance/bundles/fork-remote.ts"), import("./bundle.ts")]) : undefined;
   // Asked before the progress line starts drawing on the terminal.
-  const identities = remote ? await identitiesOf(flags) : [];
+  const identities = bundles === undefined ? [] : await bundles[1].identitiesOf(flags);
   const r = await withProgress(source, async (progress) => {
     let local = source;
-    if (remote) {
+    if (bundles !== undefined) {
       local = (
-        await importForFork(source, {
+        await bundles[0].importForFork(source, {
           identities,
           onProgress: progress.step,
           ...(flags.template === undefined ? {} : { template: flags.template }),

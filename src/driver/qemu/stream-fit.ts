@@ -1,4 +1,4 @@
-import { formatSize } from "../../config/index.ts";
+import { formatSize } from "../../config/sizes.ts";
 import { MEMORY_BACKEND_ID } from "./argv.ts";
 import type { StreamLayout } from "../driver.ts";
 import type { MigrationCapability } from "./migrate.ts";

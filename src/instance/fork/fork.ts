@@ -24,12 +24,10 @@ import { newLayerId } from "../disk/layers.ts";
 import { macForName } from "../boot/launch-spec.ts";
 import { readPinnedConfig } from "../boot/pinned-boot.ts";
 import { type PinnedLaunch } from "../../snapshot/launch.ts";
-import { decompressSnapshot } from "../snapshots/compress.ts";
 import { snapshotDetails, type SnapshotDetails } from "../snapshots/list.ts";
 import { startInstances, type StartResult } from "../lifecycle/start.ts";
 import { buildNewInstance, claimNewInstance } from "../lifecycle/new-instance.ts";
-import { rewriteForkPorts } from "./fork-config.ts";
-import { pickUnclaimedPort, readPortClaims, type PortClaim, type PortReservations } from "../lifecycle/port-claims.ts";
+import type { PortClaim, PortReservations } from "../lifecycle/port-claims.ts";
 import { faultPoint } from "../../util/fault-point.ts";
 
 export interface ForkOptions {
@@ -65,6 +63,21 @@ export function parseForkSource(text: string): [InstanceName, SnapshotTag] {
 interface PortContext {
   claims: readonly PortClaim[];
   reserved: PortReservations;
+  pick: typeof import("../lifecycle/port-claims.ts").pickUnclaimedPort;
+}
+
+/**
+ * The port context, read only when the template forwards a port: reading every instance's config
+ * loads the config schema (zod, ~0.05 s of CPU), which a fork without ports never needs.
+ */
+async function portContext(template: LaunchSpec, home?: string): Promise<PortContext | undefined> {
+  if (template.ports.length === 0 && template.guestAccess?.kind !== "ssh") return undefined;
+  const { pickUnclaimedPort, readPortClaims } = await import("../lifecycle/port-claims.ts");
+  return { claims: await readPortClaims(home), reserved: new Set(), pick: pickUnclaimedPort };
+}
+
+function noPorts(): never {
+  throw new Error("a fork with port forwards needs a port context");
 }
 
 /**
@@ -72,9 +85,12 @@ interface PortContext {
  * port, free now and claimed by no instance, on the same address; the guest ports stay. Forks run
  * side by side with their template and each other, and QEMU refuses a port in use.
  */
-async function freshPorts(ports: readonly PortForward[], context: PortContext): Promise<PortForward[]> {
+async function freshPorts(ports: readonly PortForward[], context: PortContext | undefined): Promise<PortForward[]> {
   const fresh: PortForward[] = [];
-  for (const p of ports) fresh.push({ ...p, host: await pickUnclaimedPort(p.protocol, p.hostAddress, context.claims, context.reserved) });
+  for (const p of ports) {
+    const c = context ?? noPorts();
+    fresh.push({ ...p, host: await c.pick(p.protocol, p.hostAddress, c.claims, c.reserved) });
+  }
   return fresh;
 }
 
@@ -83,13 +99,14 @@ async function forkSpec(
   paths: InstancePaths,
   template: LaunchSpec,
   snapshot: SnapshotDetails,
-  context: PortContext,
+  context: PortContext | undefined,
   identity: string,
 ): Promise<LaunchSpec> {
-  const guestAccess =
-    template.guestAccess?.kind === "ssh"
-      ? { ...template.guestAccess, port: await pickUnclaimedPort("tcp", "127.0.0.1", context.claims, context.reserved), keyPath: paths.sshKey }
-      : template.guestAccess;
+  const ssh = async (): Promise<number> => {
+    const c = context ?? noPorts();
+    return c.pick("tcp", "127.0.0.1", c.claims, c.reserved);
+  };
+  const guestAccess = template.guestAccess?.kind === "ssh" ? { ...template.guestAccess, port: await ssh(), keyPath: paths.sshKey } : template.guestAccess;
   const spec: LaunchSpec = {
     ...template,
     name,
@@ -114,7 +131,7 @@ async function buildFork(
   name: InstanceName,
   source: InstancePaths,
   snapshot: SnapshotDetails,
-  context: PortContext,
+  context: PortContext | undefined,
   home?: string,
   identity: string = name,
 ): Promise<{ name: InstanceName; ports: PortForward[] }> {
@@ -126,7 +143,9 @@ async function buildFork(
     const spec = await forkSpec(name, paths, manifest.launch.spec, snapshot, context, identity);
     const launch: PinnedLaunch = { ...manifest.launch, spec, argvOptions: { shareMemory: false }, argv: driver.launcher.argv(spec, { shareMemory: false }) };
     const config = await readFile(source.config, "utf8");
-    await writeFileAtomic(temp.config, rewriteForkPorts(config, manifest.launch.spec.ports, spec.ports), PRIVATE_FILE_MODE);
+    // Without port forwards there is nothing to rewrite, and the YAML library need not load.
+    const forkConfig = spec.ports.length === 0 ? config : (await import("./fork-config.ts")).rewriteForkPorts(config, manifest.launch.spec.ports, spec.ports);
+    await writeFileAtomic(temp.config, forkConfig, PRIVATE_FILE_MODE);
     await ensurePrivateDir(temp.bootDir);
     const pinned = await readPinnedConfig(source).catch(() => undefined);
     if (pinned !== undefined) await writeJsonAtomic(temp.bootConfig, { ...pinned, ports: spec.ports });
@@ -177,7 +196,7 @@ async function buildForks(
   identity?: string,
 ): Promise<{ name: InstanceName; ports: PortForward[] }[]> {
   let built = 0;
-  const context: PortContext = { claims: await readPortClaims(home), reserved: new Set() };
+  const context = await portContext(snapshot.manifest.launch.spec, home);
   const results = await Promise.allSettled(
     names.map(async (name) => {
       const fork = await buildFork(name, source, snapshot, context, home, identity ?? name);
@@ -241,6 +260,8 @@ export async function forkInstance(sourceText: string, newName: string, options:
   }
   if (snapshot.compressed) {
     // Forks map the plain RAM file: decompress in place first (refused with the space needed when short).
+    // Loaded only here: its imports (the config schema, zod) would cost every fork command ~0.05 s.
+    const { decompressSnapshot } = await import("../snapshots/compress.ts");
     await decompressSnapshot(sourceName, tag, {
       ...(options.home === undefined ? {} : { home: options.home }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
